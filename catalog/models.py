@@ -1,0 +1,268 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Bilingual(models.Model):
+    """Content names in Chinese (``name``) with an optional English twin (``name_en``)."""
+
+    name = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def title(self) -> str:
+        lang = get_language() or ""
+        return self.name_en if lang.startswith("en") and self.name_en else self.name
+
+    def __str__(self):
+        return self.name
+
+
+class Category(Bilingual):
+    """A node of the category tree (rings > engagement rings)."""
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children", verbose_name=_("parent"))
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="category_not_own_parent"),
+        ]
+
+
+class CollectionKind(models.TextChoices):
+    BASIC = "basic", _("basic")
+    BESTSELLER = "bestseller", _("bestseller")
+    LIMITED = "limited", _("limited edition")
+    CUSTOM = "custom", _("curated")
+
+
+class Collection(Bilingual):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=CollectionKind.choices,
+                            default=CollectionKind.CUSTOM)
+    description = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
+        ordering = ["position", "id"]
+
+
+class Material(models.TextChoices):
+    GOLD = "gold", _("gold")
+    K18 = "k18", _("18K gold")
+    PLATINUM = "platinum", _("platinum")
+    SILVER = "silver", _("silver")
+    DIAMOND = "diamond", _("diamond")
+    JADE = "jade", _("jade")
+    PEARL = "pearl", _("pearl")
+
+
+class Gemstone(models.TextChoices):
+    NONE = "", _("none")
+    DIAMOND = "diamond", _("diamond")
+    JADE = "jade", _("jade")
+    PEARL = "pearl", _("pearl")
+    RUBY = "ruby", _("ruby")
+    SAPPHIRE = "sapphire", _("sapphire")
+    EMERALD = "emerald", _("emerald")
+
+
+class Audience(models.TextChoices):
+    WOMEN = "women", _("women")
+    MEN = "men", _("men")
+    UNISEX = "unisex", _("everyone")
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Product(Bilingual):
+    """A piece as the shopper sees it; its SKUs are the variants."""
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products",
+                                 verbose_name=_("category"))
+    collections = models.ManyToManyField(Collection, blank=True, related_name="products",
+                                         verbose_name=_("collections"))
+    description = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    material = models.CharField(_("material"), max_length=12, choices=Material.choices)
+    gemstone = models.CharField(_("gemstone"), max_length=12, choices=Gemstone.choices, blank=True)
+    style = models.CharField(_("style"), max_length=60, blank=True)
+    audience = models.CharField(_("for"), max_length=8, choices=Audience.choices,
+                                default=Audience.WOMEN)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True,
+                      verbose_name=_("tags"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        indexes = [models.Index(fields=["-created_at"], name="product_newest")]
+
+    def get_absolute_url(self):
+        return reverse("catalog:product", kwargs={"slug": self.slug})
+
+    @property
+    def summary(self) -> str:
+        lang = get_language() or ""
+        return self.description_en if lang.startswith("en") and self.description_en else self.description
+
+
+class Metal(models.TextChoices):
+    NONE = "", _("none")
+    GOLD = "gold", _("gold")
+    PLATINUM = "platinum", _("platinum")
+    SILVER = "silver", _("silver")
+
+
+class PricingMode(models.TextChoices):
+    FIXED = "fixed", _("fixed price")
+    BY_WEIGHT = "by_weight", _("by weight")
+
+
+class Variant(models.Model):
+    """The SKU: one size/metal of a product. A one-of-a-kind piece has stock 1."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants",
+                                verbose_name=_("product"))
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
+    barcode = models.CharField(_("barcode"), max_length=40, blank=True, db_index=True)
+    size = models.CharField(_("size"), max_length=20, blank=True,
+                            help_text=_("Ring size (e.g. 12) or chain length (e.g. 45cm)."))
+    metal = models.CharField(_("metal"), max_length=10, choices=Metal.choices, blank=True)
+    purity = models.CharField(_("purity"), max_length=10, blank=True,
+                              help_text=_("Fineness in thousandths: 999, 750, 950, 925."))
+    weight_g = models.DecimalField(_("weight (g)"), max_digits=8, decimal_places=3,
+                                   null=True, blank=True)
+    stone_carat = models.DecimalField(_("stone (ct)"), max_digits=6, decimal_places=3,
+                                      null=True, blank=True)
+    stone_count = models.PositiveSmallIntegerField(_("stones"), default=0)
+    pricing_mode = models.CharField(_("pricing"), max_length=10, choices=PricingMode.choices,
+                                    default=PricingMode.FIXED)
+    list_price = models.DecimalField(_("list price"), max_digits=12, decimal_places=2,
+                                     null=True, blank=True)
+    labour_fee = models.DecimalField(_("labour fee"), max_digits=10, decimal_places=2,
+                                     default=Decimal("0"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pricing_mode="fixed", list_price__gt=0)
+                | Q(pricing_mode="by_weight", weight_g__gt=0, labour_fee__gte=0)
+                & ~Q(metal="") & ~Q(purity=""),
+                name="variant_priceable",
+                violation_error_message=_(
+                    "A fixed-price variant needs a list price; a by-weight one needs "
+                    "metal, purity and weight."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} {self.size}".strip() + f" ({self.sku})"
+
+
+class MetalRate(models.Model):
+    """The day's price per gram of a metal at a purity, in force from ``valid_from``."""
+
+    metal = models.CharField(_("metal"), max_length=10, choices=Metal.choices[1:])
+    purity = models.CharField(_("purity"), max_length=10)
+    rate_per_gram = models.DecimalField(_("rate per gram"), max_digits=10, decimal_places=2)
+    valid_from = models.DateTimeField(_("valid from"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, verbose_name=_("entered by"))
+    created_at = models.DateTimeField(_("entered"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("metal rate")
+        verbose_name_plural = _("metal rates")
+        ordering = ["metal", "purity", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["metal", "purity", "valid_from"],
+                                    name="metal_rate_once_per_moment"),
+            models.CheckConstraint(condition=Q(rate_per_gram__gt=0), name="metal_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_metal_display()} {self.purity}: {self.rate_per_gram}/g"
+
+
+class CertificateLab(models.TextChoices):
+    GIA = "GIA", "GIA"
+    IGI = "IGI", "IGI"
+    NGTC = "NGTC", _("NGTC (China)")
+    HRD = "HRD", "HRD"
+
+
+class Certificate(models.Model):
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="certificates",
+                                verbose_name=_("variant"))
+    lab = models.CharField(_("lab"), max_length=8, choices=CertificateLab.choices)
+    number = models.CharField(_("number"), max_length=40)
+    carat = models.DecimalField(_("carat"), max_digits=6, decimal_places=3, null=True, blank=True)
+    colour = models.CharField(_("colour"), max_length=10, blank=True)
+    clarity = models.CharField(_("clarity"), max_length=10, blank=True)
+    cut = models.CharField(_("cut"), max_length=20, blank=True)
+    issued_on = models.DateField(_("issued"), null=True, blank=True)
+    scan = models.FileField(_("scan"), upload_to="certificates/", blank=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(fields=["lab", "number"], name="certificate_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.lab} {self.number}"
+
+
+class ProductImage(models.Model):
+    """An uploaded original; ``renditions`` maps size name to files made by Pillow."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images",
+                                verbose_name=_("product"))
+    original = models.ImageField(_("original"), upload_to="products/originals/")
+    alt = models.CharField(_("alt text"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    renditions = models.JSONField(_("renditions"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.original.name

@@ -1,0 +1,73 @@
+"""Staff roles are Django groups. This table is their one definition.
+
+A migration (members/0003) creates them; a later capability that needs more
+permissions edits this table and adds a migration that calls ``roles_sync``
+again. Permissions of models that do not exist yet at that migration are
+skipped, so running an old migration against today's table stays safe.
+"""
+
+STORE_STAFF = "Store staff"
+STORE_MANAGER = "Store manager"
+MARKETER = "Marketer"
+ANALYST = "Analyst"
+
+_CATALOG_READ = [
+    "catalog.view_category", "catalog.view_collection", "catalog.view_product",
+    "catalog.view_variant", "catalog.view_certificate", "catalog.view_productimage",
+    "catalog.view_metalrate",
+]
+_STORE_FLOOR = [
+    "stores.view_store", "stores.view_openinghours", "stores.view_stocklevel",
+    "orders.view_order", "orders.change_order", "orders.add_order",
+    "orders.view_orderline", "orders.add_orderline", "orders.view_payment",
+    "orders.add_payment", "orders.view_orderevent",
+    "members.view_user", "members.add_user", "members.view_memberprofile",
+    "members.add_memberprofile", "members.change_memberprofile",
+    "marketing.view_coupon",
+]
+
+ROLES: dict[str, list[str]] = {
+    # Sells at the counter, hands over pickups, checks in try-ons, in its own stores.
+    STORE_STAFF: _CATALOG_READ + _STORE_FLOOR,
+    # Everything staff do, plus stock, opening hours and the store team.
+    STORE_MANAGER: _CATALOG_READ + _STORE_FLOOR + [
+        "stores.change_store", "stores.add_openinghours", "stores.change_openinghours",
+        "stores.delete_openinghours", "stores.change_stocklevel",
+        "members.view_staffassignment",
+        "catalog.add_metalrate",
+    ],
+    # Coupons and campaigns; reads members (masked) and the catalog.
+    MARKETER: _CATALOG_READ + [
+        "marketing.view_coupondefinition", "marketing.add_coupondefinition",
+        "marketing.change_coupondefinition", "marketing.view_coupon",
+        "marketing.add_coupon", "marketing.change_coupon",
+        "members.view_memberprofile",
+    ],
+    # Reads everything that describes the business; changes nothing.
+    ANALYST: _CATALOG_READ + [
+        "analytics.view_event", "orders.view_order", "orders.view_orderline",
+        "stores.view_store", "stores.view_stocklevel", "marketing.view_coupondefinition",
+        "marketing.view_coupon",
+    ],
+}
+
+
+def roles_sync(apps, schema_editor=None) -> None:
+    """Create the groups and set their permissions to exactly ROLES (idempotent)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted += Permission.objects.filter(content_type__app_label=app_label,
+                                                codename=codename)
+        group.permissions.set(wanted)

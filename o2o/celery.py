@@ -1,0 +1,20 @@
+"""The Celery app. The beat schedule lives here and nowhere else (STYLE.md)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
+
+app = Celery("o2o")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work: each entry names a task that is safe to run twice. Later
+# capabilities add their entries here.
+app.conf.beat_schedule = {
+    "analytics-heartbeat": {
+        "task": "analytics.tasks.heartbeat_record",
+        "schedule": 300.0,
+    },
+}

@@ -1,0 +1,60 @@
+"""One error family for every app (HackSoft's styleguide, Saleor's error codes).
+
+Services raise an ApplicationError subclass with a stable ``code`` and a
+translated message; the DRF handler and ``error_response`` below turn it into a
+4xx with the reason, so bad input never becomes a 500.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A business rule said no. ``code`` is stable; ``message`` is for people."""
+
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "detail": str(self.message), **self.extra}
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    status = 404
+
+
+class ConflictError(ApplicationError):
+    """The state moved under the caller (sold out, slot taken, already done)."""
+
+    code = "conflict"
+    status = 409
+
+
+def error_response(error: ApplicationError) -> JsonResponse:
+    """For plain Django views that answer JSON."""
+    return JsonResponse(error.as_dict(), status=error.status)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = drf_exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    return exception_handler(exc, context)
