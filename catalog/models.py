@@ -18,13 +18,13 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return self.name
+
     @property
     def title(self) -> str:
         lang = get_language() or ""
         return self.name_en if lang.startswith("en") and self.name_en else self.name
-
-    def __str__(self):
-        return self.name
 
 
 class Category(Bilingual):

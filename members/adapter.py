@@ -2,6 +2,7 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from .phone import PhoneFormField, phone_normalize
 
@@ -26,7 +27,12 @@ class AccountAdapter(DefaultAccountAdapter):
         self.set_phone(user, phone, True)
 
     def get_user_by_phone(self, phone: str):
-        return get_user_model().objects.filter(phone=phone).order_by("pk").first()
+        # allauth hands the login field over as typed ("138 0013 8000").
+        try:
+            phone = phone_normalize(phone)
+        except ValidationError:
+            return None
+        return get_user_model().objects.filter(phone=phone).first()
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
         # Verification is off until the SMS backend of the membership work exists

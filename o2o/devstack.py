@@ -175,7 +175,8 @@ def run(port: int) -> int:
             env.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
             _manage(env, "migrate", "--noinput", "-v", "0")
             _manage(env, "collectstatic", "--noinput", "-v", "0")
-            _manage(env, "load_demo", "--if-empty")
+            if env.get("O2O_LOAD_DEMO", "1") != "0":
+                _manage(env, "load_demo", "--if-empty")
             bin_dir = Path(sys.executable).parent
             commands = {
                 "web": [str(bin_dir / "gunicorn"), "o2o.wsgi", "--bind", f"127.0.0.1:{port}",

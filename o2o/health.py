@@ -38,7 +38,7 @@ def _redis() -> None:
 def _broker() -> None:
     from o2o.celery import app
 
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_SECONDS)
 
 

@@ -120,7 +120,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "catalog:home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "catalog:home"
 ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email*", "password1*", "password2*"]
@@ -131,6 +132,9 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 # until then the number is checked for validity and uniqueness only.
 ACCOUNT_PHONE_VERIFICATION_ENABLED = False
 ACCOUNT_LOGOUT_ON_GET = False
+# A taken email or number is said plainly on the sign-up form (shoppers expect it);
+# allauth's login and sign-up rate limits stand against enumeration by brute force.
+ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
 PHONENUMBER_DEFAULT_REGION = "CN"

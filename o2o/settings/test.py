@@ -12,3 +12,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # noqa: F405
 ALLOWED_HOSTS = ["*"]
+# A shop started with `make run` on the same Redis must never take the tests' tasks.
+CELERY_TASK_DEFAULT_QUEUE = "o2o-test"

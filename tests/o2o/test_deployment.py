@@ -1,0 +1,77 @@
+"""The production profile, the migrations and docker-compose.yml stay true."""
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "o2o.settings.production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-check-deploy-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/o2o"),
+    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+}
+
+
+def manage(*args, env=None):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_check_deploy_is_clean_under_production_variables():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_boot_without_its_secret():
+    env = {k: v for k, v in {**os.environ, **PRODUCTION_ENV}.items() if k != "DJANGO_SECRET_KEY"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_models_and_migrations_agree():
+    result = manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_five_services_and_their_commands_exist():
+    services = compose()["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    web = services["web"]["command"]
+    assert web[0] == "gunicorn"
+    module, _, attr = web[1].partition(":")
+    assert hasattr(importlib.import_module(module), attr or "application")
+    for name in ("worker", "beat"):
+        command = services[name]["command"]
+        assert command[:3] == ["celery", "-A", "o2o"]
+        assert command[3] == name
+        assert importlib.import_module(command[2]).celery_app.main == "o2o"
+    migrate = services["migrate"]["command"]
+    assert migrate[:2] == ["python", "manage.py"]
+    assert (ROOT / "manage.py").exists()
+    for executable in ("gunicorn", "celery"):
+        assert shutil.which(executable, path=str(Path(sys.executable).parent)), executable
+
+
+def test_compose_services_use_the_production_settings_and_the_shared_services():
+    document = compose()
+    shop = document["x-shop"]
+    assert shop["environment"]["DJANGO_SETTINGS_MODULE"] == "o2o.settings.production"
+    assert "@postgres:5432/" in shop["environment"]["DATABASE_URL"]
+    assert shop["environment"]["REDIS_URL"].startswith("redis://redis:6379")
+    assert importlib.util.find_spec("o2o.settings.production") is not None
+    assert (ROOT / "Dockerfile").exists()

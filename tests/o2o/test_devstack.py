@@ -1,0 +1,115 @@
+"""`make run`'s engine: embedded PostgreSQL and Redis, web, worker and beat; SIGTERM ends all.
+
+This starts the real thing in a scratch var/ directory, as on a fresh clone.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline and int(pid) != os.getpid():
+            found.append(f"{pid}: {cmdline[:120]}")
+    return found
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture
+def scratch_var():
+    # Not pytest's tmp_path: PostgreSQL runs as its own user and must reach the folder.
+    path = Path(tempfile.mkdtemp(prefix="o2o-devstack-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+def start(var: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL"}}
+    env.update(O2O_VAR_DIR=str(var), O2O_LOAD_DEMO="0", PORT=str(port),
+               STATIC_ROOT=str(var / "static"), MEDIA_ROOT=str(var / "media"))
+    return subprocess.Popen([sys.executable, "-m", "o2o.devstack", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            status, body = get(f"http://127.0.0.1:{port}/healthz")
+        except OSError:
+            time.sleep(0.5)
+            continue
+        if status == 200:
+            return json.loads(body)
+        time.sleep(0.5)
+    raise AssertionError("the shop did not become healthy")
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=90)
+    return output
+
+
+def test_the_embedded_shop_starts_serves_and_stops_leaving_nothing_behind(scratch_var):
+    port = free_port()
+    process = start(scratch_var, port)
+    try:
+        health = wait_healthy(process, port)
+        assert all(check["ok"] for check in health["checks"].values()), health
+        status, body = get(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert processes_mentioning("celery -A o2o worker"), "no Celery worker"
+        assert processes_mentioning("celery -A o2o beat"), "no Celery beat"
+    finally:
+        output = stop(process)
+    assert process.returncode == 0, output
+    time.sleep(1)
+    assert processes_mentioning(str(scratch_var)) == [], output
+    assert processes_mentioning(f"127.0.0.1:{port}") == []
+
+    # A second start finds the same data and is quick.
+    started = time.monotonic()
+    process = start(scratch_var, port)
+    try:
+        wait_healthy(process, port, timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        stop(process)
+    assert elapsed < 30, f"second start took {elapsed:.0f}s"
+    assert (scratch_var / "pg" / "PG_VERSION").exists()
+    assert processes_mentioning(str(scratch_var)) == []
