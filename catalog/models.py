@@ -179,9 +179,10 @@ class Variant(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(pricing_mode="fixed", list_price__gt=0)
-                | Q(pricing_mode="by_weight", weight_g__gt=0, labour_fee__gte=0)
-                & ~Q(metal="") & ~Q(purity=""),
+                # isnull=False spelled out: a CHECK on NULL > 0 would pass.
+                condition=Q(pricing_mode="fixed", list_price__isnull=False, list_price__gt=0)
+                | Q(pricing_mode="by_weight", weight_g__isnull=False, weight_g__gt=0,
+                    labour_fee__gte=0) & ~Q(metal="") & ~Q(purity=""),
                 name="variant_priceable",
                 violation_error_message=_(
                     "A fixed-price variant needs a list price; a by-weight one needs "

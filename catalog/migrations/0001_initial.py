@@ -172,7 +172,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='variant',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('list_price__gt', 0), ('pricing_mode', 'fixed')), models.Q(('labour_fee__gte', 0), ('pricing_mode', 'by_weight'), ('weight_g__gt', 0), models.Q(('metal', ''), _negated=True), models.Q(('purity', ''), _negated=True)), _connector='OR'), name='variant_priceable', violation_error_message='A fixed-price variant needs a list price; a by-weight one needs metal, purity and weight.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('list_price__gt', 0), ('list_price__isnull', False), ('pricing_mode', 'fixed')), models.Q(('labour_fee__gte', 0), ('pricing_mode', 'by_weight'), ('weight_g__gt', 0), ('weight_g__isnull', False), models.Q(('metal', ''), _negated=True), models.Q(('purity', ''), _negated=True)), _connector='OR'), name='variant_priceable', violation_error_message='A fixed-price variant needs a list price; a by-weight one needs metal, purity and weight.'),
         ),
         migrations.AddConstraint(
             model_name='certificate',
