@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import MemberProfile, StaffAssignment, User
@@ -18,11 +17,6 @@ class UserCreateForm(UserCreationForm):
     def clean_email(self):
         return (self.cleaned_data.get("email") or "").lower() or None
 
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone"):
-            raise ValidationError(_("Give an email or a mobile number."), code="no_login")
-        return cleaned
 
 
 class UserEditForm(UserChangeForm):

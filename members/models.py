@@ -60,6 +60,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=Q(email__isnull=False) | Q(phone__isnull=False),
                 name="user_has_email_or_phone",
+                violation_error_code="no_login",
+                violation_error_message=_("Give an email or a mobile number."),
             ),
             models.CheckConstraint(condition=Q(email=Lower("email")), name="user_email_lowercase"),
             models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
