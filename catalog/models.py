@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -118,13 +119,26 @@ class Product(Bilingual):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Derived columns, kept by catalog.services so that lists filter, sort and search in
+    # SQL. The price shown and charged always comes from catalog.pricing.variant_price.
+    price_from = models.DecimalField(_("price from"), max_digits=12, decimal_places=2,
+                                     null=True, blank=True, editable=False)
+    popularity = models.PositiveIntegerField(_("popularity"), default=0, editable=False)
+    search_document = models.TextField(_("search text"), blank=True, editable=False,
+                                       help_text=_("Lower-case names, kinds and tags in both languages."))
 
     objects = ProductQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        indexes = [models.Index(fields=["-created_at"], name="product_newest")]
+        indexes = [
+            models.Index(fields=["-created_at"], name="product_newest"),
+            models.Index(fields=["price_from"], name="product_price_from"),
+            models.Index(fields=["-popularity"], name="product_popular"),
+            GinIndex(fields=["search_document"], opclasses=["gin_trgm_ops"],
+                     name="product_search_trgm"),
+        ]
 
     def get_absolute_url(self):
         return reverse("catalog:product", kwargs={"slug": self.slug})
@@ -172,6 +186,10 @@ class Variant(models.Model):
                                      default=Decimal("0"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # The price in force now, or NULL when it cannot be sold (a missing rate); kept by
+    # catalog.services.prices_refresh for filtering and sorting only.
+    current_price = models.DecimalField(_("current price"), max_digits=12, decimal_places=2,
+                                        null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("variant")
@@ -267,3 +285,70 @@ class ProductImage(models.Model):
 
     def __str__(self):
         return self.original.name
+
+
+class VariantPriceChange(models.Model):
+    """Price history: a row each time a variant's price in force changes (or stops)."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="price_changes",
+                                verbose_name=_("variant"))
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, null=True,
+                                help_text=_("Empty: the piece could not be priced."))
+    at = models.DateTimeField(_("at"), db_index=True)
+    reason = models.CharField(_("reason"), max_length=40)
+
+    class Meta:
+        verbose_name = _("price change")
+        verbose_name_plural = _("price history")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.variant_id} {self.price} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class WishlistItem(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="wishlist", verbose_name=_("member"))
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wishlist item")
+        verbose_name_plural = _("wishlist")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="wishlist_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} ♥ {self.product_id}"
+
+
+class AffinityKind(models.TextChoices):
+    VIEWED = "viewed", _("often viewed together")
+    BOUGHT = "bought", _("often bought together")
+
+
+class ProductAffinity(models.Model):
+    """How often two products go together; computed by catalog.tasks, read on product pages."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities",
+                                verbose_name=_("product"))
+    other = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("other product"))
+    kind = models.CharField(_("kind"), max_length=8, choices=AffinityKind.choices)
+    score = models.PositiveIntegerField(_("together"))
+
+    class Meta:
+        verbose_name = _("product affinity")
+        verbose_name_plural = _("product affinities")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "other", "kind"], name="affinity_once"),
+            models.CheckConstraint(condition=~Q(product=models.F("other")),
+                                   name="affinity_not_self"),
+        ]
+        indexes = [models.Index(fields=["product", "kind", "-score"], name="affinity_top")]
+
+    def __str__(self):
+        return f"{self.product_id} ~ {self.other_id} ({self.kind} {self.score})"

@@ -13,6 +13,10 @@ app.autodiscover_tasks()
 # Periodic work: each entry names a task that is safe to run twice. Later
 # capabilities add their entries here.
 app.conf.beat_schedule = {
+    "catalog-prices-when-a-rate-starts": {
+        "task": "catalog.tasks.prices_refresh_due",
+        "schedule": 60.0,
+    },
     "analytics-heartbeat": {
         "task": "analytics.tasks.heartbeat_record",
         "schedule": 300.0,
