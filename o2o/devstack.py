@@ -218,12 +218,12 @@ def _announce(port: int, env: dict[str, str]) -> None:
   Health:                http://127.0.0.1:{port}/healthz
 
   Demo logins (password: {password}):
-    manager@demo.o2o     store manager, Shanghai
-    staff@demo.o2o       store staff, Shanghai
-    marketer@demo.o2o    marketer
-    analyst@demo.o2o     analyst
-    admin@demo.o2o       superuser
-    member@demo.o2o      a shopper (or log in with 13800138000)
+    manager@o2o.example     store manager, Shanghai
+    staff@o2o.example       store staff, Shanghai
+    marketer@o2o.example    marketer
+    analyst@o2o.example     analyst
+    admin@o2o.example       superuser
+    member@o2o.example      a shopper (or log in with 13800138000)
 
   Ctrl-C stops everything.
 """,
