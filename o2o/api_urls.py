@@ -1,9 +1,11 @@
-"""Every app's API under /api/v1/; each app owns its router in its api.py."""
+"""Every app's API under /api/v1/; each app's api.py holds its own urlpatterns."""
 
-from django.urls import path
+from django.urls import include, path
 
 from members import api as members_api
 
 urlpatterns = [
+    path("", include("catalog.api")),
+    path("", include("stores.api")),
     path("me/", members_api.MeView.as_view(), name="api-me"),
 ]

@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("catalog.urls")),
+    path("", include("stores.urls")),
     path("", include("members.urls")),
     prefix_default_language=False,
 )

@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.cache import catalog_changed
 from catalog.models import Variant
 from o2o.errors import ApplicationError
 
@@ -25,6 +26,7 @@ def stock_receive(*, store: Store, variant: Variant, quantity: int) -> StockLeve
                                extra={"quantity": str(quantity)})
 
     rows = StockLevel.objects.filter(store=store, variant=variant)
+    catalog_changed()  # availability shows on catalog pages
     # update() skips auto_now, so the timestamp is set by hand.
     if not rows.update(on_hand=F("on_hand") + quantity, updated_at=timezone.now()):
         try:
