@@ -33,3 +33,22 @@ def _bump() -> None:
 def catalog_changed() -> None:
     """Invalidate every cached catalog view once the current transaction commits."""
     transaction.on_commit(_bump)
+
+
+def page_key(request, kind: str) -> str:
+    """A cache key for what ``request`` shows: kind, version, language and the full path."""
+    from hashlib import blake2b
+
+    from django.utils.translation import get_language
+
+    digest = blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
+    return f"catalog:{kind}:{catalog_version()}:{get_language()}:{digest}"
+
+
+def cached(key: str, build, timeout: int = 600):
+    """``build()`` once per key while the catalog version stands."""
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout)
+    return value

@@ -1,7 +1,50 @@
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.urls import reverse, translate_url
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
+
+from catalog.selectors import category_menu
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    code: str
+    name: str
+    url: str  # this page in that language
+    absolute_url: str
+    is_current: bool
+
+
+def language_links(request) -> list[LanguageLink]:
+    """The current page in each language (the home page where it has no twin, as a 404).
+
+    The set_language form posts the target URL as ``next``, already translated,
+    so the switch does not depend on the language set_language itself runs in.
+    """
+    current = get_language()
+    path = request.get_full_path()
+    links = []
+    for code, name in settings.LANGUAGES:
+        url = translate_url(path, code)
+        if url == path and code != current:
+            with override(code):
+                url = reverse("catalog:home")
+        links.append(LanguageLink(code, name, url, request.build_absolute_uri(url), code == current))
+    return links
 
 
 def shop(request):
-    """Values every storefront page needs; no queries here (see catalog menu)."""
-    return {"SHOP_NAME": settings.SHOP_NAME or _("Jinyuan Jewellery"), "CURRENCY": settings.CURRENCY}
+    """Values every storefront page needs.
+
+    The lazy ones cost nothing on a page that does not show them (the admin);
+    the category menu is one query on a cold cache, none on a warm one.
+    """
+    return {
+        "SHOP_NAME": settings.SHOP_NAME or _("Jinyuan Jewellery"),
+        "CURRENCY": settings.CURRENCY,
+        "CATEGORY_MENU": SimpleLazyObject(category_menu),
+        "LANGUAGE_LINKS": SimpleLazyObject(lambda: language_links(request)),
+    }

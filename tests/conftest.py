@@ -20,6 +20,7 @@ def celery_worker_real(transactional_db):
     from o2o.celery import app
 
     app.conf.task_always_eager = False
+    app.control.purge()  # messages other tests left on the test queue are not ours
     with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False,
                       loglevel="WARNING", shutdown_timeout=10) as worker:
         yield worker

@@ -1,0 +1,104 @@
+"""Storefront helpers: money as the shop writes it, product pictures, phone numbers."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.templatetags.static import static
+from django.utils.translation import get_language
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "GBP": "£"}
+PLACEHOLDER = "img/placeholder.svg"
+DEFAULT_SIDE = 480  # originals and the placeholder are shown in square frames
+
+
+@register.filter
+def money(amount) -> str:
+    """``Decimal("12800.00")`` -> ``¥12,800``; cents only when there are some."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        amount = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY, f"{settings.CURRENCY} ")
+    digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{symbol}{digits}"
+
+
+@register.filter
+def localized(obj, field: str) -> str:
+    """``collection|localized:"description"``: the ``_en`` twin in English, when it is filled."""
+    if (get_language() or "").startswith("en"):
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field, "")
+
+
+@register.filter
+def grams(weight) -> str:
+    """``Decimal("3.250")`` -> ``3.25 g``."""
+    if weight is None:
+        return ""
+    return f"{Decimal(weight).normalize():f} g"
+
+
+@register.filter
+def phone_display(phone: str | None) -> str:
+    """E.164 to a readable number: ``+8613900001234`` -> ``+86 139 0000 1234``."""
+    if not phone:
+        return ""
+    if phone.startswith("+86") and len(phone) == 14:
+        n = phone[3:]
+        return f"+86 {n[:3]} {n[3:7]} {n[7:]}"
+    return phone
+
+
+def _picture(image, size: str) -> dict:
+    renditions = (getattr(image, "renditions", None) or {}) if image else {}
+    if size in renditions:
+        chosen = renditions[size]
+        ordered = sorted(renditions.values(), key=lambda r: r.get("width", 0))
+        # Offer the chosen size and anything larger (sharp on dense screens).
+        bigger = [r for r in ordered if r.get("width", 0) >= chosen.get("width", 0)]
+
+        def srcset(fmt: str) -> str:
+            return ", ".join(f"{default_storage.url(r[fmt])} {r['width']}w"
+                             for r in bigger if r.get(fmt) and r.get("width"))
+
+        return {
+            "src": default_storage.url(chosen["jpeg"]),
+            "webp": default_storage.url(chosen["webp"]) if chosen.get("webp") else "",
+            "webp_srcset": srcset("webp"),
+            "jpeg_srcset": srcset("jpeg"),
+            "width": chosen.get("width") or DEFAULT_SIDE,
+            "height": chosen.get("height") or chosen.get("width") or DEFAULT_SIDE,
+        }
+    if image and getattr(image, "original", None):
+        return {"src": image.original.url, "width": DEFAULT_SIDE, "height": DEFAULT_SIDE}
+    return {"src": static(PLACEHOLDER), "width": DEFAULT_SIDE, "height": DEFAULT_SIDE,
+            "placeholder": True}
+
+
+@register.inclusion_tag("includes/picture.html")
+def product_picture(image, size="card", alt="", sizes="", eager=False, css_class=""):
+    """A <picture> of a ProductImage: WebP and JPEG renditions, else the original, else
+    the placeholder. ``size`` names the rendition (thumb, card, zoom)."""
+    context = _picture(image, size)
+    context.update(
+        alt=(getattr(image, "alt", "") if image else "") or alt,
+        sizes=sizes,
+        eager=eager,
+        css_class=css_class,
+    )
+    return context
+
+
+@register.simple_tag
+def picture_data(image, size="zoom") -> dict:
+    """``{% picture_data image "zoom" as zoom %}``: the URLs and size of one rendition."""
+    return _picture(image, size)
