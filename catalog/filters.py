@@ -98,7 +98,7 @@ class ProductFilter(filters.FilterSet):
         variants = Variant.objects.filter(product=OuterRef("pk"), is_active=True, size=value)
         return queryset.filter(Exists(variants))
 
-    def filter_store(self, queryset, name, value):
+    def filter_store(self, queryset, name, value: str):  # (the hint is for the schema)
         in_stock = StockLevel.objects.filter(
             variant__product=OuterRef("pk"), variant__is_active=True, store=value,
             on_hand__gt=F("reserved"))

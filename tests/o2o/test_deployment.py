@@ -20,9 +20,14 @@ PRODUCTION_ENV = {
 }
 
 
+def clean_environ() -> dict[str, str]:
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a deploy check.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args, env=None):
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=120)
+                          text=True, env={**clean_environ(), **(env or {})}, timeout=120)
 
 
 def test_check_deploy_is_clean_under_production_variables():
@@ -32,7 +37,8 @@ def test_check_deploy_is_clean_under_production_variables():
 
 
 def test_production_refuses_to_boot_without_its_secret():
-    env = {k: v for k, v in {**os.environ, **PRODUCTION_ENV}.items() if k != "DJANGO_SECRET_KEY"}
+    env = {k: v for k, v in {**clean_environ(), **PRODUCTION_ENV}.items()
+           if k != "DJANGO_SECRET_KEY"}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
