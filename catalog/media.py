@@ -91,8 +91,14 @@ def validate_image_upload(file: IO[bytes]) -> None:
         # still has to save.
         try:
             image.verify()
+            # verify() does not decode JPEG data, so a truncated JPEG would pass it and
+            # fail later in the renditions task: decode once (the pixel cap keeps it cheap).
+            file.seek(0)
+            _open(file).load()
+        except ValidationError:
+            raise
         except Exception:
-            # verify() raises whatever the plugin meets: truncated data, bad CRC...
+            # Pillow raises whatever the plugin meets: truncated data, bad CRC...
             raise ValidationError(NOT_AN_IMAGE, code="not_an_image") from None
     finally:
         file.seek(0)

@@ -143,7 +143,9 @@ _GEM_WORDS = {"diamond": "钻石 钻", "jade": "玉 翡翠", "pearl": "珍珠", 
 def search_document_build(product: Product, categories: dict[int, Category]) -> str:
     parts = [product.name, product.name_en, product.style, " ".join(product.tags)]
     category = categories.get(product.category_id)
-    while category is not None:
+    seen: set[int] = set()
+    while category is not None and category.id not in seen:  # a cycle must not hang us
+        seen.add(category.id)
         parts += [category.name, category.name_en]
         category = categories.get(category.parent_id)
     for collection in product.collections.all():
@@ -184,6 +186,8 @@ def products_changed(*, product_ids: Iterable[int]) -> None:
     product_search_refresh(product_ids=product_ids)
     prices_refresh(variant_ids=Variant.objects.filter(product_id__in=product_ids)
                    .values_list("id", flat=True), reason="product_edit")
+    # A variant deactivated or deleted changes no price but may change the lowest one.
+    _products_price_from_refresh(set(product_ids))
     catalog_changed()
 
 

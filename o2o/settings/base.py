@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "phonenumber_field",
+    "import_export",
     "allauth",
     "allauth.account",
     # ours, in dependency order (DESIGN.md "Who calls whom")
@@ -191,6 +192,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# --- Catalog import/export (django-import-export): all rows or none -------------------
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- Demo and shop ------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="")  # empty: the translated default brand name
