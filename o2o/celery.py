@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
 
@@ -13,6 +14,14 @@ app.autodiscover_tasks()
 # Periodic work: each entry names a task that is safe to run twice. Later
 # capabilities add their entries here.
 app.conf.beat_schedule = {
+    "analytics-events-flush": {
+        "task": "analytics.tasks.events_flush_task",
+        "schedule": 10.0,
+    },
+    "analytics-product-insights-nightly": {
+        "task": "analytics.tasks.product_insights_refresh_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "catalog-prices-when-a-rate-starts": {
         "task": "catalog.tasks.prices_refresh_due",
         "schedule": 60.0,

@@ -1,0 +1,6 @@
+"""Domain signals of the catalog, for observers it must not know (analytics)."""
+
+from django.dispatch import Signal
+
+# Sent by the product page: sender=Product, product_id, user (or None), session_key.
+product_viewed = Signal()
