@@ -1,0 +1,71 @@
+"""What `make bench` measures: one line per scenario.
+
+    Scenario("catalog", "/catalog/"),
+    Scenario("catalog-en", "/en/catalog/", compare_to="home-en"),
+    Scenario("api-products", "/api/v1/products/", headers={"Accept": "application/json"}),
+    Scenario("book", "/api/v1/bookings/", method="POST", body={"slot": 1}, expect_status=201),
+
+``path`` is requested on 127.0.0.1 with a fresh (anonymous, cookie-less) request each
+time over kept-alive connections. ``body``: bytes or str as they are, a dict or list
+as JSON (Content-Type: application/json unless ``headers`` says otherwise).
+``expect_status``: one status or a tuple of them; any other answer is an error.
+``compare_to`` names the scenario whose requests/s the "vs" column divides by (the
+bare Django view unless told otherwise; it is run even when ``--only`` leaves it out).
+``connections``: this scenario's number of concurrent connections, when it differs
+from the runner's ``--connections`` (e.g. bookings under heavier parallel load).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+BASELINE = "bare"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    method: str = "GET"
+    body: bytes | str | dict | list | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    expect_status: int | tuple[int, ...] = 200
+    compare_to: str | None = BASELINE
+    connections: int | None = None
+
+    @property
+    def expected(self) -> frozenset[int]:
+        statuses = self.expect_status
+        return frozenset((statuses,) if isinstance(statuses, int) else statuses)
+
+    def request_bytes(self, host: str) -> bytes:
+        """The whole HTTP/1.1 request, sent as it is for every repetition."""
+        headers = {"Host": host, "User-Agent": "o2o-bench/1", "Accept": "*/*"}
+        body = self.body
+        if isinstance(body, dict | list):
+            body = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        elif isinstance(body, str):
+            body = body.encode()
+        headers.update(self.headers)
+        if body is not None or self.method.upper() in {"POST", "PUT", "PATCH"}:
+            headers["Content-Length"] = str(len(body or b""))
+        head = f"{self.method.upper()} {self.path} HTTP/1.1\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        return (head + "\r\n").encode("latin-1") + (body or b"")
+
+
+# The first is the baseline every other scenario is compared with.
+SCENARIOS: list[Scenario] = [
+    Scenario(BASELINE, "/bench/bare", compare_to=None),
+    Scenario("home", "/"),
+    Scenario("home-en", "/en/"),
+    # The catalog on the bench data (load_bench_data: 10,000 products, 40,000 variants).
+    Scenario("list", "/products/"),
+    Scenario("list-filtered", "/products/?category=rings&material=gold&sort=price&page=3"),
+    Scenario("list-search", "/products/?q=%E6%88%92%E6%8C%87"),  # 戒指
+    Scenario("product", "/products/bench-00042/"),
+    Scenario("product-en", "/en/products/bench-00042/"),
+    Scenario("api-list", "/api/v1/products/?category=necklaces&sort=-price"),
+]
