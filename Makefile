@@ -37,7 +37,8 @@ demo: $(VENV)/.installed-run
 	$(PY) -m o2o.devstack exec -- $(PY) manage.py load_demo
 
 messages: $(VENV)/.installed-test
-	cd $(CURDIR) && $(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete -i '.venv/*' -i 'var/*' && $(PY) manage.py compilemessages -i .venv
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete -i '.venv/*' -i 'var/*' -i 'tests/*' -i 'test-artifacts/*'
+	$(PY) manage.py compilemessages -l zh_Hans -i .venv
 
 shell: $(VENV)/.installed-run
 	$(PY) -m o2o.devstack exec -- $(PY) manage.py shell
