@@ -24,6 +24,12 @@ _STORE_FLOOR = [
     "members.view_user", "members.add_user", "members.view_memberprofile",
     "members.add_memberprofile", "members.change_memberprofile",
     "marketing.view_coupon",
+    # Try-ons, transfers and reservations of their own stores (the admin scopes by store).
+    "stores.view_appointment", "stores.change_appointment", "stores.view_appointmentitem",
+    "stores.view_appointmentevent", "stores.view_appointmentemail",
+    "stores.view_transfer", "stores.change_transfer", "stores.view_transferline",
+    "stores.view_transferevent", "stores.view_reservation", "stores.view_specialhours",
+    "stores.view_stockcount",
 ]
 
 ROLES: dict[str, list[str]] = {
@@ -33,6 +39,9 @@ ROLES: dict[str, list[str]] = {
     STORE_MANAGER: _CATALOG_READ + _STORE_FLOOR + [
         "stores.change_store", "stores.add_openinghours", "stores.change_openinghours",
         "stores.delete_openinghours", "stores.change_stocklevel",
+        "stores.add_specialhours", "stores.change_specialhours", "stores.delete_specialhours",
+        "stores.add_transfer", "stores.change_reservation", "stores.add_stockcount",
+        "stores.view_stockcountline",
         "members.view_staffassignment",
         "catalog.add_metalrate",
     ],
@@ -47,7 +56,8 @@ ROLES: dict[str, list[str]] = {
     ANALYST: _CATALOG_READ + [
         "analytics.view_event", "orders.view_order", "orders.view_orderline",
         "stores.view_store", "stores.view_stocklevel", "marketing.view_coupondefinition",
-        "marketing.view_coupon",
+        "marketing.view_coupon", "stores.view_appointment", "stores.view_transfer",
+        "stores.view_stockcount",
     ],
 }
 

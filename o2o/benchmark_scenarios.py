@@ -69,3 +69,28 @@ SCENARIOS: list[Scenario] = [
     Scenario("product-en", "/en/products/bench-00042/"),
     Scenario("api-list", "/api/v1/products/?category=necklaces&sort=-price"),
 ]
+
+
+# --- Stores: try-on slots and bookings (stores/api.py) ----------------------------------
+def _tryon_day() -> str:
+    """A day three weeks ahead in Beijing time, not one of the demo's holidays (whose short
+    hours shift the grid), for a booking at 13:00 (on the 45-minute grid of sh-njxl)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=20)
+    while (day.month, day.day) in {(1, 1), (5, 1), (10, 1)}:
+        day += timedelta(days=1)
+    return day.isoformat()
+
+
+SCENARIOS += [
+    # 14 days of slots for a store and a piece: hours, closures, seats, transfer lead time.
+    Scenario("stores-slots-14d", "/api/v1/stores/sh-njxl/slots/?days=14&skus=N-0006-40",
+             headers={"Accept": "application/json"}),
+    # Many shoppers want the same time: 4 seats go (201), everyone else hears "taken" (409).
+    Scenario("stores-book-contended", "/api/v1/appointments/", method="POST",
+             body={"store": "sh-njxl", "starts_at": f"{_tryon_day()}T13:00:00+08:00",
+                   "skus": ["N-0006-40"], "name": "压测", "phone": "13800138000"},
+             headers={"Accept": "application/json"}, expect_status=(201, 409), connections=16),
+]

@@ -30,4 +30,12 @@ app.conf.beat_schedule = {
         "task": "analytics.tasks.heartbeat_record",
         "schedule": 300.0,
     },
+    "stores-reservations-expire": {
+        "task": "stores.tasks.reservations_expire_task",
+        "schedule": 60.0,
+    },
+    "stores-appointment-reminders": {
+        "task": "stores.tasks.appointment_reminders_task",
+        "schedule": 300.0,
+    },
 }

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import catalog, orders, people, stores
+from . import appointments, catalog, orders, people, stores
 
 # What a full and a small demo hold.
 FULL = {"members": 300, "orders_per_day": 4.2}
@@ -87,6 +87,10 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
     shopper = people.demo_shopper_load()
     members = people.members_load(count=size["members"], now=now)
     report.step("people", f"{len(staff)} staff, {len(members) + 1} members", started)
+
+    started = time.monotonic()
+    dated, tryons = appointments.tryon_load(now=now, stores=places, members=members, shopper=shopper)
+    report.step("try-ons", f"{dated} dated hours, {tryons} appointments", started)
 
     started = time.monotonic()
     counter_staff: dict[str, list] = {}

@@ -1,0 +1,46 @@
+"""Every write to stores, stock, transfers and appointments (see each module's lock notes).
+
+Callers: admin, views, API, tasks, the demo loader, and orders (stock_reserve,
+reservation_commit, reservation_release).
+"""
+
+from .appointments import (
+    TRANSITIONS as APPOINTMENT_TRANSITIONS,
+)
+from .appointments import (
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_create_historical,
+    appointment_no_show,
+    appointment_reschedule,
+)
+from .counts import stock_count_apply
+from .emails import appointment_email_send, appointment_reminders_send
+from .stock import (
+    reservation_commit,
+    reservation_release,
+    reservations_expire,
+    stock_receive,
+    stock_reserve,
+)
+from .transfers import (
+    TRANSITIONS as TRANSFER_TRANSITIONS,
+)
+from .transfers import (
+    transfer_cancel,
+    transfer_create,
+    transfer_receive,
+    transfer_ship,
+)
+
+__all__ = [
+    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS",
+    "appointment_book", "appointment_cancel", "appointment_check_in", "appointment_complete",
+    "appointment_create_historical",
+    "appointment_email_send", "appointment_no_show", "appointment_reminders_send",
+    "appointment_reschedule", "reservation_commit", "reservation_release", "reservations_expire",
+    "stock_count_apply", "stock_receive", "stock_reserve", "transfer_cancel", "transfer_create",
+    "transfer_receive", "transfer_ship",
+]
