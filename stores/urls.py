@@ -8,6 +8,7 @@ urlpatterns = [
     path("stores/", views.store_list, name="list"),
     path("stores/<slug:code>/", views.store_detail, name="detail"),
     path("try-on/book/", views.appointment_book, name="appointment_book"),
+    path("account/try-ons/", views.my_appointments, name="my_appointments"),
     path("try-on/<str:token>/", views.appointment_manage, name="appointment_manage"),
     path("try-on/<str:token>/calendar.ics", views.appointment_calendar,
          name="appointment_calendar"),

@@ -7,6 +7,7 @@ error messages come from stores.services (the API calls the same functions).
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -258,3 +259,10 @@ def appointment_reschedule(request, token):
         "error": error,
     })
 
+
+
+@login_required
+def my_appointments(request):
+    """The member's try-ons, in their account (members knows nothing of stores)."""
+    return render(request, "stores/my_appointments.html",
+                  {"appointments": selectors.appointments_for_member(request.user)})

@@ -184,3 +184,24 @@ def test_the_openapi_schema_documents_the_endpoints(api):
     params = {p["name"] for p in paths["/api/v1/stores/{ref}/slots/"]["get"]["parameters"]}
     assert {"date", "days", "variants"} <= params
     assert "400" in paths["/api/v1/appointments/"]["post"]["responses"]
+
+
+@pytest.mark.django_db
+def test_a_member_sees_their_try_ons_in_their_account(client):
+    from stores.services import appointment_book
+
+    store = tryon_store()
+    variant = VariantFactory()
+    stock_receive(store=store, variant=variant, quantity=1)
+    member = UserFactory(name="林小姐")
+    appointment_book(store=store, starts_at=local(store, days_ahead(store, 2), 15),
+                     variant_ids=[variant.id], contact_name="", contact_phone="",
+                     member=member, notify=False)
+    assert client.get("/account/try-ons/").status_code == 302  # log in first
+    client.force_login(member)
+    response = client.get("/account/try-ons/")
+    assert response.status_code == 200
+    assert [a.store for a in response.context["appointments"]] == [store]
+    assert variant.product.name in response.text
+    client.force_login(UserFactory())
+    assert client.get("/account/try-ons/").context["appointments"] == []
