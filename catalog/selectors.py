@@ -1,15 +1,31 @@
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import JSONObject, RowNumber
 from django.http import Http404
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 
 from .cache import catalog_version
-from .models import Category, Collection, Product, ProductImage, Variant
+from .models import (
+    AffinityKind,
+    Category,
+    Collection,
+    Product,
+    ProductAffinity,
+    ProductImage,
+    Variant,
+    WishlistItem,
+)
 from .pricing import Price, PriceUnavailable, RateKey, rates_in_force, variant_price
+from .search import ParsedQuery, parse_query, search_filter
+
+if TYPE_CHECKING:
+    from stores.models import Store
 
 PRODUCTS_PER_PAGE = 24
 
@@ -61,36 +77,142 @@ def home_page(*, new_count: int = 8) -> dict:
     return {"new_products": newest, "collections": collections}
 
 
-# --- Product list -------------------------------------------------------------------
+# --- Cards: a row of products in one query ----------------------------------------------
+#
+# A card shows the product, its category, its first picture and its "from" price (the
+# derived ``price_from`` column). The picture and whether the price varies come as
+# annotations of the same query, so a row of cards costs one query, whatever its length.
 
 
-def product_search(
-    *, q: str = "", category: Category | None = None, collection: Collection | None = None
-) -> QuerySet[Product]:
-    """Active products for the list page, newest first.
+def _cover(product_ref: str) -> Subquery:
+    """The first picture of the product at ``product_ref``, as a JSON object."""
+    return Subquery(
+        ProductImage.objects.filter(product_id=OuterRef(product_ref))
+        .order_by("position", "id")
+        .values(data=JSONObject(original="original", alt="alt", renditions="renditions"))[:1]
+    )
 
-    ``q`` is a plain substring match on the names and descriptions (the real
-    search arrives later); ``category`` takes in its children too.
+
+def _price_varies(product_ref: str, price_ref: str) -> Exists:
+    """True when an active variant costs more than the product's lowest price."""
+    return Exists(Variant.objects.filter(product_id=OuterRef(product_ref), is_active=True,
+                                         current_price__gt=OuterRef(price_ref)))
+
+
+def product_cards(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """``queryset`` with what a card shows, read in its own query (no prefetch).
+
+    Call ``cards_ready`` on the fetched rows before rendering them.
     """
-    products = products_for_display()
-    if q:
-        products = products.filter(
-            Q(name__icontains=q) | Q(name_en__icontains=q)
-            | Q(description__icontains=q) | Q(description_en__icontains=q)
-        )
-    if category is not None:
-        products = products.filter(Q(category=category) | Q(category__parent=category))
-    if collection is not None:
-        products = products.filter(collections=collection)
-    return products.order_by("-created_at", "-id")
+    return queryset.select_related("category").annotate(
+        cover=_cover("pk"), price_varies=_price_varies("pk", "price_from"))
 
 
-def category_by_slug(slug: str) -> Category | None:
-    return Category.objects.filter(slug=slug, is_active=True).select_related("parent").first()
+def _cover_image(product_id: int, data: dict | None) -> ProductImage | None:
+    if not data:
+        return None
+    return ProductImage(product_id=product_id, original=data.get("original") or "",
+                        alt=data.get("alt") or "", renditions=data.get("renditions") or {})
 
 
-def collection_by_slug(slug: str) -> Collection | None:
-    return Collection.objects.filter(slug=slug, is_active=True).first()
+def cards_ready(products: Sequence[Product]) -> list[Product]:
+    """Turn the ``cover`` annotation into ``cover_image`` (an unsaved ProductImage) for
+    the ``product_picture`` tag."""
+    products = list(products)
+    for product in products:
+        product.cover_image = _cover_image(product.pk, getattr(product, "cover", None))
+    return products
+
+
+def products_by_ids(ids: Sequence[int]) -> list[Product]:
+    """The active products among ``ids``, as cards, in the order of ``ids``: one query."""
+    ids = [pk for pk in ids if isinstance(pk, int)]
+    if not ids:
+        return []
+    found = {p.pk: p for p in product_cards(Product.objects.active().filter(pk__in=ids))}
+    return cards_ready([found[pk] for pk in ids if pk in found])
+
+
+def product_affinities(product_id: int, *, per_kind: int = 4) -> dict[str, list[Product]]:
+    """The ``per_kind`` strongest partners of each affinity kind, as cards: one query.
+
+    ``{"viewed": [...], "bought": [...]}``; inactive partners are left out.
+    """
+    rank = Window(RowNumber(), partition_by=[F("kind")],
+                  order_by=[F("score").desc(), F("other_id").asc()])
+    rows = (
+        ProductAffinity.objects.filter(product_id=product_id, other__is_active=True)
+        .select_related("other", "other__category")
+        .annotate(rank=rank, cover=_cover("other_id"),
+                  price_varies=_price_varies("other_id", "other__price_from"))
+        .filter(rank__lte=per_kind)
+        .order_by("kind", "rank")
+    )
+    found: dict[str, list[Product]] = {kind: [] for kind in AffinityKind.values}
+    for row in rows:
+        other = row.other
+        other.cover_image = _cover_image(other.pk, row.cover)
+        other.price_varies = row.price_varies
+        found[row.kind].append(other)
+    return found
+
+
+# --- Search suggestions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    query: ParsedQuery
+    products: list[Product]
+    categories: list[Category]
+
+
+def search_suggestions(text: str, *, products: int = 6, categories: int = 3) -> Suggestions:
+    """The best-matching active products (as cards) and the categories whose name holds
+    a term of ``text``: two queries (plus the search vocabulary on a cold cache)."""
+    parsed = parse_query(text)
+    if not parsed.terms:
+        return Suggestions(parsed, [], [])
+    found = product_cards(search_filter(Product.objects.active(), parsed)).order_by(
+        "-search_rank", "-popularity", "-id")[:products]
+    names = Q()
+    for term in parsed.terms:
+        names |= Q(name__icontains=term) | Q(name_en__icontains=term)
+    matching = Category.objects.filter(names, is_active=True).order_by("position", "id")
+    return Suggestions(parsed, cards_ready(found), list(matching[:categories]))
+
+
+# --- Wishlist --------------------------------------------------------------------------
+
+
+def product_by_slug(slug: str) -> Product | None:
+    """A product by its slug, active or not (a member may forget a piece taken off sale)."""
+    return Product.objects.filter(slug=slug).first()
+
+
+def wishlist_products(user) -> list[Product]:
+    """The member's saved pieces as cards, newest first (one query). A piece taken off
+    sale stays listed with ``is_active`` False."""
+    items = (
+        WishlistItem.objects.filter(user=user)
+        .select_related("product", "product__category")
+        .annotate(cover=_cover("product_id"),
+                  price_varies=_price_varies("product_id", "product__price_from"))
+        .order_by("-created_at", "-id")
+    )
+    products = []
+    for item in items:
+        product = item.product
+        product.cover_image = _cover_image(product.pk, item.cover)
+        product.price_varies = item.price_varies
+        products.append(product)
+    return products
+
+
+def wishlist_has(user, product_id: int) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return WishlistItem.objects.filter(user=user, product_id=product_id).exists()
 
 
 # --- Product page -------------------------------------------------------------------
@@ -208,40 +330,58 @@ def products_for_cards() -> QuerySet[Product]:
     )
 
 
-def _availability(variant_ids: list[int]) -> dict[int, list[dict]]:
-    """Pieces on the shop floors (not warehouses) per variant, in one query."""
-    # A read of stores' rows from catalog's read layer, as catalog.filters does.
+def _store_url(code: str) -> str:
+    # The stores app's pages (``stores:detail``) may not be installed yet.
+    try:
+        return reverse("stores:detail", kwargs={"code": code})
+    except NoReverseMatch:
+        return ""
+
+
+def _shop_floor_levels(variant_ids: list[int]) -> list[tuple[int, "Store", int]]:
+    """(variant id, store, available) for every active shop (not warehouse) with a piece
+    available; one query."""
     from stores.models import StockLevel, StoreKind
 
+    try:
+        from stores.selectors import availability_for_variants
+    except ImportError:  # stores' shared reads arrive with its next commit
+        availability_for_variants = None
+    if availability_for_variants is not None:
+        return [(variant_id, store, available)
+                for variant_id, places in availability_for_variants(variant_ids).items()
+                for store, available in places if store.kind == StoreKind.STORE]
+    # A read of stores' rows from catalog's read layer, as catalog.filters does.
     levels = (
         StockLevel.objects.filter(variant_id__in=variant_ids, store__is_active=True,
                                   store__kind=StoreKind.STORE, on_hand__gt=F("reserved"))
         .select_related("store")
         .order_by("store__code")
     )
+    return [(level.variant_id, level.store, level.available) for level in levels]
+
+
+def _availability(variant_ids: list[int]) -> dict[int, list[dict]]:
+    """Pieces on the shop floors (not warehouses) per variant, in one query."""
     lang = get_language() or ""
     found: dict[int, list[dict]] = {}
-    for level in levels:
-        store = level.store
-        found.setdefault(level.variant_id, []).append({
+    for variant_id, store, available in _shop_floor_levels(variant_ids):
+        found.setdefault(variant_id, []).append({
             "store": store.code,
             "store_name": store.title,
             "city": store.city_en if lang.startswith("en") and store.city_en else store.city,
-            "available": level.available,
+            "available": available,
+            "url": _store_url(store.code),
         })
+    for places in found.values():
+        places.sort(key=lambda place: place["store"])
     return found
 
 
-def product_detail(*, pk) -> Product:
-    """One active product for the API, with ``variant_data``: each variant priced now
-    (one rate query), its certificates and where it can be seen. Raises Http404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    product = _products_for_page().filter(pk=pk).first()
-    if product is None:
-        raise Http404
+def _variant_data_set(product: Product) -> Product:
+    """Attach ``variant_data``: each active variant priced now (one rate query), with its
+    certificates and the shops that have it (one query). ``variant`` and ``price_info``
+    (the Variant and its ``Price`` or None) are there for the pages."""
     rows = variant_rows(product)
     availability = _availability([row.variant.pk for row in rows])
     product.variant_data = [
@@ -260,7 +400,31 @@ def product_detail(*, pk) -> Product:
             "unavailable_reason": row.unavailable_reason,
             "certificates": list(row.variant.certificates.all()),
             "availability": availability.get(row.variant.pk, []),
+            "variant": row.variant,
+            "price_info": row.price,
         }
         for row in rows
     ]
     return product
+
+
+def product_detail(*, pk) -> Product:
+    """One active product for the API, with ``variant_data`` (see ``_variant_data_set``).
+    Raises Http404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    product = _products_for_page().filter(pk=pk).first()
+    if product is None:
+        raise Http404
+    return _variant_data_set(product)
+
+
+def product_page(*, slug: str) -> Product:
+    """One active product for its page: category path, images, ``variant_data``.
+    Six queries whatever the number of variants, pictures or shops. Raises Http404."""
+    product = product_for_page(slug)
+    if product is None:
+        raise Http404
+    return _variant_data_set(product)

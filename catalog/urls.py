@@ -6,6 +6,12 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Categories, collections and searches are this one list with its filters in the
+    # query string (?category=rings&q=...), so every filter link, the back button and
+    # the page cache work the same for all of them.
     path("products/", views.product_list, name="product_list"),
     path("products/<slug:slug>/", views.product_detail, name="product"),
+    path("search/suggest", views.search_suggest, name="suggest"),
+    path("account/wishlist/", views.wishlist, name="wishlist"),
+    path("account/wishlist/<slug:slug>/", views.wishlist_toggle, name="wishlist_toggle"),
 ]

@@ -84,6 +84,16 @@ def _picture(image, size: str) -> dict:
             "placeholder": True}
 
 
+@register.filter
+def card_image(product):
+    """A card's picture: the ``cover_image`` a selector attached (no query), else the
+    first of the product's prefetched images, else None (the placeholder)."""
+    if hasattr(product, "cover_image"):
+        return product.cover_image
+    images = list(product.images.all())
+    return images[0] if images else None
+
+
 @register.inclusion_tag("includes/picture.html")
 def product_picture(image, size="card", alt="", sizes="", eager=False, css_class=""):
     """A <picture> of a ProductImage: WebP and JPEG renditions, else the original, else
