@@ -21,8 +21,8 @@ class LanguageLink:
 def language_links(request) -> list[LanguageLink]:
     """The current page in each language (the home page where it has no twin, as a 404).
 
-    The set_language form posts the target URL as ``next``, already translated,
-    so the switch does not depend on the language set_language itself runs in.
+    The language comes from the URL alone (o2o.middleware.PathLocaleMiddleware), so
+    switching is a plain link to the translated URL: no cookie, no form, cacheable.
     """
     current = get_language()
     path = request.get_full_path()

@@ -268,8 +268,11 @@
       // The address names the variant, so it can be shared; no new history entry.
       var here = withVariant(window.location.href, v.sku);
       window.history.replaceState(window.history.state, "", here);
-      document.querySelectorAll(".lang-switch input[name=next], form[data-wish] input[name=next]")
+      document.querySelectorAll("form[data-wish] input[name=next]")
         .forEach(function (input) { input.value = withVariant(input.value, v.sku); });
+      // The language links lead to this same page, chosen variant included.
+      document.querySelectorAll("a.lang-switch, a[hreflang]")
+        .forEach(function (link) { link.href = withVariant(link.href, v.sku); });
     }
 
     buttons.forEach(function (button) {

@@ -92,7 +92,7 @@ def test_search_filter_and_choose_a_variant(page, demo, screenshot):
     screenshot(page, "variant")
 
     # The same piece and size in English.
-    page.locator("form.lang-switch").get_by_role("button", name="English").click()
+    page.locator(".lang-switches").get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(re.compile(rf"/en/products/{product.slug}/\?variant={other.sku}"))
     expect(page.locator("h1")).to_have_text(product.name_en or product.name)

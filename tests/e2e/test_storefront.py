@@ -28,13 +28,13 @@ def test_home_page_shows_the_demo_collections_and_new_pieces_in_chinese(page, de
 def test_home_page_in_english_after_switching_language(page, demo, screenshot):
     newest = demo.first()
     page.goto("/")
-    page.locator("form.lang-switch").get_by_role("button", name="English").click()
+    page.locator(".lang-switches").get_by_role("link", name="English").click()
     expect(page).to_have_url(re.compile(r"/en/$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_title(re.compile("Jinyuan"))
     expect(page.get_by_text(newest.name_en).first).to_be_visible()
     screenshot(page, "en-desktop")
-    page.locator("form.lang-switch").get_by_role("button", name="简体中文").click()
+    page.locator(".lang-switches").get_by_role("link", name="简体中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
 
