@@ -6,7 +6,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -254,7 +254,7 @@ class Certificate(models.Model):
     colour = models.CharField(_("colour"), max_length=10, blank=True)
     clarity = models.CharField(_("clarity"), max_length=10, blank=True)
     cut = models.CharField(_("cut"), max_length=20, blank=True)
-    issued_on = models.DateField(_("issued"), null=True, blank=True)
+    issued_on = models.DateField(pgettext_lazy("certificate", "issued"), null=True, blank=True)
     scan = models.FileField(_("scan"), upload_to="certificates/", blank=True)
 
     class Meta:

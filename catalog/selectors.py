@@ -185,6 +185,10 @@ def search_suggestions(text: str, *, products: int = 6, categories: int = 3) -> 
 # --- Wishlist --------------------------------------------------------------------------
 
 
+def product_is_active(product_id: int) -> bool:
+    return Product.objects.active().filter(pk=product_id).exists()
+
+
 def product_by_slug(slug: str) -> Product | None:
     """A product by its slug, active or not (a member may forget a piece taken off sale)."""
     return Product.objects.filter(slug=slug).first()

@@ -5,8 +5,10 @@ The list and the product page cache their expensive part (the grid with its face
 the product body with every variant's price, certificates and stock) under
 ``catalog.cache.page_key``, which carries the catalog version, so any change to a
 product, a price or stock shows at once. What belongs to one visitor (the wishlist
-heart, recently viewed pieces, the header's account link) is rendered around the
-cached fragments on every request.
+heart, the header's account link) is rendered around the cached fragments; recently
+viewed pieces are fetched by catalog.js after the page has loaded (``recently_viewed``),
+so an anonymous visitor's page is the same for everyone and is cached whole
+(o2o.middleware.AnonymousPageCacheMiddleware).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from . import selectors, services
@@ -258,7 +261,6 @@ def product_list(request):
     filters are left out with a note, never a 500."""
     return render(request, "catalog/product_list.html", {
         "listing": cached(page_key(request, "list"), lambda: _listing(request)),
-        "recent": _recently_viewed(request),
     })
 
 
@@ -473,21 +475,51 @@ def _recently_viewed(request: HttpRequest, *, exclude: int | None = None) -> str
 
 @require_safe
 def product_detail(request, slug):
+    """The product page. It holds nothing of the visitor's but the wishlist heart, so an
+    anonymous visitor's copy is served whole from the page cache (o2o.middleware); the
+    view is recorded, and recently viewed pieces shown, by ``recently_viewed`` below."""
     body = cached(page_key(request, "product"), lambda: _product_body(request, slug))
-    product_id = body["product_id"]
-    recent = _recently_viewed(request, exclude=product_id)
-    _remember_viewed(request, product_id)
-    # A first visit has no session key yet (the session is saved with the response);
-    # saving it early only for this would cost every new visitor another write.
-    product_viewed.send(
-        sender=Product, product_id=product_id,
-        user=request.user if request.user.is_authenticated else None,
-        session_key=request.session.session_key or "")
     return render(request, "catalog/product_detail.html", {
         "body": body,
-        "wished": selectors.wishlist_has(request.user, product_id),
-        "recent": recent,
+        "wished": selectors.wishlist_has(request.user, body["product_id"]),
     })
+
+
+@csrf_exempt
+@require_POST
+def recently_viewed(request) -> HttpResponse:
+    """The visitor's recently viewed pieces, as a fragment that catalog.js asks for once a
+    (possibly cached) list or product page has loaded. With ``seen=<product id>`` the
+    piece is first put at the head of the list (and left out of what is shown), and the
+    view is announced for analytics (popularity, "often viewed together").
+
+    Not a GET, so no cache keeps it. The CSRF token is replaced by a custom header: a
+    page elsewhere cannot send one without a CORS preflight this site never grants, and
+    a cached page cannot carry a per-visitor token. Visitors without JavaScript (and
+    most robots) are neither shown the list nor counted.
+    """
+    if request.headers.get("X-Requested-With") != "fetch":
+        return HttpResponse(_("Ask for this from the shop's pages."), status=400,
+                            content_type="text/plain; charset=utf-8")
+    seen = request.POST.get("seen", "")
+    product_id = None
+    if seen:
+        if not seen.isdigit() or not selectors.product_is_active(int(seen)):
+            return HttpResponse(_("This piece is not in the catalogue."), status=404,
+                                content_type="text/plain; charset=utf-8")
+        product_id = int(seen)
+    html = _recently_viewed(request, exclude=product_id)
+    if product_id is not None:
+        _remember_viewed(request, product_id)
+        # A first visit has no session key yet (the session is saved with the response);
+        # saving it early only for this would cost every new visitor another write.
+        product_viewed.send(
+            sender=Product, product_id=product_id,
+            user=request.user if request.user.is_authenticated else None,
+            session_key=request.session.session_key or "")
+    response = HttpResponse(html)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- Wishlist ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DiscountKind(models.TextChoices):
@@ -19,7 +20,7 @@ class CouponChannel(models.TextChoices):
 class CouponDefinition(models.Model):
     """What a coupon is worth and where it works; issued codes are ``Coupon`` rows."""
 
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("campaign", "name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=10, choices=DiscountKind.choices)
     value = models.DecimalField(_("value"), max_digits=10, decimal_places=2,
                                 help_text=_("Percent (e.g. 10) or amount in yuan."))

@@ -1036,6 +1036,13 @@ def main(argv: list[str] | None = None) -> int:
                         f"first: {m.first_error[:300]}")
                     if cause := server.last_exception():
                         log(f"  server log ({server.log_path}): {cause}")
+                if scenario.check:
+                    try:
+                        subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell",
+                                        "-v", "0", "-c", scenario.check], env=env, cwd=BASE_DIR, check=True)
+                    except subprocess.CalledProcessError:
+                        log(f"  check after {scenario.name} FAILED")
+                        failed.append(scenario.name)
         summaries = {name: summarize(runs) for name, runs in samples.items()}
         for scenario in scenarios:
             m = summaries[scenario.name]
@@ -1092,7 +1099,7 @@ def main(argv: list[str] | None = None) -> int:
     write_results(args.output, report)
     log(f"results in {args.output}")
     if failed:
-        log(f"FAILED: only errors from {', '.join(failed)}")
+        log(f"FAILED: {', '.join(failed)} (no good answer at all, or the check after it failed)")
         return 1
     return 0
 

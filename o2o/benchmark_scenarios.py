@@ -33,6 +33,9 @@ class Scenario:
     expect_status: int | tuple[int, ...] = 200
     compare_to: str | None = BASELINE
     connections: int | None = None
+    # Python run by ``manage.py shell -c`` once the scenario has been loaded: it raises
+    # (and the bench fails) when the load left the data wrong, e.g. an overbooked seat.
+    check: str | None = None
 
     @property
     def expected(self) -> frozenset[int]:
@@ -88,9 +91,20 @@ SCENARIOS += [
     # 14 days of slots for a store and a piece: hours, closures, seats, transfer lead time.
     Scenario("stores-slots-14d", "/api/v1/stores/sh-njxl/slots/?days=14&skus=N-0006-40",
              headers={"Accept": "application/json"}),
-    # Many shoppers want the same time: 4 seats go (201), everyone else hears "taken" (409).
+    # 50 shoppers want the same time: the seats go (201), everyone else hears "taken" (409),
+    # and afterwards no seat holds two live appointments.
     Scenario("stores-book-contended", "/api/v1/appointments/", method="POST",
              body={"store": "sh-njxl", "starts_at": f"{_tryon_day()}T13:00:00+08:00",
                    "skus": ["N-0006-40"], "name": "压测", "phone": "13800138000"},
-             headers={"Accept": "application/json"}, expect_status=(201, 409), connections=16),
+             headers={"Accept": "application/json"}, expect_status=(201, 409), connections=50,
+             check=(
+                 "from datetime import datetime\n"
+                 "from stores.models import ACTIVE_APPOINTMENT, Appointment, Store\n"
+                 "store = Store.objects.get(code='sh-njxl')\n"
+                 f"at = datetime.fromisoformat('{_tryon_day()}T13:00:00+08:00')\n"
+                 "live = Appointment.objects.filter(store=store, starts_at=at,"
+                 " status__in=ACTIVE_APPOINTMENT)\n"
+                 "n, seats = live.count(), live.values('seat').distinct().count()\n"
+                 "assert 0 < n <= store.tryon_seats and seats == n, (n, seats, store.tryon_seats)\n"
+                 "print(f'[bench]   {n} bookings for {store.tryon_seats} seats, none overbooked')")),
 ]

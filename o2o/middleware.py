@@ -4,10 +4,12 @@ Language: zh-Hans lives at /, English under /en/. The language comes from the
 path alone (never a cookie or Accept-Language), so a URL always shows the same
 page in the same language: shareable, crawlable, and cacheable as a whole.
 
-Anonymous page cache: a visitor with no session and no pending message sees
-exactly what every other such visitor sees, so the rendered page is kept in
-Redis under the catalog version token (catalog.cache) and served without
-touching the database. Any catalog change (price, rate, stock, product, image)
+Anonymous page cache: a visitor who is not signed in and has nothing in the
+session that a page shows (no cart, no pending message) sees exactly what every
+other such visitor sees, so the rendered page is kept in Redis under the catalog
+version token (catalog.cache) and served without touching the database. What is
+personal on those pages is fetched after load (recently viewed pieces,
+catalog.views.recently_viewed). Any catalog change (price, rate, stock, product, image)
 moves the token, so no stale page can be served. Pages that set a cookie
 (a CSRF token, a session) are never stored.
 """
@@ -19,6 +21,11 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from catalog.cache import page_key
+from catalog.views import RECENT_KEY
+
+# Session keys that no cached page shows; any other key (a signed-in user, a cart,
+# queued messages) makes the visitor's pages personal, and they pass by the cache.
+NEUTRAL_SESSION_KEYS = frozenset({RECENT_KEY})
 
 PAGE_TIMEOUT = 600
 # Shopper pages that depend on nothing but the URL and the catalog version for an
@@ -47,17 +54,24 @@ def _unprefixed(path: str) -> str:
 def _cacheable_request(request) -> bool:
     if request.method != "GET":
         return False
-    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+    if "messages" in request.COOKIES:
+        return False
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and not _neutral(request.session):
         return False
     path = _unprefixed(request.path_info)
     return path == "/" or path.startswith(CACHEABLE_PREFIXES[1:])
+
+
+def _neutral(session) -> bool:
+    """Nothing in ``session`` changes what a cached page shows (one Redis read)."""
+    return set(session.keys()) <= NEUTRAL_SESSION_KEYS
 
 
 def _storable(request, response) -> bool:
     session = getattr(request, "session", None)
     return (response.status_code == 200 and not response.streaming and not response.cookies
             and "no-store" not in response.get("Cache-Control", "")
-            and (session is None or (not session.modified and not session.session_key)))
+            and (session is None or (not session.modified and _neutral(session))))
 
 
 class AnonymousPageCacheMiddleware:

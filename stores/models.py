@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, Range
 from django.db import models
 from django.db.models import F, Func, Q
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Bilingual
@@ -247,7 +247,7 @@ class Reservation(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True,
                                       help_text=_("Empty: held until its owner releases it."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("reservation", "closed"), null=True, blank=True)
     close_reason = models.CharField(_("why closed"), max_length=60, blank=True)
 
     class Meta:
@@ -535,7 +535,7 @@ class AppointmentEmail(models.Model):
                                     verbose_name=_("appointment"))
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
     sequence = models.PositiveSmallIntegerField(_("calendar sequence"))
-    to = models.EmailField(_("to"))
+    to = models.EmailField(pgettext_lazy("email", "to"))
     sent_at = models.DateTimeField(_("sent"))
 
     class Meta:

@@ -44,5 +44,5 @@ def appointment_manage_path(appointment: Appointment, *, language: str | None = 
 
 def absolute(path: str) -> str:
     """A link for an email: SHOP_BASE_URL (e.g. https://shop.example.com) + path."""
-    base = getattr(settings, "SHOP_BASE_URL", "") or "http://127.0.0.1:8000"
+    base = settings.SHOP_BASE_URL
     return base.rstrip("/") + path

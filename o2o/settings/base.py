@@ -200,6 +200,8 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- Demo and shop ------------------------------------------------------------------
+# Where links in emails point (manage-your-try-on links, password resets use the request).
+SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 SHOP_NAME = env("SHOP_NAME", default="")  # empty: the translated default brand name
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="o2o-demo")
 

@@ -319,7 +319,27 @@
     });
   }
 
+  // --- Recently viewed: asked for after load, since the page itself is cached for all ------
+
+  function initRecent() {
+    var slot = document.querySelector("[data-recent]");
+    if (!slot || !window.fetch || !window.FormData) return;
+    var body = new FormData();
+    if (slot.dataset.seen) body.append("seen", slot.dataset.seen);
+    fetch(slot.dataset.recent, {
+      method: "POST",
+      body: body,
+      headers: { "X-Requested-With": "fetch" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.ok ? response.text() : "";
+    }).then(function (html) {
+      if (html.trim()) slot.innerHTML = html;
+    }).catch(function () { /* the page is whole without it */ });
+  }
+
   function init() {
+    initRecent();
     initAutosubmit();
     initRefine();
     initGallery();

@@ -412,6 +412,20 @@ def test_booking_and_store_links_appear_when_the_stores_pages_exist(client, shop
         assert f'href="{store}"' in html
 
 
+RECENT = "/recently-viewed/"
+
+
+def visit(client, product, **extra):
+    """What a browser does on a product page: load it, then (catalog.js) say it was seen."""
+    assert client.get(product_url(product), **extra).status_code == 200
+    return client.post(RECENT, {"seen": product.pk}, HTTP_X_REQUESTED_WITH="fetch", **extra)
+
+
+def recent_slugs(html: str) -> list[str]:
+    recent = html.split("data-recently-viewed", 1)[1].split("</section>", 1)[0]
+    return re.findall(r'href="/products/([\w-]+)/"', recent)
+
+
 def test_a_view_is_announced_for_analytics(client, shop, member):
     heard = []
 
@@ -420,11 +434,12 @@ def test_a_view_is_announced_for_analytics(client, shop, member):
 
     product_viewed.connect(listener)
     try:
-        client.get(product_url(shop["pearl-pendant"]))  # a first visit: no session yet
-        client.get(product_url(shop["gold-ring"]))
+        visit(client, shop["pearl-pendant"])  # a first visit: no session yet
+        visit(client, shop["gold-ring"])
         session_key = client.cookies["sessionid"].value
         client.force_login(member)
-        client.get(product_url(shop["pearl-pendant"]))
+        visit(client, shop["pearl-pendant"])
+        client.get(product_url(shop["gold-ring"]))  # the page alone announces nothing
     finally:
         product_viewed.disconnect(listener)
     (sender, first), (_, second), (_, third) = heard
@@ -438,27 +453,40 @@ def test_a_view_is_announced_for_analytics(client, shop, member):
 # --- Recently viewed ---------------------------------------------------------------------
 
 
-def test_recently_viewed_pieces_show_on_product_and_list_pages(client, shop):
+def test_recently_viewed_pieces_are_fetched_after_product_and_list_pages(client, shop):
     for slug in ("pearl-pendant", "gold-ring", "pearl-necklace"):
-        client.get(product_url(shop[slug]))
-    html = client.get(product_url(shop["gold-necklace"])).content.decode()
-    recent = html.split("data-recently-viewed", 1)[1].split("</section>", 1)[0]
-    assert re.findall(r'href="/products/([\w-]+)/"', recent) == [
-        "pearl-necklace", "gold-ring", "pearl-pendant"]
-    html = client.get(LIST).content.decode()
-    recent = html.split("data-recently-viewed", 1)[1].split("</section>", 1)[0]
-    assert re.findall(r'href="/products/([\w-]+)/"', recent)[0] == "gold-necklace"
+        visit(client, shop[slug])
+    page = client.get(product_url(shop["gold-necklace"])).text
+    assert f'data-recent="{RECENT}" data-seen="{shop["gold-necklace"].pk}"' in page
+    assert "data-recently-viewed" not in page  # the page is the same for every visitor
+    answer = visit(client, shop["gold-necklace"])
+    assert answer["Cache-Control"] == "no-store"
+    assert recent_slugs(answer.text) == ["pearl-necklace", "gold-ring", "pearl-pendant"]
+    assert f'data-recent="{RECENT}"></div>' in client.get(LIST).text
+    listed = client.post(RECENT, HTTP_X_REQUESTED_WITH="fetch").text
+    assert recent_slugs(listed)[0] == "gold-necklace"
+    english = client.post("/en" + RECENT, HTTP_X_REQUESTED_WITH="fetch").text
+    assert "Recently viewed" in english
 
 
 def test_recently_viewed_keeps_eight_and_excludes_the_current_piece(client, many):
     chains = list(Product.objects.filter(slug__startswith="chain-").order_by("slug")[:10])
     for product in chains:
-        client.get(product_url(product))
+        visit(client, product)
     assert client.session["catalog:recently_viewed"] == [p.pk for p in reversed(chains)][:8]
-    html = client.get(product_url(chains[-1])).content.decode()
-    recent = html.split("data-recently-viewed", 1)[1].split("</section>", 1)[0]
-    assert chains[-1].slug not in recent
+    recent = visit(client, chains[-1]).text
+    assert chains[-1].slug not in recent_slugs(recent)
     assert len(re.findall(r'class="product-card"', recent)) == 7
+
+
+def test_recently_viewed_refuses_other_sites_and_unknown_pieces(client, shop):
+    assert client.post(RECENT, {"seen": shop["gold-ring"].pk}).status_code == 400  # no header
+    assert client.get(RECENT, HTTP_X_REQUESTED_WITH="fetch").status_code == 405
+    for seen in ("abc", "999999", "-1"):
+        answer = client.post(RECENT, {"seen": seen}, HTTP_X_REQUESTED_WITH="fetch")
+        assert answer.status_code == 404
+    assert "catalog:recently_viewed" not in client.session
+    assert client.post(RECENT, HTTP_X_REQUESTED_WITH="fetch").text == ""  # nothing seen yet
 
 
 def test_recently_viewed_is_one_query(client, shop, django_assert_num_queries):

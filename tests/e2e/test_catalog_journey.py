@@ -100,6 +100,12 @@ def test_search_filter_and_choose_a_variant(page, demo, screenshot):
     expect(page.get_by_role("button", name="Add to bag")).to_be_disabled()
     screenshot(page, "variant-en")
 
+    # The piece is remembered, though the pages above are the same for every visitor.
+    page.goto("/en/products/")
+    recent = page.locator("[data-recently-viewed]")
+    expect(recent.locator(f'a[href="/en/products/{product.slug}/"]').first).to_be_visible()
+    screenshot(page, "recently-viewed")
+
 
 def test_the_list_and_a_piece_on_a_phone(phone_page, demo, screenshot):
     page = phone_page

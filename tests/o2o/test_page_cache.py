@@ -75,3 +75,26 @@ def test_posts_and_private_paths_pass_through(client):
 def test_store_pages_are_not_cached_because_open_now_follows_the_clock(client):
     client.get("/stores/")
     assert "X-Page-Cache" not in client.get("/stores/")
+
+
+def test_the_product_page_is_cached_for_anonymous_visitors_and_sets_no_cookie(client):
+    product = ProductFactory(name="古法金手镯")
+    VariantFactory(product=product)
+    first = client.get(product.get_absolute_url())
+    assert first["X-Page-Cache"] == "miss"
+    assert not first.cookies  # no CSRF token, no session: the same page for everyone
+    assert 'href="/accounts/login/?next=' in first.text  # the heart asks to sign in
+    assert client.get(product.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_a_visitor_whose_session_holds_only_recently_viewed_pieces_gets_the_cached_page(client):
+    product = ProductFactory(name="古法金手镯")
+    VariantFactory(product=product)
+    client.post("/recently-viewed/", {"seen": product.pk}, HTTP_X_REQUESTED_WITH="fetch")
+    assert "sessionid" in client.cookies
+    client.get("/products/")
+    assert client.get("/products/")["X-Page-Cache"] == "hit"
+    session = client.session
+    session["cart"] = {"lines": []}  # anything else a page might show makes it personal
+    session.save()
+    assert "X-Page-Cache" not in client.get("/products/")

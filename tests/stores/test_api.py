@@ -203,5 +203,7 @@ def test_a_member_sees_their_try_ons_in_their_account(client):
     assert response.status_code == 200
     assert [a.store for a in response.context["appointments"]] == [store]
     assert variant.product.name in response.text
+    assert 'href="/account/try-ons/" aria-current="page"' in response.text
+    assert 'href="/account/try-ons/"' in client.get("/account/").text  # reachable from the account
     client.force_login(UserFactory())
     assert client.get("/account/try-ons/").context["appointments"] == []
