@@ -34,6 +34,10 @@ app.conf.beat_schedule = {
         "task": "stores.tasks.reservations_expire_task",
         "schedule": 60.0,
     },
+    "orders-expire-unpaid": {
+        "task": "orders.tasks.orders_expire_task",
+        "schedule": 60.0,
+    },
     "stores-appointment-reminders": {
         "task": "stores.tasks.appointment_reminders_task",
         "schedule": 300.0,

@@ -61,6 +61,15 @@ class Order(models.Model):
     discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2,
                                    default=Decimal("0"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE,
+                                help_text=_("The shopper's language, for emails."))
+    pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True,
+                                   help_text=_("Shown to the shopper; opens the order only at "
+                                               "its own pickup store."))
+    expires_at = models.DateTimeField(
+        _("unpaid until"), null=True, blank=True, db_index=True,
+        help_text=_("An unpaid order is cancelled at this time and its pieces released."))
     placed_at = models.DateTimeField(_("placed"), db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -81,6 +90,8 @@ class Order(models.Model):
                 condition=~Q(fulfilment__in=["pickup", "counter"]) | Q(store__isnull=False),
                 name="order_pickup_has_store",
             ),
+            models.UniqueConstraint(fields=["store", "pickup_code"], condition=~Q(pickup_code=""),
+                                    name="order_pickup_code_unique_per_store"),
         ]
 
     def __str__(self):
@@ -139,6 +150,8 @@ class Payment(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     status = models.CharField(_("status"), max_length=10, choices=PaymentStatus.choices,
                               default=PaymentStatus.PENDING)
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2,
+                                          default=Decimal("0"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -146,6 +159,13 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="payment_refund_within_amount"),
+            # An online payment is recorded once, however often its notice arrives.
+            models.UniqueConstraint(fields=["provider", "reference"],
+                                    condition=Q(provider__in=["stripe", "test"]) & ~Q(reference=""),
+                                    name="payment_online_reference_unique"),
         ]
 
     def __str__(self):

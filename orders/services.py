@@ -1,9 +1,21 @@
 """Every write to orders. The state table below is the one place that says which moves exist.
 
-Live transitions (checkout, payment, pickup, cancel, refund), one service each,
-arrive with the checkout work; each will lock the order, check its move against
-``TRANSITIONS`` and write an OrderEvent. Until then the only writer is
-``order_create_historical``, which imports past sales (the demo's history).
+``order_transition`` is the only code that changes an order's status: it locks the
+order, checks the move against ``TRANSITIONS`` (and the fulfilment), does nothing
+when the order is already there (a retried webhook, a double click), writes an
+OrderEvent with who, when and from where, and applies the move's stock effect:
+
+    cancelled            the order's reserved pieces go back on sale
+    collected, shipped   the reserved pieces leave the stock (on hand and reserved)
+
+The services above it (place, pay, cancel, collect, expire) are the ways in.
+Stock is reserved when an order is placed and stays reserved, with no expiry of
+its own, until the order is cancelled (by the shopper, staff or the expiry beat)
+or the pieces leave with the shopper. Paying makes the sale final: the order no
+longer expires, so its pieces can no longer go back on sale by themselves.
+
+LOCK ORDER: Order row -> (stores) Reservation rows by pk -> StockLevel rows by pk.
+``order_create_historical`` imports past sales (the demo's history) as found.
 """
 
 import random
@@ -14,15 +26,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Variant
 from catalog.pricing import rates_in_force, variant_price
 from members.models import User
 from o2o.errors import ApplicationError, ConflictError
-from stores.models import Store, StoreKind
+from stores.models import Reservation, ReservationPurpose, ReservationStatus, Store, StoreKind
+from stores.services import ReserveLine, reservations_close, reserve_lines
 
+from .errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
 from .models import (
     Fulfilment,
     Order,
@@ -207,3 +223,289 @@ def order_create_historical(
         data={"status": status, "source": source, "placed_at": placed_at.isoformat()},
     )
     return order
+
+
+# --- The live life cycle ---------------------------------------------------------------
+
+# Sent after commit when a shopper has taken the pieces home (points, survey: later work).
+order_collected = Signal()  # kwargs: order
+
+
+def _order_reservations(order: Order):
+    return Reservation.objects.filter(purpose=ReservationPurpose.ORDER, reference=order.number)
+
+
+# What a move does to the order's reserved pieces, besides the status.
+_STOCK_EFFECT: dict[OrderStatus, tuple[str, str]] = {
+    S.CANCELLED: (ReservationStatus.RELEASED, "order cancelled"),
+    S.COLLECTED: (ReservationStatus.COMMITTED, "order collected"),
+    S.SHIPPED: (ReservationStatus.COMMITTED, "order shipped"),
+}
+
+
+def transition_allowed(*, status: str, fulfilment: str, to: str) -> bool:
+    return to in TRANSITIONS[S(status)] and to not in _NOT_FOR_FULFILMENT[fulfilment]
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+
+
+def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: datetime,
+          data: dict | None = None) -> bool:
+    """Move a locked order to ``to``; False when it is already there."""
+    if locked.status == to:
+        return False
+    if not transition_allowed(status=locked.status, fulfilment=locked.fulfilment, to=to):
+        raise OrderTransitionNotAllowed(
+            _("Order %(number)s is %(status)s; it cannot become %(to)s.") % {
+                "number": locked.number, "status": locked.get_status_display(),
+                "to": S(to).label},
+            extra={"status": locked.status, "to": str(to)})
+    previous = locked.status
+    locked.status = to
+    fields = ["status", "updated_at"]
+    if to == S.PAID:
+        locked.paid_at, locked.expires_at = now, None
+        fields += ["paid_at", "expires_at"]
+    elif to == S.COMPLETED:
+        locked.completed_at = now
+        fields.append("completed_at")
+    locked.save(update_fields=fields)
+    if to in _STOCK_EFFECT:
+        status, reason = _STOCK_EFFECT[to]
+        reservations_close(_order_reservations(locked), status=status, reason=reason, now=now)
+    OrderEvent.objects.create(order=locked, kind="status", actor=actor, at=now,
+                              data={"from": previous, "to": str(to), "via": via, **(data or {})})
+    return True
+
+
+@transaction.atomic
+def order_transition(*, order: Order, to: str, actor: User | None = None, via: str = "",
+                     data: dict | None = None) -> Order:
+    """Move ``order`` to ``to`` (validated, idempotent, audited, with its stock effect).
+
+    ``via`` says from where (admin, webhook, pickup desk, expiry...). Raises
+    OrderTransitionNotAllowed (409) for a move the table does not allow.
+    """
+    locked = _locked(order)
+    _move(locked, S(to), actor=actor, via=via, now=timezone.now(), data=data)
+    return locked
+
+
+PICKUP_CODE_DIGITS = 8
+
+
+def _pickup_code(store: Store) -> str:
+    """8 random digits, unique among the store's orders (the constraint is the last word).
+
+    A code opens an order only at its own store, and lookups are rate limited, so
+    10^8 codes per store are far beyond guessing."""
+    for _attempt in range(8):
+        code = "".join(secrets.choice("0123456789") for _ in range(PICKUP_CODE_DIGITS))
+        if not Order.objects.filter(store=store, pickup_code=code).exists():
+            return code
+    raise ConflictError(_("Could not find a free pickup code; please try again."),
+                        code="pickup_code_exhausted")
+
+
+def _wanted(lines: Sequence[tuple[Variant, int]]) -> list[tuple[Variant, int]]:
+    """The same piece twice is one line; every quantity a positive whole number."""
+    merged: dict[int, list] = {}
+    for variant, quantity in lines:
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            raise OrderInvalid(_("Give a quantity of at least one piece."),
+                               code="quantity_not_positive")
+        if variant.pk in merged:
+            merged[variant.pk][1] += quantity
+        else:
+            merged[variant.pk] = [variant, quantity]
+    if not merged:
+        raise OrderInvalid(_("An order needs at least one piece."), code="no_lines")
+    return [(variant, quantity) for variant, quantity in merged.values()]
+
+
+@transaction.atomic
+def order_place(
+    *,
+    lines: Sequence[tuple[Variant, int]],
+    fulfilment: str,
+    store: Store | None = None,
+    stock_from: Store | None = None,
+    member: User | None = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    language: str | None = None,
+    pay_at_counter: bool = False,
+    actor: User | None = None,
+    via: str = "checkout",
+) -> Order:
+    """An online order awaiting payment, with its pieces reserved: all of it or nothing.
+
+    Pickup orders reserve at the pickup ``store`` and get a pickup code; delivery
+    orders reserve at ``stock_from`` (a warehouse or a store). Prices come from
+    ``catalog.pricing.variant_price`` now and are frozen on the lines. Unpaid, the
+    order is cancelled at ``expires_at``: ORDER_PAYMENT_MINUTES after placing, or
+    PAY_AT_COUNTER_DAYS for a pickup paid at the counter.
+
+    Raises SoldOut (409) naming the piece when any line cannot be reserved,
+    PriceUnavailable when a piece has no price today, OrderInvalid otherwise.
+    """
+    now = timezone.now()
+    wanted = _wanted(lines)
+    if fulfilment == Fulfilment.PICKUP:
+        if store is None or store.kind != StoreKind.STORE or not store.is_active:
+            raise OrderInvalid(_("Choose one of our stores for the pickup."),
+                               code="store_required")
+        stock_from = store
+    elif fulfilment == Fulfilment.DELIVERY:
+        if stock_from is None or not stock_from.is_active:
+            raise OrderInvalid(_("Say where a delivered order is sent from."),
+                               code="source_required")
+        if pay_at_counter:
+            raise OrderInvalid(_("Only a pickup can be paid at the counter."),
+                               code="pay_at_counter_needs_pickup")
+        store = None
+    else:
+        raise OrderInvalid(_("Choose delivery or pickup in a store."), code="invalid_fulfilment")
+    if member is not None:
+        contact_name = contact_name or member.name or member.email or str(member.phone or "")
+        contact_phone = contact_phone or str(member.phone or "")
+        contact_email = contact_email or member.email or ""
+    if not contact_name.strip() or not (contact_phone.strip() or contact_email.strip()):
+        raise OrderInvalid(_("Give a name and a mobile number or email, so we can reach you."),
+                           code="contact_required")
+    for variant, _quantity in wanted:
+        if not (variant.is_active and variant.product.is_active):
+            raise OrderInvalid(_("%(piece)s is no longer sold.") % {"piece": variant.sku},
+                               code="variant_inactive", extra={"sku": variant.sku})
+
+    rates = rates_in_force(now)
+    priced = [(variant, quantity, variant_price(variant=variant, at=now, rates=rates).amount)
+              for variant, quantity in wanted]
+    subtotal = sum((unit * quantity for _v, quantity, unit in priced), Decimal("0.00"))
+    hold = (timedelta(days=settings.PAY_AT_COUNTER_DAYS) if pay_at_counter
+            else timedelta(minutes=settings.ORDER_PAYMENT_MINUTES))
+    order = Order.objects.create(
+        number=order_number_new(at=now), channel=OrderChannel.ONLINE, fulfilment=fulfilment,
+        member=member, store=store, contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(), contact_email=contact_email.strip(),
+        language=language or get_language() or settings.LANGUAGE_CODE,
+        currency=settings.CURRENCY, subtotal=subtotal, discount=Decimal("0.00"), total=subtotal,
+        pickup_code=_pickup_code(store) if store is not None else "",
+        placed_at=now, expires_at=now + hold,
+    )
+    OrderLine.objects.bulk_create([
+        OrderLine(order=order, variant=variant, product_name=variant.product.name,
+                  sku=variant.sku, quantity=quantity, unit_price=unit, line_total=unit * quantity)
+        for variant, quantity, unit in priced
+    ])
+    # No expiry on the reservations: the order's own expiry releases them, so a payment
+    # that arrives in time always finds its pieces.
+    reserve_lines([ReserveLine(stock_from, variant, quantity, ReservationPurpose.ORDER,
+                               order.number, None) for variant, quantity, _unit in priced],
+                  now=now)
+    OrderEvent.objects.create(order=order, kind="placed", actor=actor or member, at=now,
+                              data={"via": via, "pay_at_counter": pay_at_counter,
+                                    "stock_from": stock_from.code})
+    return order
+
+
+@transaction.atomic
+def order_pay(*, order: Order, provider: str, reference: str, amount: Decimal, currency: str,
+              actor: User | None = None, via: str = "") -> Order:
+    """Record the money for an order awaiting payment, exactly once.
+
+    A notice already recorded (same provider and reference) changes nothing, so a
+    replayed webhook is harmless. The amount and currency must be the order's
+    (PaymentMismatch otherwise, nothing written). A pickup whose pieces wait at
+    the store becomes ready for pickup at once. Raises OrderTransitionNotAllowed
+    for an order that is no longer awaiting payment (cancelled after its time ran
+    out, say): the caller refunds that money.
+    """
+    if provider not in PaymentProvider.values:
+        raise ApplicationError(_("Unknown payment provider."), code="invalid_provider")
+    locked = _locked(order)
+    if reference and Payment.objects.filter(order=locked, provider=provider, reference=reference,
+                                            status=PaymentStatus.SUCCEEDED).exists():
+        return locked
+    try:
+        amount = Decimal(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        amount = None
+    if amount != locked.total or str(currency).upper() != locked.currency:
+        raise PaymentMismatch(
+            _("The payment (%(amount)s %(currency)s) does not match order %(number)s "
+              "(%(total)s %(order_currency)s).") % {
+                "amount": amount, "currency": str(currency).upper(), "number": locked.number,
+                "total": locked.total, "order_currency": locked.currency})
+    now = timezone.now()
+    if locked.status != S.PENDING_PAYMENT:
+        raise OrderTransitionNotAllowed(
+            _("Order %(number)s is %(status)s and takes no payment.") % {
+                "number": locked.number, "status": locked.get_status_display()},
+            extra={"status": locked.status})
+    Payment.objects.create(order=locked, provider=provider, reference=reference,
+                           amount=amount, currency=locked.currency,
+                           status=PaymentStatus.SUCCEEDED)
+    _move(locked, S.PAID, actor=actor, via=via, now=now,
+          data={"provider": provider, "reference": reference})
+    if locked.fulfilment == Fulfilment.PICKUP:
+        _move(locked, S.READY_FOR_PICKUP, actor=actor, via=via, now=now)
+    return locked
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor: User | None = None, via: str = "",
+                 reason: str = "") -> Order:
+    """Cancel an order awaiting payment; its pieces go back on sale. Idempotent.
+
+    A paid order is not cancelled here: it is refunded (after-sales)."""
+    locked = _locked(order)
+    if locked.status not in (S.PENDING_PAYMENT, S.CANCELLED):
+        raise OrderTransitionNotAllowed(
+            _("Order %(number)s is already paid; ask for a refund instead.") % {
+                "number": locked.number}, extra={"status": locked.status})
+    _move(locked, S.CANCELLED, actor=actor, via=via, now=timezone.now(),
+          data={"reason": reason} if reason else None)
+    return locked
+
+
+@transaction.atomic
+def order_collect(*, order: Order, store: Store, actor: User) -> Order:
+    """The pickup desk hands the pieces over: they leave the store's stock and the order
+    is completed. Only at the order's own pickup store; a second confirmation changes
+    nothing. ``order_collected`` is sent after commit (points, survey)."""
+    locked = _locked(order)
+    if locked.fulfilment != Fulfilment.PICKUP or locked.store_id != store.pk:
+        raise OrderInvalid(_("No pickup with this code at this store."), code="not_this_store")
+    if locked.status in (S.COLLECTED, S.COMPLETED):
+        return locked
+    if locked.status == S.PENDING_PAYMENT:
+        raise OrderTransitionNotAllowed(
+            _("Order %(number)s is not paid yet: take the payment first.") % {
+                "number": locked.number}, code="payment_first")
+    now = timezone.now()
+    _move(locked, S.COLLECTED, actor=actor, via="pickup desk", now=now)
+    _move(locked, S.COMPLETED, actor=actor, via="pickup desk", now=now)
+    transaction.on_commit(lambda: order_collected.send(sender=Order, order=locked))
+    return locked
+
+
+def orders_expire(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Beat: cancel orders left unpaid past ``expires_at``; their pieces go back on sale.
+    Safe to run twice or in parallel (locked rows are skipped). Returns how many."""
+    now = now or timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            due = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
+                       .filter(status=S.PENDING_PAYMENT, expires_at__lte=now)
+                       .order_by("pk")[:batch_size])
+            for locked in due:
+                _move(locked, S.CANCELLED, actor=None, via="expiry", now=now,
+                      data={"reason": "unpaid"})
+        done += len(due)
+        if len(due) < batch_size:
+            return done

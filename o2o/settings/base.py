@@ -159,6 +159,9 @@ USE_TZ = True
 
 # --- Money ------------------------------------------------------------------------
 CURRENCY = env("CURRENCY", default="CNY")
+# How long an online order waits for its payment, and a pickup paid at the counter.
+ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=30)
+PAY_AT_COUNTER_DAYS = env.int("PAY_AT_COUNTER_DAYS", default=3)
 
 # --- Static and media --------------------------------------------------------------
 STATIC_URL = "/static/"

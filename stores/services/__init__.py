@@ -1,7 +1,7 @@
 """Every write to stores, stock, transfers and appointments (see each module's lock notes).
 
 Callers: admin, views, API, tasks, the demo loader, and orders (stock_reserve,
-reservation_commit, reservation_release).
+reserve_lines, reservations_close, reservation_commit, reservation_release).
 """
 
 from .appointments import (
@@ -19,9 +19,12 @@ from .appointments import (
 from .counts import stock_count_apply
 from .emails import appointment_email_send, appointment_reminders_send
 from .stock import (
+    ReserveLine,
     reservation_commit,
     reservation_release,
+    reservations_close,
     reservations_expire,
+    reserve_lines,
     stock_receive,
     stock_reserve,
 )
@@ -36,11 +39,12 @@ from .transfers import (
 )
 
 __all__ = [
-    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS",
+    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS", "ReserveLine",
     "appointment_book", "appointment_cancel", "appointment_check_in", "appointment_complete",
     "appointment_create_historical",
     "appointment_email_send", "appointment_no_show", "appointment_reminders_send",
-    "appointment_reschedule", "reservation_commit", "reservation_release", "reservations_expire",
+    "appointment_reschedule", "reservation_commit", "reservation_release", "reservations_close",
+    "reservations_expire", "reserve_lines",
     "stock_count_apply", "stock_receive", "stock_reserve", "transfer_cancel", "transfer_create",
     "transfer_receive", "transfer_ship",
 ]
