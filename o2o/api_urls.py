@@ -7,5 +7,6 @@ from members import api as members_api
 urlpatterns = [
     path("", include("catalog.api")),
     path("", include("stores.api")),
+    path("", include("orders.api")),
     path("me/", members_api.MeView.as_view(), name="api-me"),
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("o2o.api_urls")),
+    path("payments/", include("orders.webhook_urls")),
 ]
 
 # Shopper pages and the admin speak the visitor's language; zh-Hans needs no prefix.
@@ -29,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("", include("catalog.urls")),
     path("", include("stores.urls")),
     path("", include("members.urls")),
+    path("", include("orders.urls")),
     prefix_default_language=False,
 )
 

@@ -50,3 +50,5 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+from . import admin_tickets  # noqa: E402,F401 - after-sales tickets register themselves

@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -55,6 +56,9 @@ class Order(models.Model):
     contact_name = models.CharField(_("name"), max_length=100, blank=True)
     contact_phone = models.CharField(_("mobile number"), max_length=20, blank=True)
     contact_email = models.EmailField(_("email"), blank=True)
+    address = models.JSONField(
+        _("delivery address"), default=dict, blank=True,
+        help_text=_("Recipient, phone, province, city, district, street and postcode."))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2,
                                    default=Decimal("0"))
@@ -190,3 +194,181 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.kind}"
+
+
+class PaymentEvent(models.Model):
+    """A provider's notice (a Stripe webhook event), processed exactly once: the UNIQUE
+    (provider, event id) refuses a replay before anything else happens."""
+
+    provider = models.CharField(_("provider"), max_length=10, choices=PaymentProvider.choices)
+    event_id = models.CharField(_("event id"), max_length=100)
+    kind = models.CharField(_("event"), max_length=60)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="payment_events", verbose_name=_("order"))
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"],
+                                    name="payment_event_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_id}"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class Refund(models.Model):
+    """Money given back on a payment (through the provider, or in cash at the counter)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds",
+                                verbose_name=_("payment"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=100, blank=True,
+                                 help_text=_("The provider's refund id."))
+    status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices,
+                              default=RefundStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} ({self.get_status_display()})"
+
+
+class Cart(models.Model):
+    """A shopper's cart: a member's (kept across devices) or a guest's (its token in the
+    session). Lines hold what was chosen and the price the shopper last saw; the price
+    charged always comes from catalog.pricing at checkout."""
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.CASCADE, related_name="cart",
+                                  verbose_name=_("member"))
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+
+    def __str__(self):
+        return str(self.token)
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines",
+                             verbose_name=_("cart"))
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("variant"))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    price_seen = models.DecimalField(_("price seen"), max_digits=12, decimal_places=2,
+                                     null=True, blank=True,
+                                     help_text=_("The price the shopper last saw for it."))
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "variant"], name="cart_line_once_per_variant"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.variant_id}"
+
+
+class TicketKind(models.TextChoices):
+    RETURN = "return", _("return")
+    EXCHANGE = "exchange", _("exchange")
+    RESIZE = "resize", _("resizing")
+    REPAIR = "repair", _("repair")
+    CLEANING = "cleaning", _("cleaning")
+    APPRAISAL = "appraisal", _("appraisal")
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("opened")
+    RECEIVED = "received", _("piece received")
+    IN_PROGRESS = "in_progress", _("in progress")
+    READY = "ready", _("ready to collect")
+    CLOSED = "closed", _("closed")
+    REFUSED = "refused", _("refused")
+
+
+class ServiceTicket(models.Model):
+    """After-sales: a return, exchange, resizing, repair, cleaning or appraisal, opened by
+    a member online or by staff in store. ``status`` is written only by the services."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    kind = models.CharField(_("service"), max_length=10, choices=TicketKind.choices)
+    status = models.CharField(_("status"), max_length=12, choices=TicketStatus.choices,
+                              default=TicketStatus.OPEN)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="tickets", verbose_name=_("order"))
+    line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="tickets", verbose_name=_("piece"))
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="service_tickets",
+                               verbose_name=_("member"))
+    store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="service_tickets", verbose_name=_("store"))
+    contact_name = models.CharField(_("name"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("mobile number"), max_length=20, blank=True)
+    description = models.TextField(_("what is wanted"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    refund = models.ForeignKey(Refund, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("refund"))
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("handled by"))
+    created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service ticket")
+        verbose_name_plural = _("service tickets")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.number
+
+
+class ServiceTicketEvent(models.Model):
+    """The ticket's history, shown to the shopper: each status with who, when and a note."""
+
+    ticket = models.ForeignKey(ServiceTicket, on_delete=models.CASCADE, related_name="events",
+                               verbose_name=_("service ticket"))
+    status = models.CharField(_("status"), max_length=12, choices=TicketStatus.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("service ticket event")
+        verbose_name_plural = _("service ticket events")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.status}"

@@ -38,8 +38,8 @@ from o2o.errors import ApplicationError, ConflictError
 from stores.models import Reservation, ReservationPurpose, ReservationStatus, Store, StoreKind
 from stores.services import ReserveLine, reservations_close, reserve_lines
 
-from .errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
-from .models import (
+from ..errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
+from ..models import (
     Fulfilment,
     Order,
     OrderChannel,

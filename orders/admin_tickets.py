@@ -1,0 +1,1 @@
+"""Admin for after-sales service tickets (imported by orders/admin.py)."""

@@ -1,0 +1,3 @@
+"""Pages: see orders/urls.py."""
+
+urlpatterns: list = []
