@@ -56,8 +56,9 @@ S = OrderStatus
 # The order life cycle: from each status, the statuses it may move to.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.READY_FOR_PICKUP, S.SHIPPED, S.REFUNDED, S.PARTIALLY_REFUNDED,
-                       S.CANCELLED}),
+    # paid -> collected: a counter sale, handed over as it is paid.
+    S.PAID: frozenset({S.READY_FOR_PICKUP, S.COLLECTED, S.SHIPPED, S.REFUNDED,
+                       S.PARTIALLY_REFUNDED, S.CANCELLED}),
     S.READY_FOR_PICKUP: frozenset({S.COLLECTED, S.REFUNDED, S.CANCELLED}),
     S.COLLECTED: frozenset({S.COMPLETED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.SHIPPED: frozenset({S.DELIVERED}),
