@@ -163,6 +163,14 @@ CURRENCY = env("CURRENCY", default="CNY")
 ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=30)
 PAY_AT_COUNTER_DAYS = env.int("PAY_AT_COUNTER_DAYS", default=3)
 
+# --- Payments -----------------------------------------------------------------------
+# Stripe Checkout; with no secret key the offline test gateway takes payments (the demo).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Another address for Stripe's API (the tests' local stand-in); empty: Stripe itself.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+
 # --- Static and media --------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
@@ -216,3 +224,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- After-sales ----------------------------------------------------------------------
+# A piece can be returned (refunded and restocked) this many days after it reached the shopper.
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
