@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from allauth.account.signals import user_logged_in
+
+        from .receivers import cart_merge_at_login
+
+        user_logged_in.connect(cart_merge_at_login, dispatch_uid="orders.cart_merge_at_login")

@@ -257,8 +257,13 @@
         else row.removeAttribute("aria-current");
       });
       if (book) book.href = book.dataset.bookBase + "&variant=" + v.id;
-      // Online ordering is not open yet; a piece that cannot be priced can never be bought.
-      if (buy) buy.disabled = true;
+      // A piece that cannot be priced can never be bought.
+      if (buy) {
+        buy.href = buy.dataset.addBase + "?variant=" + v.id;
+        buy.classList.toggle("is-disabled", !v.priced);
+        if (v.priced) buy.removeAttribute("aria-disabled");
+        else buy.setAttribute("aria-disabled", "true");
+      }
     }
 
     function choose(v) {
@@ -273,6 +278,55 @@
       // The language links lead to this same page, chosen variant included.
       document.querySelectorAll("a.lang-switch, a[hreflang]")
         .forEach(function (link) { link.href = withVariant(link.href, v.sku); });
+    }
+
+    // Add to bag without leaving the page: no CSRF token on a cached page, so the
+    // custom header stands in for it (orders.views.cart.cart_add_fetch).
+    var buyMessage = root.querySelector("[data-buy-message]");
+    if (buy && window.fetch && window.FormData) {
+      buy.addEventListener("click", function (event) {
+        event.preventDefault();
+        if (buy.getAttribute("aria-disabled") === "true") {
+          if (buyMessage) buyMessage.textContent = price.dataset.unpriced || "";
+          return;
+        }
+        if (buy.getAttribute("aria-busy") === "true") return;
+        buy.setAttribute("aria-busy", "true");
+        var body = new FormData();
+        body.append("variant", current.id);
+        body.append("quantity", "1");
+        fetch(buy.dataset.addUrl, {
+          method: "POST",
+          body: body,
+          headers: { "X-Requested-With": "fetch", Accept: "application/json" },
+          credentials: "same-origin"
+        }).then(function (response) {
+          return response.json().then(function (answer) {
+            return { ok: response.ok, answer: answer };
+          });
+        }).then(function (result) {
+          if (buyMessage) {
+            buyMessage.textContent = result.ok ? result.answer.message : result.answer.detail;
+            buyMessage.classList.toggle("cart-toast--error", !result.ok);
+            if (result.ok && result.answer.cart_url) {
+              buyMessage.appendChild(document.createTextNode(" "));
+              var go = el("a", "text-link", buy.dataset.viewLabel || "");
+              go.href = result.answer.cart_url;
+              if (go.textContent) buyMessage.appendChild(go);
+            }
+          }
+          if (result.ok) {
+            document.querySelectorAll("[data-cart-count]").forEach(function (badge) {
+              badge.textContent = result.answer.count;
+              badge.hidden = !result.answer.count;
+            });
+          }
+        }).catch(function () {
+          window.location.href = buy.href;  // let the server answer the plain way
+        }).then(function () {
+          buy.removeAttribute("aria-busy");
+        });
+      });
     }
 
     buttons.forEach(function (button) {

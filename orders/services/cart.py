@@ -1,0 +1,317 @@
+"""The shopper's cart: a guest's (its token in the session) or a member's (kept across
+devices), merged at sign-in.
+
+A line keeps what was chosen and ``price_seen``, the price the shopper last saw. The
+price charged always comes from ``catalog.pricing.variant_price`` at checkout, and a
+line whose live price differs from ``price_seen`` is flagged (``cart_lines``) until
+the shopper accepts it (``cart_confirm_prices``): a new price is never charged silently.
+
+"What can be sold" of a piece is the most pieces available (on hand less reserved) at
+one active location, because an order reserves all of a line at one place.
+
+LOCKS: the Cart row (select_for_update) serialises writes to one cart (two tabs, a
+double click); stock is only read here, it is reserved by order_place at checkout.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from catalog.models import Variant
+from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
+from members.models import User
+from o2o.errors import NotFoundError
+from stores.errors import SoldOut
+from stores.models import StockLevel, Store, StoreKind
+
+from ..errors import OrderInvalid
+from ..models import Cart, CartLine
+
+# The one session key of a guest's cart: the cart's token (a string).
+CART_SESSION_KEY = "orders:cart"
+# No line holds more than this many pieces (a jeweller's cart, not a wholesaler's).
+MAX_LINE_QUANTITY = 20
+
+
+@dataclass
+class CartLineView:
+    """A cart line as the shopper sees it now."""
+
+    line: CartLine
+    variant: Variant
+    quantity: int
+    price_seen: Decimal | None
+    unit_price: Decimal | None  # live, from variant_price; None: cannot be priced today
+    available: int  # most pieces available at one active location
+    stores: dict[int, int] = field(default_factory=dict)  # store id -> available there
+    inactive: bool = False
+
+    @property
+    def product(self):
+        return self.variant.product
+
+    @property
+    def unpriced(self) -> bool:
+        return self.unit_price is None
+
+    @property
+    def price_changed(self) -> bool:
+        return self.unit_price is not None and self.unit_price != self.price_seen
+
+    @property
+    def sold_out(self) -> bool:
+        return self.inactive or self.available < self.quantity
+
+    @property
+    def blocked(self) -> bool:
+        """Cannot go to checkout as it is: the shopper must look at it first."""
+        return self.sold_out or self.unpriced or self.price_changed
+
+    @property
+    def line_total(self) -> Decimal | None:
+        return None if self.unit_price is None else self.unit_price * self.quantity
+
+
+def _token(raw) -> uuid.UUID | None:
+    if isinstance(raw, uuid.UUID):
+        return raw
+    try:
+        return uuid.UUID(str(raw))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def cart_get(*, member: User | None = None, token=None) -> Cart | None:
+    """A member's cart, or a guest's by its token (a guest token never opens a member's
+    cart). None when there is none."""
+    if member is not None and getattr(member, "is_authenticated", False):
+        return Cart.objects.filter(member=member).first()
+    token = _token(token)
+    if token is None:
+        return None
+    return Cart.objects.filter(token=token, member__isnull=True).first()
+
+
+def cart_for_request(*, user, session, create: bool = False) -> Cart | None:
+    """The cart of whoever makes a request (``request.user``, ``request.session``).
+
+    A guest's cart token is kept in the session under CART_SESSION_KEY; a stale token
+    is dropped (so the visitor's pages can be served from the page cache again). With
+    ``create`` a cart is made when there is none."""
+    if getattr(user, "is_authenticated", False):
+        cart = cart_get(member=user)
+        if cart is None and create:
+            cart, _created = Cart.objects.get_or_create(member=user)
+        return cart
+    raw = session.get(CART_SESSION_KEY)
+    cart = cart_get(token=raw) if raw else None
+    if cart is None and raw is not None:
+        session.pop(CART_SESSION_KEY, None)
+    if cart is None and create:
+        cart = Cart.objects.create()
+        session[CART_SESSION_KEY] = str(cart.token)
+    return cart
+
+
+def cart_count(*, cart: Cart | None) -> int:
+    """Pieces in the cart (one query)."""
+    if cart is None:
+        return 0
+    return sum(CartLine.objects.filter(cart=cart).values_list("quantity", flat=True))
+
+
+def sellable(variant_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """Available pieces per variant per active location: ``{variant_id: {store_id: n}}``
+    (one query; locations with none are left out)."""
+    result: dict[int, dict[int, int]] = {}
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return result
+    rows = (StockLevel.objects.filter(variant_id__in=ids, store__is_active=True,
+                                      on_hand__gt=F("reserved"))
+            .values_list("variant_id", "store_id", "on_hand", "reserved"))
+    for variant_id, store_id, on_hand, reserved in rows:
+        result.setdefault(variant_id, {})[store_id] = on_hand - reserved
+    return result
+
+
+def _check_quantity(quantity) -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise OrderInvalid(_("Give the quantity as a whole number."), code="quantity_invalid")
+    if quantity < 0 or quantity > MAX_LINE_QUANTITY:
+        raise OrderInvalid(
+            _("Choose between 1 and %(max)s pieces.") % {"max": MAX_LINE_QUANTITY},
+            code="quantity_invalid")
+    return quantity
+
+
+def _check_sellable(variant: Variant, quantity: int) -> None:
+    name = variant.product.title
+    if not (variant.is_active and variant.product.is_active):
+        raise OrderInvalid(_("%(piece)s is no longer sold.") % {"piece": name},
+                           code="variant_inactive", extra={"sku": variant.sku})
+    most = max(sellable([variant.pk]).get(variant.pk, {}).values(), default=0)
+    if most <= 0:
+        raise SoldOut(_("%(piece)s is sold out.") % {"piece": name},
+                      extra={"sku": variant.sku, "available": 0})
+    if quantity > most:
+        raise SoldOut(
+            _("Only %(count)s of %(piece)s can be had; choose fewer.") % {
+                "count": most, "piece": name},
+            code="not_enough_stock", extra={"sku": variant.sku, "available": most})
+
+
+def _locked(cart: Cart) -> Cart:
+    locked = Cart.objects.select_for_update(of=("self",)).filter(pk=cart.pk).first()
+    if locked is None:
+        raise NotFoundError(_("This bag is no longer there; please add the pieces again."),
+                            code="cart_gone")
+    return locked
+
+
+@transaction.atomic
+def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
+    """Add ``quantity`` of ``variant`` (to its line if there is one) and record the price
+    the shopper sees now as ``price_seen``.
+
+    Raises OrderInvalid (inactive piece, bad quantity), PriceUnavailable (no price
+    today) or SoldOut (409: none, or fewer than the line would hold). Locks the cart."""
+    _check_quantity(quantity)
+    if quantity == 0:
+        raise OrderInvalid(_("Choose at least one piece."), code="quantity_invalid")
+    locked = _locked(cart)
+    line = CartLine.objects.filter(cart=locked, variant=variant).first()
+    total = quantity + (line.quantity if line else 0)
+    if total > MAX_LINE_QUANTITY:
+        _check_quantity(total)
+    _check_sellable(variant, total)
+    price = variant_price(variant=variant).amount
+    if line is None:
+        line = CartLine.objects.create(cart=locked, variant=variant, quantity=total,
+                                       price_seen=price)
+    else:
+        line.quantity, line.price_seen = total, price
+        line.save(update_fields=["quantity", "price_seen"])
+    locked.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def cart_set_quantity(*, cart: Cart, variant: Variant, quantity: int) -> CartLine | None:
+    """Set a line's quantity; 0 removes it (returns None). Lowering is always allowed
+    (even on a sold-out piece); raising is checked like ``cart_add``. ``price_seen`` is
+    left as it was: a changed price stays flagged."""
+    _check_quantity(quantity)
+    locked = _locked(cart)
+    line = CartLine.objects.filter(cart=locked, variant=variant).first()
+    if quantity == 0:
+        if line is not None:
+            line.delete()
+            locked.save(update_fields=["updated_at"])
+        return None
+    if line is None:
+        return cart_add(cart=locked, variant=variant, quantity=quantity)
+    if quantity > line.quantity:
+        _check_sellable(variant, quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    locked.save(update_fields=["updated_at"])
+    return line
+
+
+def cart_remove(*, cart: Cart, variant: Variant) -> None:
+    cart_set_quantity(cart=cart, variant=variant, quantity=0)
+
+
+@transaction.atomic
+def cart_merge(*, guest: Cart | None, member: User) -> Cart:
+    """At sign-in: the guest's lines go into the member's cart (quantities added, the
+    guest's ``price_seen`` kept, being the latest seen) and the guest cart is deleted.
+    Never refuses (a sign-in must not fail over a cart): a merged line above what can
+    be sold is flagged sold out on the cart page. Locks both carts in pk order."""
+    target, _created = Cart.objects.get_or_create(member=member)
+    if guest is None or guest.pk == target.pk or guest.member_id is not None:
+        return target
+    carts = {c.pk: c for c in Cart.objects.select_for_update(of=("self",))
+             .filter(pk__in=[guest.pk, target.pk]).order_by("pk")}
+    if guest.pk not in carts:  # merged by a parallel sign-in already
+        return target
+    target = carts[target.pk]
+    mine = {line.variant_id: line for line in CartLine.objects.filter(cart=target)}
+    for line in CartLine.objects.filter(cart_id=guest.pk):
+        own = mine.get(line.variant_id)
+        if own is None:
+            line.cart = target
+            line.save(update_fields=["cart"])
+        else:
+            own.quantity = min(own.quantity + line.quantity, MAX_LINE_QUANTITY)
+            own.price_seen = line.price_seen if line.price_seen is not None else own.price_seen
+            own.save(update_fields=["quantity", "price_seen"])
+    Cart.objects.filter(pk=guest.pk).delete()
+    target.save(update_fields=["updated_at"])
+    return target
+
+
+def cart_lines(*, cart: Cart | None) -> list[CartLineView]:
+    """Each line with its live price, availability and flags. Three queries whatever the
+    number of lines (lines with pieces, metal rates, stock)."""
+    if cart is None:
+        return []
+    lines = list(CartLine.objects.filter(cart=cart).select_related("variant__product")
+                 .order_by("added_at", "id"))
+    if not lines:
+        return []
+    rates = rates_in_force()
+    stock = sellable(line.variant_id for line in lines)
+    views = []
+    for line in lines:
+        variant = line.variant
+        try:
+            unit = variant_price(variant=variant, rates=rates).amount
+        except PriceUnavailable:
+            unit = None
+        places = stock.get(variant.pk, {})
+        views.append(CartLineView(
+            line=line, variant=variant, quantity=line.quantity, price_seen=line.price_seen,
+            unit_price=unit, available=max(places.values(), default=0), stores=places,
+            inactive=not (variant.is_active and variant.product.is_active)))
+    return views
+
+
+def cart_subtotal(views: Iterable[CartLineView]) -> Decimal:
+    """The live total of the lines that can be bought as they are."""
+    return sum((v.line_total for v in views if not v.blocked and v.line_total is not None),
+               Decimal("0.00"))
+
+
+@transaction.atomic
+def cart_confirm_prices(*, cart: Cart) -> int:
+    """The shopper accepts today's prices: each line's ``price_seen`` becomes its live
+    price. Returns how many lines changed. Locks the cart."""
+    locked = _locked(cart)
+    changed = 0
+    for view in cart_lines(cart=locked):
+        if view.price_changed:
+            view.line.price_seen = view.unit_price
+            view.line.save(update_fields=["price_seen"])
+            changed += 1
+    return changed
+
+
+def source_for_delivery(views: list[CartLineView], stores: dict[int, Store]) -> Store | None:
+    """Where a delivered order is sent from: a warehouse that has every piece, else a
+    store that has them (the fewest transfer days, then by code). None: no one place has
+    them all."""
+    candidates = [
+        store for store in stores.values()
+        if all(v.stores.get(store.pk, 0) >= v.quantity for v in views)
+    ]
+    candidates.sort(key=lambda s: (s.kind != StoreKind.WAREHOUSE, s.code))
+    return candidates[0] if candidates else None

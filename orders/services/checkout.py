@@ -1,0 +1,174 @@
+"""From the cart to an order awaiting payment.
+
+``checkout_pickup_stores`` says where the cart can be collected and when;
+``checkout_place`` turns the cart into an order through ``order_place`` (prices frozen,
+stock reserved all or nothing) and empties the cart, in one transaction.
+
+Pickup at a store that lacks a piece is shown with "ready in N days" (a transfer from
+the quickest place that has it, ``Store.dispatch_days`` of that place) but not yet
+bookable online: ``order_place`` reserves a pickup at the pickup store itself, so such
+a checkout is refused with a clear message (code ``store_lacks_pieces``).
+
+LOCKS: the Cart row first (a double submit places one order; the second finds the cart
+empty), then what order_place locks (its stock rows by pk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from members.models import User
+from o2o.errors import ApplicationError, ConflictError
+from stores.errors import SoldOut
+from stores.models import Store, StoreKind
+
+from ..errors import OrderInvalid
+from ..forms import DeliveryAddressForm
+from ..models import Cart, CartLine, Fulfilment, Order
+from .cart import CartLineView, _locked, cart_lines, source_for_delivery
+from .lifecycle import order_place
+
+
+class CartNeedsReview(ConflictError):
+    """A line's price changed, or it sold out, since the shopper last saw it."""
+
+    code = "cart_needs_review"
+
+
+class AddressInvalid(ApplicationError):
+    code = "address_invalid"
+
+
+@dataclass(frozen=True)
+class PickupOption:
+    store: Store
+    ready_in_days: int | None  # 0: every piece is there now; None: cannot be had at all
+    missing: tuple[str, ...] = ()  # SKUs that would come by transfer
+
+    @property
+    def ready_today(self) -> bool:
+        return self.ready_in_days == 0
+
+
+def _all_places(views: list[CartLineView]) -> dict[int, Store]:
+    ids = {store_id for v in views for store_id in v.stores}
+    return {s.pk: s for s in Store.objects.filter(pk__in=ids, is_active=True)}
+
+
+def checkout_pickup_stores(*, cart: Cart | None) -> list[PickupOption]:
+    """Every active shop, those with every piece available now first ("ready today"),
+    then the others by the days a transfer takes (from the quickest place that has the
+    piece, ``Store.dispatch_days``), then stores that cannot get a piece at all.
+    Five queries (lines, rates, stock, shops, other places)."""
+    views = cart_lines(cart=cart)
+    shops = list(Store.objects.shops().order_by("city", "code"))
+    others = _all_places(views) if views else {}
+    options = []
+    for shop in shops:
+        days, missing = 0, []
+        for view in views:
+            if view.stores.get(shop.pk, 0) >= view.quantity:
+                continue
+            sources = [others[sid] for sid, n in view.stores.items()
+                       if sid != shop.pk and sid in others and n >= view.quantity]
+            if not sources:
+                days = None
+                break
+            missing.append(view.variant.sku)
+            days = max(days, min(s.dispatch_days for s in sources))
+        options.append(PickupOption(shop, days, tuple(missing)))
+    options.sort(key=lambda o: (o.ready_in_days is None, o.ready_in_days or 0))
+    return options
+
+
+def address_clean(address: dict | None) -> dict:
+    """A delivery address checked by DeliveryAddressForm; AddressInvalid (400) naming each
+    field's problem otherwise."""
+    form = DeliveryAddressForm(data=address or {})
+    if not form.is_valid():
+        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        raise AddressInvalid(_("Please check the delivery address."), extra={"fields": fields})
+    return dict(form.cleaned_data)
+
+
+@transaction.atomic
+def checkout_place(
+    *,
+    cart: Cart,
+    fulfilment: str,
+    store: Store | None = None,
+    address: dict | None = None,
+    contact_name: str,
+    contact_phone: str,
+    contact_email: str,
+    member: User | None = None,
+    pay_at_counter: bool = False,
+    language: str | None = None,
+) -> Order:
+    """Place the cart as an order awaiting payment and empty the cart, all or nothing.
+
+    Refuses, writing nothing: an empty cart (OrderInvalid cart_empty); a line whose
+    price changed since the shopper saw it or that cannot be priced (CartNeedsReview
+    409: the shopper confirms on the cart page first); a line sold out (or no longer
+    sold) since it was added (SoldOut 409, code sold_out, naming the pieces); a bad address
+    (AddressInvalid 400 with ``fields``); a pickup store that lacks a piece today
+    (OrderInvalid store_lacks_pieces); pieces no one place has for a delivery (SoldOut).
+    SoldOut from order_place when someone else took the last piece meanwhile.
+
+    The delivery address is kept in Order.address (recipient, phone, province, city,
+    district, street, postcode). The order's lines are priced by order_place with
+    catalog.pricing; they must equal what the shopper confirmed, else CartNeedsReview.
+    """
+    locked = _locked(cart)
+    views = cart_lines(cart=locked)
+    if not views:
+        raise OrderInvalid(_("Your bag is empty."), code="cart_empty")
+    sold_out = [v for v in views if v.sold_out]
+    if sold_out:
+        raise SoldOut(
+            _("Sold out meanwhile: %(pieces)s. Please look at your bag again.") % {
+                "pieces": ", ".join(v.product.title for v in sold_out)},
+            extra={"skus": [v.variant.sku for v in sold_out]})
+    flagged = [v for v in views if v.blocked]
+    if flagged:
+        raise CartNeedsReview(
+            _("Some pieces in your bag changed price or sold out; please look at your bag "
+              "again before paying."),
+            extra={"skus": [v.variant.sku for v in flagged]})
+
+    stock_from = None
+    clean_address: dict = {}
+    if fulfilment == Fulfilment.DELIVERY:
+        clean_address = address_clean(address)
+        stock_from = source_for_delivery(views, _all_places(views))
+        if stock_from is None:
+            raise SoldOut(_("We cannot send these pieces together right now; remove one or "
+                            "choose a pickup."), code="no_source")
+    elif fulfilment == Fulfilment.PICKUP:
+        if store is None or store.kind != StoreKind.STORE or not store.is_active:
+            raise OrderInvalid(_("Choose one of our stores for the pickup."),
+                               code="store_required")
+        lacking = [v.variant.sku for v in views if v.stores.get(store.pk, 0) < v.quantity]
+        if lacking:
+            raise OrderInvalid(
+                _("%(store)s does not have every piece today; choose a store that has them, "
+                  "or delivery.") % {"store": store.title},
+                code="store_lacks_pieces", extra={"skus": lacking})
+
+    order = order_place(
+        lines=[(v.variant, v.quantity) for v in views], fulfilment=fulfilment, store=store,
+        stock_from=stock_from, member=member, contact_name=contact_name,
+        contact_phone=contact_phone, contact_email=contact_email, language=language,
+        pay_at_counter=pay_at_counter, actor=member, via="checkout")
+    confirmed = sum((v.price_seen * v.quantity for v in views), Decimal("0.00"))
+    if order.subtotal != confirmed:  # a rate moved between our look and order_place's
+        raise CartNeedsReview(_("A price changed just now; please look at your bag again."))
+    if clean_address:
+        order.address = clean_address
+        order.save(update_fields=["address", "updated_at"])
+    CartLine.objects.filter(cart=locked).delete()
+    return order
