@@ -1,0 +1,191 @@
+"""The order admin: store staff see their stores' orders only (superusers see all), the status
+is read-only, the moves are buttons and actions that call orders.services; the desk and
+counter are for store staff; every page renders, and bad input is never a 500."""
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import translation
+
+from members import roles
+from members.models import StaffAssignment
+from orders.models import Fulfilment, Order, OrderEvent, OrderStatus
+from orders.services import order_place
+from stores.services import stock_receive
+from tests.catalog.factories import VariantFactory
+from tests.members.factories import StaffFactory, UserFactory
+from tests.stores.factories import StoreFactory, warehouse
+
+from .factories import pay, pickup_order
+
+S = OrderStatus
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """English pages (the words asserted are the msgids), under /en/admin/."""
+    with translation.override("en"):
+        yield
+
+
+def staff_of(*stores, group=roles.STORE_STAFF):
+    user = StaffFactory()
+    user.groups.add(Group.objects.get(name=group))
+    for store in stores:
+        StaffAssignment.objects.create(user=user, store=store)
+    return user
+
+
+@pytest.fixture
+def world(db):
+    roles.roles_sync(apps)
+    a, b, depot = StoreFactory(code="adm-a"), StoreFactory(code="adm-b"), warehouse(code="adm-wh")
+    variant = VariantFactory()
+    stock_receive(store=depot, variant=variant, quantity=5)
+    delivery = order_place(lines=[(variant, 1)], fulfilment=Fulfilment.DELIVERY, stock_from=depot,
+                           contact_name="快递客户", contact_phone="+8613800001111")
+    return {
+        "a": a, "b": b, "depot": depot, "variant": variant,
+        "order_a": pickup_order(store=a, paid=True),
+        "order_b": pickup_order(store=b, paid=True),
+        "unpaid_a": pickup_order(store=a, pay_at_counter=True),
+        "delivery": delivery,
+        "staff_a": staff_of(a),
+        "manager_a": staff_of(a, group=roles.STORE_MANAGER),
+        "admin": UserFactory(is_staff=True, is_superuser=True),
+        "analyst": staff_of(group=roles.ANALYST),
+    }
+
+
+def changelist(client):
+    return client.get(reverse("admin:orders_order_changelist"))
+
+
+def test_store_staff_and_managers_see_only_their_stores_orders(client, world):
+    for who in ("staff_a", "manager_a"):
+        client.force_login(world[who])
+        page = changelist(client)
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert world["order_a"].number in text and world["unpaid_a"].number in text
+        assert world["order_b"].number not in text and world["delivery"].number not in text
+        other = client.get(reverse("admin:orders_order_change", args=[world["order_b"].pk]))
+        assert other.status_code == 302  # the admin's "does not exist" redirect, not shown
+        assert world["order_b"].number not in client.get(other["Location"]).content.decode()
+        assert "Pickup desk" in text and "Ring up a sale" in text
+        app = client.get(reverse("admin:app_list", args=["orders"])).content.decode()
+        assert reverse("admin:orders_order_desk") in app
+
+
+def test_superusers_see_every_order(client, world):
+    client.force_login(world["admin"])
+    text = changelist(client).content.decode()
+    for key in ("order_a", "order_b", "unpaid_a", "delivery"):
+        assert world[key].number in text
+    order = world["order_b"]
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert order.pickup_code in page and 'name="pickup_code"' not in page
+
+
+def test_the_order_page_shows_the_audit_trail_and_a_read_only_status(client, world):
+    client.force_login(world["staff_a"])
+    order = world["order_a"]
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="status"' not in text  # read-only
+    assert order.pickup_code not in text  # opened at the desk, not read here
+    assert "ready_for_pickup" in text and "pickup desk" in text.lower()
+    # Saving the form writes nothing.
+    client.post(reverse("admin:orders_order_change", args=[order.pk]), {"status": "completed"})
+    order.refresh_from_db()
+    assert order.status == S.READY_FOR_PICKUP
+
+
+def test_staff_cancel_an_unpaid_order_through_the_service(client, world):
+    client.force_login(world["staff_a"])
+    order = world["unpaid_a"]
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert "Cancel (unpaid)" in page.content.decode()
+    response = client.post(reverse("admin:orders_order_act", args=[order.pk, "cancel"]))
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert OrderEvent.objects.filter(order=order, kind="status", actor=world["staff_a"],
+                                     data__to=S.CANCELLED, data__via="admin").exists()
+    # A paid order cannot be cancelled here: a clear message, nothing changed.
+    paid = world["order_a"]
+    client.post(reverse("admin:orders_order_act", args=[paid.pk, "cancel"]))
+    paid.refresh_from_db()
+    assert paid.status == S.READY_FOR_PICKUP
+    # Another store's order is not found; a GET or an unknown move is refused.
+    assert client.post(reverse("admin:orders_order_act",
+                               args=[world["order_b"].pk, "cancel"])).status_code == 404
+    assert client.get(reverse("admin:orders_order_act", args=[order.pk, "cancel"])).status_code == 403
+    assert client.post(reverse("admin:orders_order_act", args=[order.pk, "explode"])).status_code == 403
+
+
+def test_delivery_orders_are_shipped_and_delivered_by_actions(client, world):
+    delivery = pay(world["delivery"])
+    client.force_login(world["admin"])
+    page = client.get(reverse("admin:orders_order_change", args=[delivery.pk]))
+    assert reverse("admin:orders_order_act", args=[delivery.pk, "ship"]) in page.content.decode()
+    response = client.post(reverse("admin:orders_order_changelist"), {
+        "action": "mark_shipped", "_selected_action": [delivery.pk, world["order_a"].pk]})
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == S.SHIPPED
+    assert Order.objects.get(pk=world["order_a"].pk).status == S.READY_FOR_PICKUP  # refused
+    client.post(reverse("admin:orders_order_changelist"), {
+        "action": "mark_delivered", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == S.DELIVERED
+
+
+def test_the_desk_and_counter_are_for_store_staff(client, world):
+    client.force_login(world["analyst"])
+    assert changelist(client).status_code == 200
+    assert client.get(reverse("admin:orders_order_desk")).status_code == 403
+    assert client.get(reverse("admin:orders_order_counter")).status_code == 403
+    client.logout()
+    assert client.get(reverse("admin:orders_order_desk")).status_code == 302  # to the login
+    client.force_login(world["admin"])
+    assert client.get(reverse("admin:orders_order_desk")).status_code == 200
+    assert client.get(reverse("admin:orders_order_counter")).status_code == 200
+
+
+def test_the_receipt_is_scoped_to_my_stores(client, world):
+    client.force_login(world["staff_a"])
+    mine = client.get(reverse("admin:orders_order_receipt", args=[world["order_a"].pk]))
+    assert mine.status_code == 200 and world["order_a"].number in mine.content.decode()
+    theirs = client.get(reverse("admin:orders_order_receipt", args=[world["order_b"].pk]))
+    assert theirs.status_code == 404
+    evil = client.get(reverse("admin:orders_order_receipt", args=[world["order_a"].pk])
+                      + "?next=https://evil.example/")
+    assert "evil.example" not in evil.content.decode()
+
+
+def test_every_page_renders_and_bad_input_is_no_500(client, world):
+    client.force_login(world["staff_a"])
+    urls = [
+        reverse("admin:orders_order_changelist") + "?status=paid&q=%27%22",
+        reverse("admin:orders_order_changelist") + "?placed_at__gte=nonsense",
+        reverse("admin:orders_order_desk"),
+        reverse("admin:orders_order_desk") + "?store=adm-a&q=%00%01",
+        reverse("admin:orders_order_desk") + "?store=adm-a&q=" + "9" * 40,
+        reverse("admin:orders_order_desk_order", args=[world["order_a"].pk]) + "?store=adm-a",
+        reverse("admin:orders_order_counter"),
+        reverse("admin:orders_order_receipt", args=[world["order_a"].pk]),
+        reverse("admin:app_list", args=["orders"]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        assert response.status_code in (200, 302, 400), (url, response.status_code)
+    assert client.post(reverse("admin:orders_order_desk_pay", args=[world["unpaid_a"].pk]),
+                       {"store": "adm-a", "provider": "cash", "phone_tail": "abcd"}
+                       ).status_code == 400
+    assert client.post(reverse("admin:orders_order_counter"),
+                       {"store": "x", "lines": "A" * 5000}).status_code == 400
