@@ -101,4 +101,10 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                                  staff=counter_staff, products=products,
                                  per_day=size["orders_per_day"])
     report.step("orders", f"{created} new" if created else "already there", started)
+
+    started = time.monotonic()
+    live = orders.live_orders_load(stores=places, staff=counter_staff, shopper=shopper,
+                                   members=members)
+    report.step("live orders", f"{live.created} new, {live.waiting} pickups waiting"
+                if live.created else "already there", started)
     return report

@@ -6,21 +6,45 @@ still in flight (paid, shipped, waiting for pickup). Seeded: the same history
 on every fresh database. The section runs once: if demo orders exist it is
 skipped (order numbers embed the placing date, so a re-run on another day
 could not find its earlier rows by number).
+
+``live_orders_load`` then places today's orders through the live services
+(order_place, order_pay, order_collect, order_cancel, order_transition): one in
+every status, and at each store pickups waiting with their pickup codes and
+reserved pieces (paid and ready, and "pay at the counter"), so the pickup desk
+has work on first start. Their emails are marked as handled (nobody to send to).
 """
 
 import math
 import random
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import PricingMode, Variant
 from members.models import User
-from orders.models import Fulfilment, OrderChannel, OrderEvent, OrderStatus, PaymentProvider
-from orders.services import order_create_historical, order_number_new
+from orders.emails import order_emails_skip
+from orders.models import (
+    Fulfilment,
+    Order,
+    OrderChannel,
+    OrderEvent,
+    OrderStatus,
+    PaymentProvider,
+)
+from orders.services import (
+    order_cancel,
+    order_collect,
+    order_create_historical,
+    order_number_new,
+    order_pay,
+    order_place,
+    order_transition,
+)
 from stores.models import StockLevel, Store, StoreKind
 
 from .catalog import HISTORY_DAYS, LoadedProduct
@@ -193,28 +217,135 @@ def orders_load(*, now: datetime, members: list[User], shopper: User, stores: di
         if progress:
             progress(created)
 
-    # Every store has pickups waiting right now: the counter's to-do list in the admin.
-    for store in history.shops:
-        for status in (S.READY_FOR_PICKUP, S.READY_FOR_PICKUP, S.PAID):
-            placed_at = latest - timedelta(hours=rng.uniform(1, 30))
-            lines = history.lines(store)
-            _create(history, channel=OrderChannel.ONLINE, fulfilment=Fulfilment.PICKUP,
-                    status=status, member=history.member(OrderChannel.ONLINE), store=store,
-                    lines=lines, placed_at=placed_at, provider=PaymentProvider.STRIPE)
-            created += 1
-
-    # The demo shopper's own history: a delivery, a counter sale, a pickup to collect.
+    # The demo shopper's own history: a delivery and a counter sale. What is still in
+    # flight (pickups waiting at the stores, the shopper's too) is made live by
+    # ``live_orders_load`` through the real services, with pickup codes and reserved pieces.
     shanghai = next(s for s in history.shops if s.code == "sh-njxl")
     for fulfilment, status, days_ago in ((Fulfilment.DELIVERY, S.COMPLETED, 62),
-                                         (Fulfilment.COUNTER, S.COMPLETED, 27),
-                                         (Fulfilment.PICKUP, S.READY_FOR_PICKUP, 1)):
+                                         (Fulfilment.COUNTER, S.COMPLETED, 27)):
         counter = fulfilment == Fulfilment.COUNTER
-        store = shanghai if fulfilment != Fulfilment.DELIVERY else None
+        store = shanghai if counter else None
         _create(history,
                 channel=OrderChannel.STORE if counter else OrderChannel.ONLINE,
                 fulfilment=fulfilment, status=status, member=shopper, store=store,
-                lines=history.lines(store if counter or fulfilment == Fulfilment.PICKUP else None),
+                lines=history.lines(store),
                 placed_at=latest - timedelta(days=days_ago, hours=rng.uniform(0, 6)),
                 provider=PaymentProvider.WECHAT if counter else PaymentProvider.STRIPE)
         created += 1
     return created
+
+
+# --- Today's orders, live --------------------------------------------------------------
+
+LIVE_VIA = "demo"
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    created: int
+    waiting: int  # pickups waiting at a store (ready, or to pay at the counter)
+
+
+class _Shelf:
+    """Pieces a live order can take: active, priced, with at least two available at the
+    place (one-of-a-kind pieces stay on sale), each used once."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used: set[int] = set()
+
+    def piece(self, store: Store) -> Variant | None:
+        levels = (StockLevel.objects
+                  .filter(store=store, on_hand__gte=F("reserved") + 2,
+                          variant__is_active=True, variant__product__is_active=True)
+                  .exclude(variant_id__in=self.used)
+                  .select_related("variant__product").order_by("variant__sku"))
+        candidates = [level.variant for level in levels[:60]]
+        if not candidates:
+            return None
+        variant = self.rng.choice(candidates)
+        self.used.add(variant.pk)
+        return variant
+
+
+def live_orders_load(*, stores: dict[str, Store], staff: dict[str, list[User]],
+                     shopper: User, members: list[User]) -> LiveResult:
+    """Today's orders through the live services, once (found again by their "placed"
+    event's ``via``). Returns how many were made and how many pickups wait."""
+    if OrderEvent.objects.filter(kind="placed", data__via=LIVE_VIA).exists():
+        return LiveResult(0, 0)
+    rng = random.Random("2026:live-orders")
+    shelf = _Shelf(rng)
+    shops = sorted((s for s in stores.values() if s.kind == StoreKind.STORE), key=lambda s: s.code)
+    depot = next(s for s in stores.values() if s.kind == StoreKind.WAREHOUSE)
+    people = sorted(members, key=lambda m: m.pk)
+    made: list[Order] = []
+    waiting = 0
+
+    def place(place_at: Store, *, pickup: bool, member: User | None = None,
+              pay_at_counter: bool = False, language: str = "zh-hans") -> Order | None:
+        variant = shelf.piece(place_at)
+        if variant is None:
+            return None
+        contact = {}
+        if member is None:
+            contact = {"contact_name": rng.choice(["林小姐", "周先生", "Ms Chen", "赵女士"]),
+                       "contact_phone": f"+86139{rng.randrange(10**8):08d}"}
+        order = order_place(
+            lines=[(variant, 1)], fulfilment=Fulfilment.PICKUP if pickup else Fulfilment.DELIVERY,
+            store=place_at if pickup else None, stock_from=None if pickup else place_at,
+            member=member, language=language, pay_at_counter=pay_at_counter, via=LIVE_VIA,
+            **contact)
+        made.append(order)
+        return order
+
+    def paid(order: Order | None) -> Order | None:
+        if order is None:
+            return None
+        return order_pay(order=order, provider=PaymentProvider.TEST,
+                         reference=f"DEMO-{order.number}", amount=order.total,
+                         currency=order.currency, via=LIVE_VIA)
+
+    def move(order: Order | None, *steps: str, **data) -> None:
+        for to in steps:
+            if order is not None:
+                order_transition(order=order, to=to, via=LIVE_VIA, data=data or None)
+
+    # At every store: two paid pickups ready at the desk and one to pay at the counter.
+    for store in shops:
+        for _ in range(2):
+            waiting += paid(place(store, pickup=True, member=rng.choice(people))) is not None
+        waiting += place(store, pickup=True, pay_at_counter=True) is not None
+
+    # The demo shopper: a pickup ready in Shanghai, one to pay there, a parcel on its way.
+    shanghai = next((s for s in shops if s.code == "sh-njxl"), shops[0])
+    waiting += paid(place(shanghai, pickup=True, member=shopper)) is not None
+    waiting += place(shanghai, pickup=True, member=shopper, pay_at_counter=True) is not None
+    move(paid(place(depot, pickup=False, member=shopper)), S.SHIPPED, carrier="顺丰速运",
+         tracking="SF1029384756")
+
+    # One order in every other status.
+    place(depot, pickup=False, language="en")  # awaiting online payment
+    paid(place(depot, pickup=False, member=rng.choice(people)))  # paid, to be shipped
+    move(paid(place(depot, pickup=False, member=rng.choice(people))), S.SHIPPED, S.DELIVERED)
+    move(paid(place(depot, pickup=False, member=rng.choice(people))), S.SHIPPED, S.DELIVERED,
+         S.COMPLETED)
+    move(paid(place(depot, pickup=False, member=rng.choice(people))), S.SHIPPED, S.DELIVERED,
+         S.PARTIALLY_REFUNDED, reason="demo: a goodwill partial refund")
+    cancelled = place(depot, pickup=False, member=rng.choice(people))
+    if cancelled is not None:
+        order_cancel(order=cancelled, via=LIVE_VIA, reason="demo: changed my mind")
+    for index, store in enumerate(shops[:2]):
+        clerk = rng.choice(staff.get(store.code) or [None]) or shopper
+        handed = paid(place(store, pickup=True, member=rng.choice(people)))
+        if handed is None:
+            continue
+        if index == 0:
+            move(handed, S.COLLECTED)  # handed over, not yet closed
+        else:
+            order_collect(order=handed, store=store, actor=clerk)  # collected and completed
+            move(handed, S.REFUNDED, reason="demo: returned within the window")
+
+    for order in made:
+        order_emails_skip(order=order, reason="demo")
+    return LiveResult(len(made), waiting)

@@ -38,6 +38,8 @@ from o2o.errors import ApplicationError, ConflictError
 from stores.models import Reservation, ReservationPurpose, ReservationStatus, Store, StoreKind
 from stores.services import ReserveLine, reservations_close, reserve_lines
 
+from ..emails import PLACED as PLACED_EMAIL
+from ..emails import email_kind_for_move, order_email_schedule
 from ..errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
 from ..models import (
     Fulfilment,
@@ -278,7 +280,14 @@ def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: 
         reservations_close(_order_reservations(locked), status=status, reason=reason, now=now)
     OrderEvent.objects.create(order=locked, kind="status", actor=actor, at=now,
                               data={"from": previous, "to": str(to), "via": via, **(data or {})})
+    _enqueue_email(locked, email_kind_for_move(order=locked, to=to))
     return True
+
+
+def _enqueue_email(order: Order, kind: str | None) -> None:
+    """The shopper's email about this move, through Celery after commit (orders.emails)."""
+    if kind:
+        order_email_schedule(order=order, kind=kind)
 
 
 @transaction.atomic
@@ -410,6 +419,7 @@ def order_place(
     OrderEvent.objects.create(order=order, kind="placed", actor=actor or member, at=now,
                               data={"via": via, "pay_at_counter": pay_at_counter,
                                     "stock_from": stock_from.code})
+    _enqueue_email(order, PLACED_EMAIL)
     return order
 
 

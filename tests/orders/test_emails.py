@@ -1,0 +1,204 @@
+"""Order emails: sent after commit through Celery, once per order and kind even when the
+task runs twice (or twice at once), in the order's language, the pickup code's QR inline
+in the ready-for-pickup email, and none without an email address."""
+
+import time
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connections
+
+from o2o.celery import app as celery_app
+from orders import emails
+from orders.models import Fulfilment, OrderEvent, OrderStatus
+from orders.qr import pickup_qr_png
+from orders.services import order_collect, order_place, order_transition
+from orders.tasks import order_email_task
+from stores.models import OpeningHours
+from stores.services import stock_receive
+from tests.catalog.factories import VariantFactory
+from tests.concurrency import race
+from tests.members.factories import StaffFactory
+from tests.stores.factories import StoreFactory, warehouse
+
+from .factories import pay, pickup_order
+
+S = OrderStatus
+
+
+@pytest.fixture
+def eager():
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def store(db):
+    store = StoreFactory(code="sh-mail", name="上海南京西路店", address="南京西路 1266 号")
+    OpeningHours.objects.create(store=store, weekday=5, opens="10:00", closes="21:30")
+    return store
+
+
+def by_subject(word):
+    return [m for m in mail.outbox if word in m.subject]
+
+
+def claims(order):
+    return sorted(OrderEvent.objects.filter(order=order, kind__startswith="email:")
+                  .values_list("kind", flat=True))
+
+
+class FailingBackend(BaseEmailBackend):
+    """The mail server is down."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionError("smtp down")
+
+
+@pytest.mark.django_db
+def test_placing_and_paying_a_pickup_sends_received_then_ready_with_the_qr_inline(
+        store, eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pickup_order(store=store, contact_email="lin@example.com", language="en")
+    (received,) = mail.outbox
+    assert received.to == ["lin@example.com"] and order.number in received.subject
+    assert "We have your order" in received.subject
+    assert "as soon as your payment arrives" in received.body
+    assert not received.attachments  # no code before it can open a hand-over
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(order)
+    (ready,) = by_subject("ready for pickup")
+    assert order.pickup_code in ready.body and "南京西路 1266 号" in ready.body
+    assert "Saturday 10:00–21:30" in ready.body
+    html, mimetype = ready.alternatives[0]
+    assert mimetype == "text/html" and 'src="cid:pickup-qr"' in html and order.pickup_code in html
+    (image,) = ready.attachments
+    assert image.get_content_type() == "image/png"
+    assert image["Content-ID"] == "<pickup-qr>"
+    assert image.get_payload(decode=True) == pickup_qr_png(order.pickup_code)
+    assert ready.message().get_content_subtype() == "related"
+    # The link opens the order for a guest, in the order's language.
+    assert "http://testserver/en/orders/" in ready.body or "/en/orders/" + order.number in ready.body
+    assert claims(order) == ["email:placed", "email:ready_for_pickup"]
+
+
+@pytest.mark.django_db
+def test_emails_speak_the_orders_language(store, eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        chinese = pickup_order(store=store, contact_name="林小姐",
+                               contact_email="lin@example.com", language="zh-hans")
+        english = pickup_order(store=store, contact_name="Ms Lin", contact_email="ms@example.com",
+                               language="en")
+    zh = next(m for m in mail.outbox if m.to == ["lin@example.com"])
+    en = next(m for m in mail.outbox if m.to == ["ms@example.com"])
+    assert "林小姐，您好：" in zh.body
+    assert f"/orders/{chinese.number}:" in zh.body and "/en/orders/" not in zh.body
+    assert 'lang="zh-hans"' in zh.alternatives[0][0]
+    assert "Dear Ms Lin," in en.body and f"/en/orders/{english.number}:" in en.body
+
+
+@pytest.mark.django_db
+def test_each_email_goes_once_even_when_the_task_runs_twice(store):
+    order = pay(pickup_order(store=store, contact_email="lin@example.com"))
+    assert order_email_task.apply(kwargs={"order_id": order.pk, "kind": "ready_for_pickup"}).get()
+    assert not order_email_task.apply(
+        kwargs={"order_id": order.pk, "kind": "ready_for_pickup"}).get()
+    assert len(mail.outbox) == 1
+    assert claims(order) == ["email:ready_for_pickup"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_the_email_once():
+    order = pay(pickup_order(contact_email="lin@example.com"))
+    results, errors = race(4, lambda _i: emails.order_email_send(order_id=order.pk,
+                                                                 kind="ready_for_pickup"))
+    connections.close_all()
+    assert errors == [] and sorted(results) == [False, False, False, True]
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_no_email_without_an_address(store, eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = pay(pickup_order(store=store, contact_phone="+8613800138000"))
+    assert order.contact_email == "" and mail.outbox == []
+    assert not emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
+    assert claims(order) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_send_withdraws_its_claim_for_the_retry(store, settings):
+    order = pay(pickup_order(store=store, contact_email="lin@example.com"))
+    settings.EMAIL_BACKEND = "tests.orders.test_emails.FailingBackend"
+    with pytest.raises(ConnectionError):
+        emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
+    assert claims(order) == []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_collected_shipped_and_refunded_each_send_theirs(store, eager,
+                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        pickup = pay(pickup_order(store=store, contact_email="a@example.com", language="en"))
+        order_collect(order=pickup, store=store, actor=StaffFactory())
+    (thanks,) = by_subject("Thank you for collecting")
+    assert thanks.to == ["a@example.com"] and not thanks.attachments
+
+    depot = warehouse()
+    variant = VariantFactory()
+    stock_receive(store=depot, variant=variant, quantity=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = order_place(lines=[(variant, 1)], fulfilment=Fulfilment.DELIVERY,
+                               stock_from=depot, contact_name="Ms Lin",
+                               contact_email="b@example.com", language="en")
+        pay(delivery)
+        order_transition(order=delivery, to=S.SHIPPED, via="admin",
+                         data={"carrier": "SF Express", "tracking": "SF1234567890"})
+        order_transition(order=delivery, to=S.DELIVERED, via="admin")
+        order_transition(order=delivery, to=S.REFUNDED, via="admin")
+    (shipped,) = by_subject("is on its way")
+    assert "SF1234567890" in shipped.body and "SF Express" in shipped.body
+    (refunded,) = by_subject("Your refund")
+    assert delivery.number in refunded.subject
+    sent_to_b = sorted(m.subject.split(" ")[0] for m in mail.outbox if m.to == ["b@example.com"])
+    assert len(sent_to_b) == 3  # received, shipped, refunded: nothing for paid or delivered
+    assert claims(delivery) == ["email:placed", "email:refunded", "email:shipped"]
+
+
+@pytest.mark.django_db
+def test_nothing_is_sent_before_commit(store, eager,
+                                                                 django_capture_on_commit_callbacks):
+    order = pickup_order(store=store, contact_email="lin@example.com")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        pay(order)
+    assert mail.outbox == [] and callbacks
+    for callback in callbacks:
+        callback()
+    assert [m.to for m in mail.outbox] == [["lin@example.com"]]
+
+
+@pytest.mark.django_db
+def test_demo_or_imported_orders_can_be_marked_as_already_emailed(store, eager):
+    order = pay(pickup_order(store=store, contact_email="lin@example.com"))
+    assert emails.order_emails_skip(order=order, reason="demo") == 2
+    assert emails.order_emails_skip(order=order, reason="demo") == 0
+    assert not emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_emails_go_through_a_real_worker_after_commit(celery_worker_real):
+    order = pickup_order(contact_email="lin@example.com")
+    pay(order)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(mail.outbox) < 2:
+        time.sleep(0.1)
+    assert len(mail.outbox) == 2 and all(order.number in m.subject for m in mail.outbox)
+    assert claims(order) == ["email:placed", "email:ready_for_pickup"]
+    assert any(m.attachments for m in mail.outbox)
