@@ -1,0 +1,157 @@
+"""Serializers of the orders API (orders/api.py). Input serializers only parse; every
+change is made by orders.services. Output serializers read the services' results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from members.phone import phone_normalize
+
+from .emails import shows_pickup_code
+from .models import Fulfilment, Order, OrderLine
+from .services.cart import MAX_LINE_QUANTITY
+
+
+class OrderErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable: sold_out, not_enough_stock, unknown_sku, "
+                                           "quantity_invalid, cart_empty, cart_needs_review, "
+                                           "address_invalid, store_required, "
+                                           "store_lacks_pieces, order_transition_not_allowed...")
+    detail = serializers.CharField(help_text="For people, in the request's language")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   required=False,
+                                   help_text="address_invalid: each address field's problems")
+
+
+# --- Cart ----------------------------------------------------------------------------------
+
+
+class CartLineSerializer(serializers.Serializer):
+    """One line of the cart as the shopper sees it now (a CartLineView)."""
+
+    sku = serializers.CharField(source="variant.sku")
+    product = serializers.CharField(source="product.title")
+    product_slug = serializers.CharField(source="product.slug", default="")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+                                          help_text="Live price now; null: no price today")
+    price_seen = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+                                          help_text="The price the shopper last saw")
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    available = serializers.IntegerField(help_text="Most pieces available at one place")
+    price_changed = serializers.BooleanField()
+    sold_out = serializers.BooleanField()
+    unpriced = serializers.BooleanField()
+    blocked = serializers.BooleanField(help_text="Must be looked at before checkout")
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    count = serializers.IntegerField(help_text="Pieces in the cart")
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                        help_text="Live total of the lines not blocked")
+    currency = serializers.CharField()
+    needs_review = serializers.BooleanField(
+        help_text="A line changed price or sold out: confirm prices / fix it before checkout")
+
+
+class CartItemAddSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=40)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
+
+
+class CartItemQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY,
+                                        help_text="0 removes the line")
+
+
+# --- Checkout ------------------------------------------------------------------------------
+
+
+class AddressSerializer(serializers.Serializer):
+    """Documents the delivery address; it is checked by the checkout service."""
+
+    recipient = serializers.CharField()
+    phone = serializers.CharField()
+    province = serializers.CharField()
+    city = serializers.CharField()
+    district = serializers.CharField()
+    street = serializers.CharField()
+    postcode = serializers.CharField()
+
+
+class CheckoutSerializer(serializers.Serializer):
+    fulfilment = serializers.ChoiceField(choices=[Fulfilment.DELIVERY, Fulfilment.PICKUP])
+    store = serializers.CharField(required=False, allow_blank=True, max_length=40,
+                                  help_text="Pickup store code (fulfilment pickup)")
+    address = serializers.DictField(required=False, allow_empty=True,
+                                    help_text="Delivery address (fulfilment delivery): "
+                                              "recipient, phone, province, city, district, "
+                                              "street, postcode")
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                         default="")
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30,
+                                          default="")
+    contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    pay_at_counter = serializers.BooleanField(required=False, default=False,
+                                              help_text="Pickup only: pay when collecting")
+    language = serializers.ChoiceField(choices=settings.LANGUAGES,
+                                       required=False, help_text="For the shopper's emails")
+
+    def validate_contact_phone(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        try:
+            return phone_normalize(value)
+        except DjangoValidationError:
+            raise serializers.ValidationError(
+                _("Enter a valid mobile number, for example 138 0013 8000.")) from None
+
+
+# --- Orders --------------------------------------------------------------------------------
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "product_name", "quantity", "unit_price", "line_total"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display")
+    store = serializers.SerializerMethodField()
+    pickup_code = serializers.SerializerMethodField()
+    lines = OrderLineSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = ["number", "status", "status_display", "channel", "fulfilment", "store",
+                  "pickup_code", "contact_name", "address", "currency", "subtotal",
+                  "discount", "total", "placed_at", "paid_at", "expires_at", "completed_at",
+                  "lines"]
+        read_only_fields = fields
+
+    def get_store(self, order) -> dict | None:
+        if order.store is None:
+            return None
+        return {"code": order.store.code, "name": order.store.title}
+
+    def get_pickup_code(self, order) -> str | None:
+        """Shown only while it can open a hand-over (ready, or paying at the counter)."""
+        return order.pickup_code if shows_pickup_code(order) else None
+
+
+class CheckoutResultSerializer(serializers.Serializer):
+    order = OrderSerializer()
+    payment_url = serializers.CharField(allow_null=True,
+                                        help_text="Where to send the shopper to pay; null "
+                                                  "when paying at the counter")
+    order_url = serializers.CharField(help_text="The order's page (a signed link)")
+    payment_error = OrderErrorSerializer(required=False,
+                                    help_text="The payment could not be started (the order "
+                                              "stands; pay later from its page)")
