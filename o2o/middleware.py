@@ -42,6 +42,15 @@ class PathLocaleMiddleware(LocaleMiddleware):
         translation.activate(language or settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = translation.get_language()
 
+    def __call__(self, request):
+        # The page is rendered by the time the response comes back; leave the thread in
+        # the default language, so whatever runs next on it (another request's code before
+        # this middleware, a test) never inherits this visitor's language.
+        try:
+            return super().__call__(request)
+        finally:
+            translation.deactivate()
+
 
 def _unprefixed(path: str) -> str:
     for code, _name in settings.LANGUAGES:
