@@ -38,6 +38,18 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.orders_expire_task",
         "schedule": 60.0,
     },
+    "orders-ready-when-arrived": {
+        "task": "orders.tasks.orders_ready_when_arrived_task",
+        "schedule": 60.0,
+    },
+    "orders-refunds-pending-send": {
+        "task": "orders.tasks.refunds_pending_send_task",
+        "schedule": 300.0,
+    },
+    "orders-carts-prune-nightly": {
+        "task": "orders.tasks.carts_prune_task",
+        "schedule": crontab(hour=4, minute=10),
+    },
     "stores-appointment-reminders": {
         "task": "stores.tasks.appointment_reminders_task",
         "schedule": 300.0,

@@ -9,6 +9,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from .services.cart import MAX_LINE_QUANTITY
+
 
 def mainland_mobile(raw: str) -> str:
     """A mainland China mobile number in E.164 (+8613800138000); ValidationError else."""
@@ -105,10 +107,10 @@ class FulfilmentForm(forms.Form):
             option = self.stores.get(data.get("store") or "")
             if option is None:
                 self.add_error("store", _("Choose one of the stores below."))
-            elif not option.ready_today:
+            elif option.ready_in_days is None:
+                # A store that lacks pieces is fine when one place can send them all.
                 self.add_error("store", _(
-                    "This store does not have every piece today; choose a store that has "
-                    "them, or delivery."))
+                    "This store cannot get every piece; choose another store, or delivery."))
         else:
             data["pay_at_counter"] = False
         return data
@@ -116,4 +118,4 @@ class FulfilmentForm(forms.Form):
 
 class QuantityForm(forms.Form):
     variant = forms.IntegerField(min_value=1)
-    quantity = forms.IntegerField(min_value=0, max_value=99)
+    quantity = forms.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)

@@ -296,6 +296,8 @@ class Transfer(models.Model):
                                     related_name="transfers", verbose_name=_("for appointment"))
     expected_on = models.DateField(_("expected"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The order number the pieces are for (orders sets it; this app only carries it).
+    reference = models.CharField(_("for"), max_length=40, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)

@@ -1,7 +1,8 @@
 """Every write to orders, one module per part of the sale (STYLE.md).
 
     lifecycle   the state table and the only writer of Order.status; place, pay,
-                cancel, collect, expire; imported history
+                cancel, collect, expire, ready when a transfer arrived;
+                imported history
     cart        the shopper's cart (guest and member), merge at sign-in
     payments    Stripe Checkout, the test gateway, webhooks, refunds
     pickup      the pickup desk: find by code or phone, take the counter payment, hand over
@@ -22,14 +23,18 @@ from .lifecycle import (
     order_create_historical,
     order_number_new,
     order_pay,
+    order_pieces_expected_on,
     order_place,
     order_transition,
     orders_expire,
+    orders_ready_when_arrived,
+    transfer_source_quickest,
     transition_allowed,
 )
 
 __all__ = [
     "COMPLETED_STATUSES", "PAID_STATUSES", "TRANSITIONS", "order_cancel", "order_collect",
     "order_collected", "order_create_historical", "order_number_new", "order_pay",
-    "order_place", "order_transition", "orders_expire", "transition_allowed",
+    "order_pieces_expected_on", "order_place", "order_transition", "orders_expire",
+    "orders_ready_when_arrived", "transfer_source_quickest", "transition_allowed",
 ]

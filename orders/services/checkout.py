@@ -4,10 +4,11 @@
 ``checkout_place`` turns the cart into an order through ``order_place`` (prices frozen,
 stock reserved all or nothing) and empties the cart, in one transaction.
 
-Pickup at a store that lacks a piece is shown with "ready in N days" (a transfer from
-the quickest place that has it, ``Store.dispatch_days`` of that place) but not yet
-bookable online: ``order_place`` reserves a pickup at the pickup store itself, so such
-a checkout is refused with a clear message (code ``store_lacks_pieces``).
+Pickup at a store that lacks a piece is offered with "ready in N days": ``order_place``
+requests the lacking pieces by one transfer from the quickest place that has them all
+(``lifecycle.transfer_source_quickest``, the same choice here and there; N is that
+place's ``Store.dispatch_days``). Only a store that no one place can supply is refused
+(code ``store_lacks_pieces``).
 
 LOCKS: the Cart row first (a double submit places one order; the second finds the cart
 empty), then what order_place locks (its stock rows by pk).
@@ -30,7 +31,7 @@ from ..errors import OrderInvalid
 from ..forms import DeliveryAddressForm
 from ..models import Cart, CartLine, Fulfilment, Order
 from .cart import CartLineView, _locked, cart_lines, source_for_delivery
-from .lifecycle import order_place
+from .lifecycle import order_place, transfer_source_quickest
 
 
 class CartNeedsReview(ConflictError):
@@ -61,26 +62,25 @@ def _all_places(views: list[CartLineView]) -> dict[int, Store]:
 
 def checkout_pickup_stores(*, cart: Cart | None) -> list[PickupOption]:
     """Every active shop, those with every piece available now first ("ready today"),
-    then the others by the days a transfer takes (from the quickest place that has the
-    piece, ``Store.dispatch_days``), then stores that cannot get a piece at all.
-    Five queries (lines, rates, stock, shops, other places)."""
+    then the others by the days the transfer of what they lack takes (from the quickest
+    place that has all of it, ``Store.dispatch_days``: what order_place will request),
+    then stores that cannot get the pieces at all. Five queries (lines, rates, stock,
+    shops, other places)."""
     views = cart_lines(cart=cart)
     shops = list(Store.objects.shops().order_by("city", "code"))
-    others = _all_places(views) if views else {}
+    others = list(_all_places(views).values()) if views else []
+    available = {view.variant.pk: view.stores for view in views}
     options = []
     for shop in shops:
-        days, missing = 0, []
-        for view in views:
-            if view.stores.get(shop.pk, 0) >= view.quantity:
-                continue
-            sources = [others[sid] for sid, n in view.stores.items()
-                       if sid != shop.pk and sid in others and n >= view.quantity]
-            if not sources:
-                days = None
-                break
-            missing.append(view.variant.sku)
-            days = max(days, min(s.dispatch_days for s in sources))
-        options.append(PickupOption(shop, days, tuple(missing)))
+        lacking = [view for view in views if view.stores.get(shop.pk, 0) < view.quantity]
+        if not lacking:
+            options.append(PickupOption(shop, 0))
+            continue
+        source = transfer_source_quickest(
+            needs=[(view.variant.pk, view.quantity) for view in lacking], available=available,
+            places=others, destination=shop)
+        options.append(PickupOption(shop, source.dispatch_days if source else None,
+                                    tuple(view.variant.sku for view in lacking)))
     options.sort(key=lambda o: (o.ready_in_days is None, o.ready_in_days or 0))
     return options
 
@@ -115,8 +115,9 @@ def checkout_place(
     price changed since the shopper saw it or that cannot be priced (CartNeedsReview
     409: the shopper confirms on the cart page first); a line sold out (or no longer
     sold) since it was added (SoldOut 409, code sold_out, naming the pieces); a bad address
-    (AddressInvalid 400 with ``fields``); a pickup store that lacks a piece today
-    (OrderInvalid store_lacks_pieces); pieces no one place has for a delivery (SoldOut).
+    (AddressInvalid 400 with ``fields``); a pickup store that lacks pieces no one place
+    can send it (OrderInvalid store_lacks_pieces, from order_place: the pieces a store
+    lacks otherwise come by transfer); pieces no one place has for a delivery (SoldOut).
     SoldOut from order_place when someone else took the last piece meanwhile.
 
     The delivery address is kept in Order.address (recipient, phone, province, city,
@@ -148,16 +149,9 @@ def checkout_place(
         if stock_from is None:
             raise SoldOut(_("We cannot send these pieces together right now; remove one or "
                             "choose a pickup."), code="no_source")
-    elif fulfilment == Fulfilment.PICKUP:
-        if store is None or store.kind != StoreKind.STORE or not store.is_active:
-            raise OrderInvalid(_("Choose one of our stores for the pickup."),
-                               code="store_required")
-        lacking = [v.variant.sku for v in views if v.stores.get(store.pk, 0) < v.quantity]
-        if lacking:
-            raise OrderInvalid(
-                _("%(store)s does not have every piece today; choose a store that has them, "
-                  "or delivery.") % {"store": store.title},
-                code="store_lacks_pieces", extra={"skus": lacking})
+    elif fulfilment == Fulfilment.PICKUP and (
+            store is None or store.kind != StoreKind.STORE or not store.is_active):
+        raise OrderInvalid(_("Choose one of our stores for the pickup."), code="store_required")
 
     order = order_place(
         lines=[(v.variant, v.quantity) for v in views], fulfilment=fulfilment, store=store,

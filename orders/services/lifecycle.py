@@ -5,7 +5,7 @@ order, checks the move against ``TRANSITIONS`` (and the fulfilment), does nothin
 when the order is already there (a retried webhook, a double click), writes an
 OrderEvent with who, when and from where, and applies the move's stock effect:
 
-    cancelled            the order's reserved pieces go back on sale
+    cancelled, refunded  the order's reserved pieces go back on sale
     collected, shipped   the reserved pieces leave the stock (on hand and reserved)
 
 The services above it (place, pay, cancel, collect, expire) are the ways in.
@@ -14,18 +14,29 @@ its own, until the order is cancelled (by the shopper, staff or the expiry beat)
 or the pieces leave with the shopper. Paying makes the sale final: the order no
 longer expires, so its pieces can no longer go back on sale by themselves.
 
-LOCK ORDER: Order row -> (stores) Reservation rows by pk -> StockLevel rows by pk.
+A pickup at a store that lacks some pieces gets them by one transfer (stores), from
+the quickest place that has them all (``transfer_source_quickest``), requested with
+the order number as its reference: the pieces are reserved at the source, then, when
+the transfer is received, at the store for the order. Such a pickup stays paid until
+they arrive (``orders_ready_when_arrived``, a beat), and cannot be handed over before.
+Cancelling or refunding the order calls off its transfers (``transfers_release_for``).
+
+LOCK ORDER: Order row -> (stores) Transfer rows by pk -> Reservation rows by pk ->
+StockLevel rows by pk. The order's transfers are released before its reservations:
+a transfer received meanwhile has then committed its reservation for the order, and
+the release of the order's reservations that follows sees it.
 ``order_create_historical`` imports past sales (the demo's history) as found.
 """
 
 import random
 import secrets
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, Max, OuterRef
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -35,8 +46,24 @@ from catalog.models import Variant
 from catalog.pricing import rates_in_force, variant_price
 from members.models import User
 from o2o.errors import ApplicationError, ConflictError
-from stores.models import Reservation, ReservationPurpose, ReservationStatus, Store, StoreKind
-from stores.services import ReserveLine, reservations_close, reserve_lines
+from stores.errors import SoldOut
+from stores.models import (
+    Reservation,
+    ReservationPurpose,
+    ReservationStatus,
+    Store,
+    StoreKind,
+    Transfer,
+    TransferStatus,
+)
+from stores.services import (
+    ReserveLine,
+    reservations_close,
+    reserve_lines,
+    transfer_create_locked,
+    transfers_release_for,
+)
+from stores.services.stock import sold_out_message
 
 from ..emails import PLACED as PLACED_EMAIL
 from ..emails import email_kind_for_move, order_email_schedule
@@ -52,6 +79,7 @@ from ..models import (
     PaymentProvider,
     PaymentStatus,
 )
+from .cart import sellable
 
 S = OrderStatus
 
@@ -238,11 +266,48 @@ def _order_reservations(order: Order):
     return Reservation.objects.filter(purpose=ReservationPurpose.ORDER, reference=order.number)
 
 
+# A transfer still on its way: requested (reserved at the source) or shipped.
+OPEN_TRANSFER = (TransferStatus.REQUESTED, TransferStatus.SHIPPED)
+
+
+def _transfers_open(order: Order):
+    return Transfer.objects.filter(reference=order.number, status__in=OPEN_TRANSFER)
+
+
+def order_pieces_expected_on(*, order: Order) -> date | None:
+    """When the last of a pickup's pieces still on their way should reach its store (the
+    latest ``expected_on`` of its open transfers); None when nothing is travelling."""
+    if order.fulfilment != Fulfilment.PICKUP:
+        return None
+    return _transfers_open(order).aggregate(last=Max("expected_on"))["last"]
+
+
+def transfer_source_quickest(*, needs: Sequence[tuple[int, int]],
+                             available: dict[int, dict[int, int]], places: Iterable[Store],
+                             destination: Store) -> Store | None:
+    """Where a pickup's lacking pieces come from: the active place (store or warehouse)
+    other than ``destination`` that has every one of ``needs`` ((variant id, quantity))
+    available, the quickest first (``Store.dispatch_days``; then warehouses, then by
+    code). ``available`` is ``orders.services.cart.sellable``'s answer. None: no one place
+    has them all. No query: checkout and order_place both decide with it."""
+    candidates = [
+        place for place in places
+        if place.pk != destination.pk and place.is_active
+        and all(available.get(variant_id, {}).get(place.pk, 0) >= quantity
+                for variant_id, quantity in needs)
+    ]
+    candidates.sort(key=lambda p: (p.dispatch_days, p.kind != StoreKind.WAREHOUSE, p.code))
+    return candidates[0] if candidates else None
+
+
 # What a move does to the order's reserved pieces, besides the status.
 _STOCK_EFFECT: dict[OrderStatus, tuple[str, str]] = {
     S.CANCELLED: (ReservationStatus.RELEASED, "order cancelled"),
     S.COLLECTED: (ReservationStatus.COMMITTED, "order collected"),
     S.SHIPPED: (ReservationStatus.COMMITTED, "order shipped"),
+    # Refunded before the hand-over: the pieces go back on sale. After it there is
+    # nothing reserved any more (a return restocks through its service ticket).
+    S.REFUNDED: (ReservationStatus.RELEASED, "order refunded"),
 }
 
 
@@ -277,6 +342,10 @@ def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: 
     locked.save(update_fields=fields)
     if to in _STOCK_EFFECT:
         status, reason = _STOCK_EFFECT[to]
+        if status == ReservationStatus.RELEASED:
+            # The pieces on their way are no longer wanted: first (the lock order), so a
+            # transfer received meanwhile has reserved for the order before we release.
+            transfers_release_for(reference=locked.number, actor=actor, reason=reason)
         reservations_close(_order_reservations(locked), status=status, reason=reason, now=now)
     OrderEvent.objects.create(order=locked, kind="status", actor=actor, at=now,
                               data={"from": previous, "to": str(to), "via": via, **(data or {})})
@@ -292,14 +361,14 @@ def _enqueue_email(order: Order, kind: str | None) -> None:
 
 @transaction.atomic
 def order_transition(*, order: Order, to: str, actor: User | None = None, via: str = "",
-                     data: dict | None = None) -> Order:
+                     data: dict | None = None, now: datetime | None = None) -> Order:
     """Move ``order`` to ``to`` (validated, idempotent, audited, with its stock effect).
 
     ``via`` says from where (admin, webhook, pickup desk, expiry...). Raises
     OrderTransitionNotAllowed (409) for a move the table does not allow.
     """
     locked = _locked(order)
-    _move(locked, S(to), actor=actor, via=via, now=timezone.now(), data=data)
+    _move(locked, S(to), actor=actor, via=via, now=now or timezone.now(), data=data)
     return locked
 
 
@@ -335,6 +404,35 @@ def _wanted(lines: Sequence[tuple[Variant, int]]) -> list[tuple[Variant, int]]:
     return [(variant, quantity) for variant, quantity in merged.values()]
 
 
+def _pickup_transfer_plan(*, store: Store, wanted: list[tuple[Variant, int]],
+                          ) -> tuple[list[tuple[Variant, int]], Store | None]:
+    """The lines ``store`` lacks now and the quickest place that can send them all
+    (no lines, None when it has everything). SoldOut when a piece is to be had nowhere,
+    OrderInvalid store_lacks_pieces when no one place has them all. Reads availability
+    unlocked: the reservations decide (SoldOut)."""
+    available = sellable(variant.pk for variant, _quantity in wanted)
+    lacking = [(variant, quantity) for variant, quantity in wanted
+               if available.get(variant.pk, {}).get(store.pk, 0) < quantity]
+    if not lacking:
+        return [], None
+    place_ids = {place_id for variant, _q in lacking for place_id in available.get(variant.pk, {})}
+    source = transfer_source_quickest(
+        needs=[(variant.pk, quantity) for variant, quantity in lacking], available=available,
+        places=Store.objects.filter(pk__in=place_ids, is_active=True), destination=store)
+    if source is None:
+        for variant, quantity in lacking:
+            if not any(n >= quantity for place_id, n in available.get(variant.pk, {}).items()
+                       if place_id != store.pk):
+                # Nowhere to be had: the answer reserving it would have given.
+                raise SoldOut(sold_out_message(variant, store),
+                              extra={"sku": variant.sku, "store": store.code})
+        raise OrderInvalid(
+            _("%(store)s cannot get every piece: no one place has them all. Choose another "
+              "store, or delivery.") % {"store": store.title},
+            code="store_lacks_pieces", extra={"skus": [v.sku for v, _q in lacking]})
+    return lacking, source
+
+
 @transaction.atomic
 def order_place(
     *,
@@ -353,14 +451,20 @@ def order_place(
 ) -> Order:
     """An online order awaiting payment, with its pieces reserved: all of it or nothing.
 
-    Pickup orders reserve at the pickup ``store`` and get a pickup code; delivery
-    orders reserve at ``stock_from`` (a warehouse or a store). Prices come from
+    Pickup orders get a pickup code and reserve at the pickup ``store`` the pieces
+    available there; the lines it lacks are requested by one transfer (stores'
+    transfer_create_locked, reference = the order number) from the quickest place that
+    has them all, which reserves them at that place; the order's and the transfer's
+    reservations are made in one pass over the stock rows in pk order. Delivery orders
+    reserve at ``stock_from`` (a warehouse or a store). Prices come from
     ``catalog.pricing.variant_price`` now and are frozen on the lines. Unpaid, the
     order is cancelled at ``expires_at``: ORDER_PAYMENT_MINUTES after placing, or
-    PAY_AT_COUNTER_DAYS for a pickup paid at the counter.
+    PAY_AT_COUNTER_DAYS for a pickup paid at the counter (counted from the transfer's
+    expected arrival when pieces come by transfer).
 
     Raises SoldOut (409) naming the piece when any line cannot be reserved,
-    PriceUnavailable when a piece has no price today, OrderInvalid otherwise.
+    PriceUnavailable when a piece has no price today, OrderInvalid otherwise (code
+    store_lacks_pieces when no one place can send a pickup store what it lacks).
     """
     now = timezone.now()
     wanted = _wanted(lines)
@@ -391,10 +495,18 @@ def order_place(
             raise OrderInvalid(_("%(piece)s is no longer sold.") % {"piece": variant.sku},
                                code="variant_inactive", extra={"sku": variant.sku})
 
+    by_transfer, source, expected_on = [], None, None
+    if fulfilment == Fulfilment.PICKUP:
+        by_transfer, source = _pickup_transfer_plan(store=store, wanted=wanted)
     rates = rates_in_force(now)
     priced = [(variant, quantity, variant_price(variant=variant, at=now, rates=rates).amount)
               for variant, quantity in wanted]
     subtotal = sum((unit * quantity for _v, quantity, unit in priced), Decimal("0.00"))
+    hold_from = now
+    if source is not None:
+        today = now.astimezone(store.zone).date()
+        expected_on = today + timedelta(days=source.dispatch_days)
+        hold_from = now + (expected_on - today)  # the expected arrival, at this time of day
     hold = (timedelta(days=settings.PAY_AT_COUNTER_DAYS) if pay_at_counter
             else timedelta(minutes=settings.ORDER_PAYMENT_MINUTES))
     order = Order.objects.create(
@@ -404,7 +516,7 @@ def order_place(
         language=language or get_language() or settings.LANGUAGE_CODE,
         currency=settings.CURRENCY, subtotal=subtotal, discount=Decimal("0.00"), total=subtotal,
         pickup_code=_pickup_code(store) if store is not None else "",
-        placed_at=now, expires_at=now + hold,
+        placed_at=now, expires_at=(hold_from if pay_at_counter else now) + hold,
     )
     OrderLine.objects.bulk_create([
         OrderLine(order=order, variant=variant, product_name=variant.product.name,
@@ -413,12 +525,25 @@ def order_place(
     ])
     # No expiry on the reservations: the order's own expiry releases them, so a payment
     # that arrives in time always finds its pieces.
-    reserve_lines([ReserveLine(stock_from, variant, quantity, ReservationPurpose.ORDER,
-                               order.number, None) for variant, quantity, _unit in priced],
-                  now=now)
+    travelling = {variant.pk for variant, _quantity in by_transfer}
+    holds = [ReserveLine(stock_from, variant, quantity, ReservationPurpose.ORDER,
+                         order.number, None)
+             for variant, quantity, _unit in priced if variant.pk not in travelling]
+    transfers = []
+    if source is not None:
+        transfer, source_holds = transfer_create_locked(
+            source=source, destination=store, lines=by_transfer, actor=None,
+            reference=order.number, expected_on=expected_on, now=now, reserve=False,
+            note=_("For pickup order %(number)s") % {"number": order.number})
+        transfers.append(transfer.number)
+        holds += source_holds
+    reserve_lines(holds, now=now)  # one pass, stock rows in pk order; SoldOut: nothing kept
+    data = {"via": via, "pay_at_counter": pay_at_counter, "stock_from": stock_from.code}
+    if transfers:
+        data.update(transfers=transfers, transfer_from=source.code,
+                    expected_on=expected_on.isoformat())
     OrderEvent.objects.create(order=order, kind="placed", actor=actor or member, at=now,
-                              data={"via": via, "pay_at_counter": pay_at_counter,
-                                    "stock_from": stock_from.code})
+                              data=data)
     _enqueue_email(order, PLACED_EMAIL)
     return order
 
@@ -431,7 +556,8 @@ def order_pay(*, order: Order, provider: str, reference: str, amount: Decimal, c
     A notice already recorded (same provider and reference) changes nothing, so a
     replayed webhook is harmless. The amount and currency must be the order's
     (PaymentMismatch otherwise, nothing written). A pickup whose pieces wait at
-    the store becomes ready for pickup at once. Raises OrderTransitionNotAllowed
+    the store becomes ready for pickup at once; one with pieces still on their way
+    (an open transfer) stays paid until orders_ready_when_arrived moves it. Raises OrderTransitionNotAllowed
     for an order that is no longer awaiting payment (cancelled after its time ran
     out, say): the caller refunds that money.
     """
@@ -462,7 +588,7 @@ def order_pay(*, order: Order, provider: str, reference: str, amount: Decimal, c
                            status=PaymentStatus.SUCCEEDED)
     _move(locked, S.PAID, actor=actor, via=via, now=now,
           data={"provider": provider, "reference": reference})
-    if locked.fulfilment == Fulfilment.PICKUP:
+    if locked.fulfilment == Fulfilment.PICKUP and not _transfers_open(locked).exists():
         _move(locked, S.READY_FOR_PICKUP, actor=actor, via=via, now=now)
     return locked
 
@@ -487,7 +613,8 @@ def order_cancel(*, order: Order, actor: User | None = None, via: str = "",
 def order_collect(*, order: Order, store: Store, actor: User) -> Order:
     """The pickup desk hands the pieces over: they leave the store's stock and the order
     is completed. Only at the order's own pickup store; a second confirmation changes
-    nothing. ``order_collected`` is sent after commit (points, survey)."""
+    nothing. ``order_collected`` is sent after commit (points, survey). Refused
+    (pieces_on_the_way) while a transfer for the order is still open."""
     locked = _locked(order)
     if locked.fulfilment != Fulfilment.PICKUP or locked.store_id != store.pk:
         raise OrderInvalid(_("No pickup with this code at this store."), code="not_this_store")
@@ -497,6 +624,11 @@ def order_collect(*, order: Order, store: Store, actor: User) -> Order:
         raise OrderTransitionNotAllowed(
             _("Order %(number)s is not paid yet: take the payment first.") % {
                 "number": locked.number}, code="payment_first")
+    if _transfers_open(locked).exists():
+        raise OrderTransitionNotAllowed(
+            _("Some pieces of order %(number)s are still on their way to the store; hand "
+              "it over once they have arrived.") % {"number": locked.number},
+            code="pieces_on_the_way")
     now = timezone.now()
     _move(locked, S.COLLECTED, actor=actor, via="pickup desk", now=now)
     _move(locked, S.COMPLETED, actor=actor, via="pickup desk", now=now)
@@ -520,3 +652,30 @@ def orders_expire(*, now: datetime | None = None, batch_size: int = 200) -> int:
         done += len(due)
         if len(due) < batch_size:
             return done
+
+
+def orders_ready_when_arrived(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Beat: paid pickups whose transfers have all been received (at least one, none
+    open) become ready for pickup through order_transition (via "transfer received").
+    Walks by id, one short transaction per batch; locked orders are skipped and picked
+    up by the next run; each is re-checked under its lock. Idempotent. Returns how many."""
+    now = now or timezone.now()
+    number = OuterRef("number")
+    arrived = Transfer.objects.filter(reference=number, status=TransferStatus.RECEIVED)
+    on_the_way = Transfer.objects.filter(reference=number, status__in=OPEN_TRANSFER)
+    done, last_id = 0, 0
+    while True:
+        with transaction.atomic():
+            due = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
+                       .filter(status=S.PAID, fulfilment=Fulfilment.PICKUP, pk__gt=last_id)
+                       .filter(Exists(arrived)).exclude(Exists(on_the_way))
+                       .order_by("pk")[:batch_size])
+            for locked in due:
+                if _transfers_open(locked).exists():
+                    continue
+                order_transition(order=locked, to=S.READY_FOR_PICKUP, via="transfer received",
+                                 now=now)
+                done += 1
+        if len(due) < batch_size:
+            return done
+        last_id = due[-1].pk

@@ -36,6 +36,7 @@ from ..emails import pays_at_counter, shows_pickup_code
 from ..links import order_from_token, order_token
 from ..models import Fulfilment, Order, OrderStatus, PaymentStatus
 from ..qr import pickup_qr_svg
+from ..services.lifecycle import order_pieces_expected_on
 
 S = OrderStatus
 PER_PAGE = 20
@@ -143,11 +144,17 @@ def _render_order(request, order: Order, *, token: str | None):
         "pay_at_counter": pays_at_counter(order), "show_code": show_code,
         "qr_svg": pickup_qr_svg(order.pickup_code) if show_code else "",
         "can_cancel": order.status == S.PENDING_PAYMENT,
+        # Pieces coming by transfer: "on its way, expected <date>".
+        "expected_on": (order_pieces_expected_on(order=order)
+                        if order.status in (S.PENDING_PAYMENT, S.PAID) else None),
         "can_pay": waiting_online and _payment_start() is not None,
         "cancel_url": cancel_url, "pay_url": pay_url,
         "auto_refresh": waiting_online
         and timezone.now() - order.placed_at < REFRESH_WHILE_WAITING,
         "refresh_seconds": REFRESH_SECONDS, "by_link": token is not None,
+        # After the hand-over a member can ask for a return, resizing, repair...
+        "can_ask_service": token is None and order.member_id is not None
+        and order.status in (S.COLLECTED, S.DELIVERED, S.COMPLETED, S.PARTIALLY_REFUNDED),
     }
     return render(request, "orders/account/order_detail.html", context)
 

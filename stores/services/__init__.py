@@ -1,7 +1,8 @@
 """Every write to stores, stock, transfers and appointments (see each module's lock notes).
 
 Callers: admin, views, API, tasks, the demo loader, and orders (stock_reserve,
-reserve_lines, reservations_close, reservation_commit, reservation_release).
+reserve_lines, reservations_close, reservation_commit, reservation_release, and for a
+pickup whose pieces come by transfer transfer_create_locked and transfers_release_for).
 """
 
 from .appointments import (
@@ -34,8 +35,10 @@ from .transfers import (
 from .transfers import (
     transfer_cancel,
     transfer_create,
+    transfer_create_locked,
     transfer_receive,
     transfer_ship,
+    transfers_release_for,
 )
 
 __all__ = [
@@ -46,5 +49,5 @@ __all__ = [
     "appointment_reschedule", "reservation_commit", "reservation_release", "reservations_close",
     "reservations_expire", "reserve_lines",
     "stock_count_apply", "stock_receive", "stock_reserve", "transfer_cancel", "transfer_create",
-    "transfer_receive", "transfer_ship",
+    "transfer_create_locked", "transfer_receive", "transfer_ship", "transfers_release_for",
 ]

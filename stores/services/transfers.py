@@ -7,8 +7,17 @@ Stock moves with each step, in the step's transaction, and is never counted twic
 - shipped: they leave the source (on_hand and reserved both fall) and are *in transit*,
   counted only as shipped transfer lines (stores.selectors.in_transit_to);
 - received: they are on hand at the destination; a piece an appointment waits for is
-  reserved for it at once;
+  reserved for it at once, and so are the pieces of a transfer with a ``reference`` (the
+  order number they are for: reserved with purpose "order" and that reference);
 - cancelled (only before shipping): the reservation at the source is released.
+
+``reference`` is a plain string: this app never looks at orders. When the order no longer
+wants the pieces, ``transfers_release_for`` cancels its requested transfers and detaches
+its shipped ones (their pieces then simply join the destination's stock on arrival).
+
+LOCK ORDER (stores/services/stock.py): Appointment row -> Transfer rows by pk ->
+Reservation rows by pk -> StockLevel rows by pk. A caller from another app locks its own
+row (an order) before calling in.
 """
 
 from __future__ import annotations
@@ -73,11 +82,14 @@ def transfer_create_locked(*, source: Store, destination: Store,
                            lines: Sequence[tuple[Variant, int]], actor: User | None,
                            note: str = "", appointment: Appointment | None = None,
                            expected_on: date | None = None, now: datetime | None = None,
-                           reserve: bool = True) -> tuple[Transfer, list[ReserveLine]]:
+                           reserve: bool = True, reference: str = "",
+                           ) -> tuple[Transfer, list[ReserveLine]]:
     """transfer_create's body, for services already inside a transaction.
 
     With ``reserve=False`` the source's reservations are returned, not made: the booking
-    makes them together with its own in one pass over the stock rows in pk order.
+    (or an order) makes them together with its own in one pass over the stock rows in pk
+    order. ``reference``: the order number the pieces are for; on arrival they are
+    reserved for it at the destination.
     """
     now = now or timezone.now()
     if source.pk == destination.pk:
@@ -95,7 +107,8 @@ def transfer_create_locked(*, source: Store, destination: Store,
             with transaction.atomic():
                 transfer = Transfer.objects.create(
                     number=transfer_number_new(now), source=source, destination=destination,
-                    appointment=appointment, expected_on=expected_on, note=note[:200])
+                    appointment=appointment, expected_on=expected_on, note=note[:200],
+                    reference=reference[:40])
             break
         except IntegrityError:  # the random number was taken: draw again
             continue
@@ -110,7 +123,8 @@ def transfer_create_locked(*, source: Store, destination: Store,
         reserve_lines(holds, now=now)
     transfer_event_record(transfer=transfer, kind="created", actor=actor, at=now,
                           lines=[[v.sku, q] for v, q in lines],
-                          appointment=appointment.number if appointment else None)
+                          appointment=appointment.number if appointment else None,
+                          **({"reference": reference} if reference else {}))
     return transfer, holds
 
 
@@ -160,7 +174,9 @@ def transfer_ship(*, transfer: Transfer, actor: User | None) -> Transfer:
 @transaction.atomic
 def transfer_receive(*, transfer: Transfer, actor: User | None) -> Transfer:
     """The pieces arrive: on_hand rises at the destination. A piece a live appointment
-    waits for is reserved for it there in the same transaction. Staff of the destination.
+    waits for is reserved for it there in the same transaction, and every piece of a
+    transfer with a ``reference`` is reserved there for that order (purpose "order", no
+    expiry). Staff of the destination.
 
     Locks the appointment (if any) before the transfer: the global lock order.
     """
@@ -187,10 +203,16 @@ def transfer_receive(*, transfer: Transfer, actor: User | None) -> Transfer:
                                    appointment.ends_at + HOLD_AFTER_APPOINTMENT, appointment)
                        for line in todo], now=now)
         reserved_for = [line.variant.sku for line in todo]
+    extra = {}
+    if locked.reference:  # read under the lock: transfers_release_for may have cleared it
+        reserve_lines([ReserveLine(locked.destination, line.variant, line.quantity,
+                                   ReservationPurpose.ORDER, locked.reference, None)
+                       for line in lines], now=now)
+        extra["reserved_for_order"] = locked.reference
     locked.status, locked.received_at = S.RECEIVED, now
     locked.save(update_fields=["status", "received_at"])
     transfer_event_record(transfer=locked, kind="received", actor=actor, at=now,
-                          reserved_for_appointment=reserved_for)
+                          reserved_for_appointment=reserved_for, **extra)
     return locked
 
 
@@ -213,3 +235,30 @@ def transfer_cancel(*, transfer: Transfer, actor: User | None, reason: str = "")
     locked = _lock(transfer)
     _ensure_either(actor, locked.source, locked.destination)
     return transfer_cancel_locked(transfer=locked, actor=actor, reason=reason, now=timezone.now())
+
+
+@transaction.atomic
+def transfers_release_for(*, reference: str, actor: User | None = None, reason: str) -> int:
+    """The pieces are no longer wanted for ``reference`` (an order cancelled or refunded).
+
+    Its live transfers, locked by pk: a requested one is cancelled (its reservation at the
+    source is released); a shipped one is detached (reference cleared, a "detached" event),
+    so that on arrival its pieces simply join the destination's stock. Received and
+    cancelled transfers are left alone. Idempotent; returns how many transfers changed.
+    No permission check: the caller (the order's own service) has made its own.
+    """
+    if not reference:
+        return 0
+    now = timezone.now()
+    live = list(Transfer.objects.select_for_update(of=("self",))
+                .filter(reference=reference, status__in=(S.REQUESTED, S.SHIPPED))
+                .order_by("pk"))
+    for transfer in live:
+        if transfer.status == S.REQUESTED:
+            transfer_cancel_locked(transfer=transfer, actor=actor, reason=reason, now=now)
+        else:
+            transfer.reference = ""
+            transfer.save(update_fields=["reference"])
+            transfer_event_record(transfer=transfer, kind="detached", actor=actor, at=now,
+                                  reference=reference, reason=reason)
+    return len(live)

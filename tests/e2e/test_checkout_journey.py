@@ -15,6 +15,8 @@ from tests.stores.factories import StoreFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+LATER = re.compile(r"\bco-store--later\b")  # a pickup store that gets the pieces by a transfer
+
 
 @override_settings(STRIPE_SECRET_KEY="")
 def test_a_guest_buys_a_piece_for_pickup_and_sees_the_pickup_code(page, screenshot):
@@ -45,7 +47,14 @@ def test_a_guest_buys_a_piece_for_pickup_and_sees_the_pickup_code(page, screensh
 
     expect(page).to_have_url(re.compile(r"/checkout/fulfilment/$"))
     expect(page.locator("[data-panel=delivery]")).to_be_hidden()
-    expect(page.locator("input[data-store=bj-wfj]")).to_be_disabled()
+    # The store with the piece is ready today and comes first; the one with nothing can
+    # still be chosen, the piece coming by a transfer (dispatch_days of the store sending it).
+    expect(page.locator("input[name=store]").first).to_have_attribute("data-store", "sh-njxl")
+    expect(page.locator("label:has(input[data-store=sh-njxl])")).not_to_have_class(LATER)
+    later = page.locator("label:has(input[data-store=bj-wfj])")
+    expect(later).to_have_class(LATER)
+    expect(later.locator(".co-tag")).to_contain_text(str(store.dispatch_days))
+    expect(page.locator("input[data-store=bj-wfj]")).to_be_enabled()
     page.locator("input[data-store=sh-njxl]").check()
     screenshot(page, "pickup-store")
     page.locator("main form button[type=submit]").click()

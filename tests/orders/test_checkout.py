@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.errors import OrderInvalid
 from orders.models import Cart, CartLine, Fulfilment, Order, OrderEvent, OrderStatus
@@ -18,7 +18,7 @@ from orders.services.checkout import (
     checkout_place,
 )
 from stores.errors import SoldOut
-from stores.models import Reservation, StockLevel
+from stores.models import Reservation, StockLevel, Transfer
 from stores.services import stock_receive
 from tests.catalog.factories import ByWeightVariantFactory, MetalRateFactory, VariantFactory
 from tests.concurrency import race
@@ -40,6 +40,13 @@ def cart_with(*pieces):
     for variant, quantity in pieces:
         cart_add(cart=cart, variant=variant, quantity=quantity)
     return cart
+
+
+def store_input(html, store):
+    """The pickup page's radio tag for ``store`` (up to its data-store attribute)."""
+    marker = f'data-store="{store.code}"'
+    assert html.count(marker) == 1, f"{store.code} is not offered once"
+    return html.split(marker)[0].rsplit("<input", 1)[1]
 
 
 def stocked_at(store, quantity=1, **fields):
@@ -146,17 +153,30 @@ def test_a_sold_out_line_is_refused_until_the_shopper_looks():
     assert Order.objects.count() == 1 and CartLine.objects.filter(cart=cart).count() == 1
 
 
-def test_an_empty_cart_and_a_store_without_the_pieces_are_refused():
-    store, elsewhere = StoreFactory(), StoreFactory()
+def test_an_empty_cart_and_a_store_no_one_place_can_supply_are_refused():
+    store, elsewhere, other = StoreFactory(), StoreFactory(), StoreFactory()
     with pytest.raises(OrderInvalid) as empty:
         checkout_place(cart=Cart.objects.create(), fulfilment=Fulfilment.PICKUP, store=store,
                        **CONTACT)
     assert empty.value.code == "cart_empty"
-    cart = cart_with((stocked_at(elsewhere), 1))
+    # Each piece is somewhere, but no one place has both to send: refused.
+    cart = cart_with((stocked_at(elsewhere), 1), (stocked_at(other), 1))
     with pytest.raises(OrderInvalid) as lacking:
         checkout_place(cart=cart, fulfilment=Fulfilment.PICKUP, store=store, **CONTACT)
     assert lacking.value.code == "store_lacks_pieces"
     assert not Order.objects.exists() and CartLine.objects.filter(cart=cart).exists()
+    assert not Transfer.objects.exists()
+
+
+def test_a_store_without_the_pieces_gets_them_by_a_transfer():
+    store, elsewhere = StoreFactory(), StoreFactory()
+    variant = stocked_at(elsewhere)
+    cart = cart_with((variant, 1))
+    order = checkout_place(cart=cart, fulfilment=Fulfilment.PICKUP, store=store, **CONTACT)
+    transfer = Transfer.objects.get(reference=order.number)
+    assert (transfer.source, transfer.destination) == (elsewhere, store)
+    assert StockLevel.objects.get(store=elsewhere, variant=variant).reserved == 1
+    assert not CartLine.objects.filter(cart=cart).exists()
 
 
 def test_a_delivery_is_sent_from_a_warehouse_that_has_everything():
@@ -272,11 +292,15 @@ def test_pay_at_the_counter_skips_payment_and_opens_the_order(client):
 
 def test_bad_contact_and_address_are_shown_on_the_page_with_a_400(client):
     store = StoreFactory()
-    client.post(reverse("orders:cart_add"), {"variant": stocked_at(store).pk})
-    bad = client.post(reverse("orders:checkout_contact"), {"name": "林", "phone": "12345"})
+    with translation.override("en"):  # the English pages: the words asserted are the msgids
+        add, contact, fulfilment = (reverse(f"orders:{name}") for name in (
+            "cart_add", "checkout_contact", "checkout_fulfilment"))
+    assert contact.startswith("/en/")
+    client.post(add, {"variant": stocked_at(store).pk})
+    bad = client.post(contact, {"name": "林", "phone": "12345"})
     assert bad.status_code == 400 and "mainland China mobile number" in bad.text
-    client.post(reverse("orders:checkout_contact"), {"name": "林", "phone": "13800138000"})
-    bad = client.post(reverse("orders:checkout_fulfilment"), {
+    client.post(contact, {"name": "林", "phone": "13800138000"})
+    bad = client.post(fulfilment, {
         "fulfilment": "delivery", "address-recipient": "林", "address-phone": "13800138000",
         "address-province": "上海市", "address-city": "上海市", "address-district": "静安区",
         "address-street": "南京西路 1 号", "address-postcode": "20004"})
@@ -286,15 +310,23 @@ def test_bad_contact_and_address_are_shown_on_the_page_with_a_400(client):
     assert not Order.objects.exists()
 
 
-def test_a_store_that_lacks_a_piece_cannot_be_chosen_on_the_page(client):
-    store, other = StoreFactory(), StoreFactory()
-    client.post(reverse("orders:cart_add"), {"variant": stocked_at(store).pk})
+def test_a_store_that_lacks_a_piece_can_be_chosen_but_one_that_cannot_get_it_cannot(client):
+    has_ring, has_chain, neither = StoreFactory(), StoreFactory(), StoreFactory()
+    client.post(reverse("orders:cart_add"), {"variant": stocked_at(has_ring).pk})
+    client.post(reverse("orders:cart_add"), {"variant": stocked_at(has_chain).pk})
     client.post(reverse("orders:checkout_contact"), {"name": "林", "phone": "13800138000"})
     page = client.get(reverse("orders:checkout_fulfilment"))
-    assert "Ready today" in page.text or "今天" in page.text
+    assert page.status_code == 200
+    # No one place has both pieces to send ``neither``: it is shown but cannot be chosen.
+    assert "disabled" in store_input(page.text, neither)
+    assert "disabled" not in store_input(page.text, has_ring)
     refused = client.post(reverse("orders:checkout_fulfilment"),
-                          {"fulfilment": "pickup", "store": other.code})
+                          {"fulfilment": "pickup", "store": neither.code})
     assert refused.status_code == 400
+    # ``has_ring`` lacks the chain: it comes by a transfer from ``has_chain``.
+    chosen = client.post(reverse("orders:checkout_fulfilment"),
+                         {"fulfilment": "pickup", "store": has_ring.code})
+    assert chosen.status_code == 302
 
 
 def test_a_member_finds_the_contact_filled_in(client):

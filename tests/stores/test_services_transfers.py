@@ -111,3 +111,63 @@ def test_staff_ship_only_from_and_receive_only_at_their_own_stores(shop, depot, 
     outsider = StaffFactory()
     with pytest.raises(NotYourStore):
         transfer_create(source=depot, destination=shop, lines=[(variant, 1)], actor=outsider)
+
+
+# --- Transfers for an order (a reference string; stores never looks at orders) -------------
+
+
+def test_a_transfer_with_a_reference_reserves_its_pieces_for_it_on_arrival(
+        shop, depot, variant, manager, depot_staff):
+    from stores.models import ReservationPurpose, ReservationStatus, TransferStatus
+    from stores.services import transfer_create_locked, transfers_release_for
+
+    stock_receive(store=depot, variant=variant, quantity=3)
+    transfer, _holds = transfer_create_locked(source=depot, destination=shop,
+                                              lines=[(variant, 2)], actor=None,
+                                              reference="O261123ABCDEF")
+    assert transfer.reference == "O261123ABCDEF" and counts(depot, variant) == (3, 2)
+    transfer_ship(transfer=transfer, actor=depot_staff)
+    transfer_receive(transfer=transfer, actor=manager)
+    held = Reservation.objects.get(store=shop, variant=variant)
+    assert (held.purpose, held.reference, held.quantity, held.expires_at, held.status) == (
+        ReservationPurpose.ORDER, "O261123ABCDEF", 2, None, ReservationStatus.ACTIVE)
+    assert counts(shop, variant) == (2, 2)
+    event = TransferEvent.objects.get(transfer=transfer, kind="received")
+    assert event.data["reserved_for_order"] == "O261123ABCDEF"
+    # Received transfers are left alone.
+    assert transfers_release_for(reference="O261123ABCDEF", reason="test") == 0
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.RECEIVED
+
+
+def test_releasing_a_reference_cancels_requested_and_detaches_shipped_transfers(
+        shop, depot, variant, manager, depot_staff):
+    from stores.models import TransferStatus
+    from stores.services import transfer_create_locked, transfers_release_for
+
+    stock_receive(store=depot, variant=variant, quantity=3)
+    requested, _h = transfer_create_locked(source=depot, destination=shop, lines=[(variant, 1)],
+                                           actor=None, reference="O1")
+    shipped, _h = transfer_create_locked(source=depot, destination=shop, lines=[(variant, 1)],
+                                         actor=None, reference="O1")
+    other, _h = transfer_create_locked(source=depot, destination=shop, lines=[(variant, 1)],
+                                       actor=None, reference="O2")
+    transfer_ship(transfer=shipped, actor=depot_staff)
+    assert counts(depot, variant) == (2, 2)
+
+    assert transfers_release_for(reference="O1", actor=manager, reason="order cancelled") == 2
+    assert transfers_release_for(reference="O1", reason="again") == 0  # idempotent
+    assert transfers_release_for(reference="", reason="nothing") == 0
+    requested.refresh_from_db()
+    shipped.refresh_from_db()
+    other.refresh_from_db()
+    assert requested.status == TransferStatus.CANCELLED
+    assert (shipped.status, shipped.reference) == (TransferStatus.SHIPPED, "")
+    assert (other.status, other.reference) == (TransferStatus.REQUESTED, "O2")
+    assert counts(depot, variant) == (2, 1)  # only O2's piece is still set aside
+    detached = TransferEvent.objects.get(transfer=shipped, kind="detached")
+    assert (detached.actor, detached.data["reference"]) == (manager, "O1")
+    # On arrival the detached pieces simply join the shop's stock.
+    transfer_receive(transfer=shipped, actor=manager)
+    assert counts(shop, variant) == (1, 0)
+    assert not Reservation.objects.filter(store=shop).exists()
