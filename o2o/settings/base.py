@@ -162,6 +162,11 @@ CURRENCY = env("CURRENCY", default="CNY")
 # How long an online order waits for its payment, and a pickup paid at the counter.
 ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=30)
 PAY_AT_COUNTER_DAYS = env.int("PAY_AT_COUNTER_DAYS", default=3)
+# Pickup-code lookups at the desk (django-ratelimit rates): per clerk and per store.
+PICKUP_LOOKUP_RATE_USER = env("PICKUP_LOOKUP_RATE_USER", default="30/m")
+PICKUP_LOOKUP_RATE_STORE = env("PICKUP_LOOKUP_RATE_STORE", default="120/m")
+# A guest's cart is forgotten after this many days without a change.
+GUEST_CART_DAYS = env.int("GUEST_CART_DAYS", default=30)
 
 # --- Payments -----------------------------------------------------------------------
 # Stripe Checkout; with no secret key the offline test gateway takes payments (the demo).

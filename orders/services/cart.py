@@ -18,10 +18,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
@@ -163,7 +166,7 @@ def _check_sellable(variant: Variant, quantity: int) -> None:
                       extra={"sku": variant.sku, "available": 0})
     if quantity > most:
         raise SoldOut(
-            _("Only %(count)s of %(piece)s can be had; choose fewer.") % {
+            _("Only %(count)s of %(piece)s are available; choose fewer.") % {
                 "count": most, "piece": name},
             code="not_enough_stock", extra={"sku": variant.sku, "available": most})
 
@@ -257,6 +260,18 @@ def cart_merge(*, guest: Cart | None, member: User) -> Cart:
     Cart.objects.filter(pk=guest.pk).delete()
     target.save(update_fields=["updated_at"])
     return target
+
+
+def carts_prune(*, now: datetime | None = None) -> int:
+    """Beat: forget guest carts untouched for GUEST_CART_DAYS (their session is long gone
+    or idle) and empty guest carts older than a day (left by a checkout). Members' carts
+    are kept. Returns how many carts went."""
+    now = now or timezone.now()
+    stale = Q(updated_at__lt=now - timedelta(days=settings.GUEST_CART_DAYS))
+    empty = Q(lines__isnull=True, updated_at__lt=now - timedelta(days=1))
+    doomed = Cart.objects.filter(member__isnull=True).filter(stale | empty).values("pk")
+    _total, per_model = Cart.objects.filter(pk__in=doomed).delete()
+    return per_model.get(Cart._meta.label, 0)
 
 
 def cart_lines(*, cart: Cart | None) -> list[CartLineView]:

@@ -45,8 +45,6 @@ COUNTER_PROVIDERS = (PaymentProvider.CASH, PaymentProvider.CARD_TERMINAL, Paymen
 WAITING_STATUSES = (S.PENDING_PAYMENT, S.PAID, S.READY_FOR_PICKUP)
 PHONE_TAIL_DIGITS = 4
 
-DEFAULT_USER_RATE = "30/m"
-DEFAULT_STORE_RATE = "120/m"
 
 
 class PickupRefused(ApplicationError):
@@ -72,8 +70,8 @@ def pickup_lookup_limited(*, request, store: Store, increment: bool = True) -> b
     Rates come from settings PICKUP_LOOKUP_RATE_USER / PICKUP_LOOKUP_RATE_STORE
     (django-ratelimit syntax, "30/m"); both counters move on every lookup.
     """
-    user_rate = getattr(settings, "PICKUP_LOOKUP_RATE_USER", DEFAULT_USER_RATE)
-    store_rate = getattr(settings, "PICKUP_LOOKUP_RATE_STORE", DEFAULT_STORE_RATE)
+    user_rate = settings.PICKUP_LOOKUP_RATE_USER
+    store_rate = settings.PICKUP_LOOKUP_RATE_STORE
     by_user = is_ratelimited(request, group="orders.pickup.user",
                              key=lambda _group, req: f"user:{req.user.pk}",
                              rate=user_rate, increment=increment)

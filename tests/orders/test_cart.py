@@ -57,9 +57,12 @@ def test_add_refuses_an_inactive_piece_a_sold_out_one_and_too_many():
         cart_add(cart=cart, variant=gone)
     assert inactive.value.code == "variant_inactive"
 
+    nowhere = VariantFactory()
     with pytest.raises(SoldOut) as none:
-        cart_add(cart=cart, variant=VariantFactory())
-    assert none.value.status == 409 and "sold out" in none.value.message
+        cart_add(cart=cart, variant=nowhere)
+    assert (none.value.status, none.value.code) == (409, "sold_out")
+    assert none.value.extra == {"sku": nowhere.sku, "available": 0}
+    assert nowhere.product.title in none.value.message  # names the piece, in any language
 
     two = stocked(quantity=2)
     cart_add(cart=cart, variant=two, quantity=2)
@@ -162,6 +165,24 @@ def test_a_guest_cart_merges_into_the_members_cart():
     quantities = dict(CartLine.objects.filter(cart=mine).values_list("variant_id", "quantity"))
     assert quantities == {both.pk: 5, only_guest.pk: 1, only_member.pk: 1}
     assert not Cart.objects.filter(pk=guest.pk).exists()
+
+
+def test_idle_and_empty_guest_carts_are_pruned_and_members_carts_kept():
+    from datetime import timedelta
+
+    from orders.services.cart import carts_prune
+
+    now = timezone.now()
+    idle, fresh, emptied, new_empty = (Cart.objects.create() for _ in range(4))
+    for cart in (idle, fresh):
+        cart_add(cart=cart, variant=stocked())
+    members = Cart.objects.create(member=UserFactory())
+    cart_add(cart=members, variant=stocked())
+    Cart.objects.filter(pk__in=[idle.pk, members.pk]).update(updated_at=now - timedelta(days=31))
+    Cart.objects.filter(pk=emptied.pk).update(updated_at=now - timedelta(days=2))
+    assert carts_prune(now=now) == 2
+    assert set(Cart.objects.values_list("pk", flat=True)) == {fresh.pk, new_empty.pk, members.pk}
+    assert carts_prune(now=now) == 0
 
 
 def test_a_guest_token_never_opens_a_members_cart():
