@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.templatetags.shop_tags import money
@@ -30,6 +30,7 @@ from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 
 from .models import (
+    CounterSale,
     Fulfilment,
     Order,
     OrderEvent,
@@ -38,6 +39,7 @@ from .models import (
     Payment,
     PaymentProvider,
     PaymentStatus,
+    PickupDesk,
 )
 from .services import order_cancel, order_transition, transition_allowed
 from .services.counter import counter_lines_resolve, member_find_or_register, order_sell_at_counter
@@ -90,7 +92,7 @@ class OrderEventInline(admin.TabularInline):
 # The moves staff make by hand on the order page; the pickup desk and the counter have
 # their own screens, payments come from the provider.
 ORDER_ACTS: dict[str, tuple] = {
-    "ship": (_("Mark shipped"), S.SHIPPED),
+    "ship": (pgettext_lazy("order", "Mark shipped"), S.SHIPPED),
     "deliver": (_("Mark delivered"), S.DELIVERED),
     "complete": (_("Mark completed"), S.COMPLETED),
     "cancel": (_("Cancel (unpaid)"), S.CANCELLED),
@@ -368,8 +370,12 @@ class OrderAdmin(admin.ModelAdmin):
         except ApplicationError as exc:
             context["hand_over_form" if form_class is HandOverForm else "pay_form"] = form
             return _error_page(request, context, template, exc)
-        messages.success(request, gettext("Order %(number)s handed over to %(name)s.") % {
-            "number": order.number, "name": order.contact_name or order.number})
+        if order.contact_name:
+            messages.success(request, gettext("Order %(number)s handed over to %(name)s.") % {
+                "number": order.number, "name": order.contact_name})
+        else:
+            messages.success(request, gettext("Order %(number)s handed over.") % {
+                "number": order.number})
         return HttpResponseRedirect(
             reverse("admin:orders_order_desk_order", args=[order.pk]) + f"?store={store.code}")
 
@@ -467,5 +473,38 @@ class OrderAdmin(admin.ModelAdmin):
             payments=payments, phone=phone_mask(order.contact_phone or (
                 order.member.phone if order.member else "")), back=back))
 
+
+
+class _EntryAdmin(admin.ModelAdmin):
+    """An entry on the admin index that opens a staff screen (a proxy of Order)."""
+
+    target = ""
+    needs = ("orders.change_order",)
+
+    def has_view_permission(self, request, obj=None):
+        return all(request.user.has_perm(p) for p in self.needs)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        return redirect(self.target)
+
+
+@admin.register(PickupDesk)
+class PickupDeskAdmin(_EntryAdmin):
+    target = "admin:orders_order_desk"
+
+
+@admin.register(CounterSale)
+class CounterSaleAdmin(_EntryAdmin):
+    target = "admin:orders_order_counter"
+    needs = ("orders.change_order", "orders.add_order")
 
 from . import admin_tickets  # noqa: E402,F401 - after-sales tickets register themselves

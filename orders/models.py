@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrderStatus(models.TextChoices):
@@ -207,7 +208,7 @@ class PaymentEvent(models.Model):
                               related_name="payment_events", verbose_name=_("order"))
     outcome = models.CharField(_("outcome"), max_length=40, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
-    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    received_at = models.DateTimeField(pgettext_lazy("date", "received"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("payment event")
@@ -341,9 +342,9 @@ class ServiceTicket(models.Model):
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+",
                               verbose_name=_("handled by"))
-    created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("date", "opened"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("date", "closed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("service ticket")
@@ -372,3 +373,21 @@ class ServiceTicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.status}"
+
+
+class PickupDesk(Order):
+    """No table of its own: the admin index's entry for the pickup desk."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("pickup desk")
+        verbose_name_plural = _("pickup desk")
+
+
+class CounterSale(Order):
+    """No table of its own: the admin index's entry for ringing up a sale."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("counter sale")
+        verbose_name_plural = _("ring up a sale")

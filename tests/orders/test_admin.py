@@ -23,11 +23,13 @@ S = OrderStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    """English pages (the words asserted are the msgids), under /en/admin/."""
+def url(name, *args):
+    """An English admin page's address (/en/admin/...): the words asserted are the msgids.
+
+    Reversed under "en" at each call: every request leaves the thread in the default
+    language (o2o.middleware), so a test-wide override would not outlive the first one."""
     with translation.override("en"):
-        yield
+        return reverse(name, args=args or None)
 
 
 def staff_of(*stores, group=roles.STORE_STAFF):
@@ -60,7 +62,7 @@ def world(db):
 
 
 def changelist(client):
-    return client.get(reverse("admin:orders_order_changelist"))
+    return client.get(url("admin:orders_order_changelist"))
 
 
 def test_store_staff_and_managers_see_only_their_stores_orders(client, world):
@@ -71,12 +73,12 @@ def test_store_staff_and_managers_see_only_their_stores_orders(client, world):
         assert page.status_code == 200
         assert world["order_a"].number in text and world["unpaid_a"].number in text
         assert world["order_b"].number not in text and world["delivery"].number not in text
-        other = client.get(reverse("admin:orders_order_change", args=[world["order_b"].pk]))
+        other = client.get(url("admin:orders_order_change", world["order_b"].pk))
         assert other.status_code == 302  # the admin's "does not exist" redirect, not shown
         assert world["order_b"].number not in client.get(other["Location"]).content.decode()
         assert "Pickup desk" in text and "Ring up a sale" in text
-        app = client.get(reverse("admin:app_list", args=["orders"])).content.decode()
-        assert reverse("admin:orders_order_desk") in app
+        app = client.get(url("admin:app_list", "orders")).content.decode()
+        assert url("admin:orders_order_desk") in app
 
 
 def test_superusers_see_every_order(client, world):
@@ -85,21 +87,21 @@ def test_superusers_see_every_order(client, world):
     for key in ("order_a", "order_b", "unpaid_a", "delivery"):
         assert world[key].number in text
     order = world["order_b"]
-    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    page = client.get(url("admin:orders_order_change", order.pk)).content.decode()
     assert order.pickup_code in page and 'name="pickup_code"' not in page
 
 
 def test_the_order_page_shows_the_audit_trail_and_a_read_only_status(client, world):
     client.force_login(world["staff_a"])
     order = world["order_a"]
-    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    page = client.get(url("admin:orders_order_change", order.pk))
     text = page.content.decode()
     assert page.status_code == 200
     assert 'name="status"' not in text  # read-only
     assert order.pickup_code not in text  # opened at the desk, not read here
     assert "ready_for_pickup" in text and "pickup desk" in text.lower()
     # Saving the form writes nothing.
-    client.post(reverse("admin:orders_order_change", args=[order.pk]), {"status": "completed"})
+    client.post(url("admin:orders_order_change", order.pk), {"status": "completed"})
     order.refresh_from_db()
     assert order.status == S.READY_FOR_PICKUP
 
@@ -107,9 +109,9 @@ def test_the_order_page_shows_the_audit_trail_and_a_read_only_status(client, wor
 def test_staff_cancel_an_unpaid_order_through_the_service(client, world):
     client.force_login(world["staff_a"])
     order = world["unpaid_a"]
-    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    page = client.get(url("admin:orders_order_change", order.pk))
     assert "Cancel (unpaid)" in page.content.decode()
-    response = client.post(reverse("admin:orders_order_act", args=[order.pk, "cancel"]))
+    response = client.post(url("admin:orders_order_act", order.pk, "cancel"))
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.status == S.CANCELLED
@@ -117,28 +119,28 @@ def test_staff_cancel_an_unpaid_order_through_the_service(client, world):
                                      data__to=S.CANCELLED, data__via="admin").exists()
     # A paid order cannot be cancelled here: a clear message, nothing changed.
     paid = world["order_a"]
-    client.post(reverse("admin:orders_order_act", args=[paid.pk, "cancel"]))
+    client.post(url("admin:orders_order_act", paid.pk, "cancel"))
     paid.refresh_from_db()
     assert paid.status == S.READY_FOR_PICKUP
     # Another store's order is not found; a GET or an unknown move is refused.
-    assert client.post(reverse("admin:orders_order_act",
-                               args=[world["order_b"].pk, "cancel"])).status_code == 404
-    assert client.get(reverse("admin:orders_order_act", args=[order.pk, "cancel"])).status_code == 403
-    assert client.post(reverse("admin:orders_order_act", args=[order.pk, "explode"])).status_code == 403
+    assert client.post(url("admin:orders_order_act", world["order_b"].pk,
+                           "cancel")).status_code == 404
+    assert client.get(url("admin:orders_order_act", order.pk, "cancel")).status_code == 403
+    assert client.post(url("admin:orders_order_act", order.pk, "explode")).status_code == 403
 
 
 def test_delivery_orders_are_shipped_and_delivered_by_actions(client, world):
     delivery = pay(world["delivery"])
     client.force_login(world["admin"])
-    page = client.get(reverse("admin:orders_order_change", args=[delivery.pk]))
-    assert reverse("admin:orders_order_act", args=[delivery.pk, "ship"]) in page.content.decode()
-    response = client.post(reverse("admin:orders_order_changelist"), {
+    page = client.get(url("admin:orders_order_change", delivery.pk))
+    assert url("admin:orders_order_act", delivery.pk, "ship") in page.content.decode()
+    response = client.post(url("admin:orders_order_changelist"), {
         "action": "mark_shipped", "_selected_action": [delivery.pk, world["order_a"].pk]})
     assert response.status_code == 302
     delivery.refresh_from_db()
     assert delivery.status == S.SHIPPED
     assert Order.objects.get(pk=world["order_a"].pk).status == S.READY_FOR_PICKUP  # refused
-    client.post(reverse("admin:orders_order_changelist"), {
+    client.post(url("admin:orders_order_changelist"), {
         "action": "mark_delivered", "_selected_action": [delivery.pk]})
     delivery.refresh_from_db()
     assert delivery.status == S.DELIVERED
@@ -147,22 +149,36 @@ def test_delivery_orders_are_shipped_and_delivered_by_actions(client, world):
 def test_the_desk_and_counter_are_for_store_staff(client, world):
     client.force_login(world["analyst"])
     assert changelist(client).status_code == 200
-    assert client.get(reverse("admin:orders_order_desk")).status_code == 403
-    assert client.get(reverse("admin:orders_order_counter")).status_code == 403
+    assert client.get(url("admin:orders_order_desk")).status_code == 403
+    assert client.get(url("admin:orders_order_counter")).status_code == 403
     client.logout()
-    assert client.get(reverse("admin:orders_order_desk")).status_code == 302  # to the login
+    assert client.get(url("admin:orders_order_desk")).status_code == 302  # to the login
     client.force_login(world["admin"])
-    assert client.get(reverse("admin:orders_order_desk")).status_code == 200
-    assert client.get(reverse("admin:orders_order_counter")).status_code == 200
+    assert client.get(url("admin:orders_order_desk")).status_code == 200
+    assert client.get(url("admin:orders_order_counter")).status_code == 200
+
+
+def test_the_desk_and_counter_are_on_the_admin_index_for_store_staff(client, world):
+    client.force_login(world["staff_a"])
+    index = client.get(url("admin:index")).content.decode()
+    for entry in ("orders_pickupdesk_changelist", "orders_countersale_changelist"):
+        assert url(f"admin:{entry}") in index
+    assert client.get(url("admin:orders_pickupdesk_changelist")).url == url(
+        "admin:orders_order_desk")
+    assert client.get(url("admin:orders_countersale_changelist")).url == url(
+        "admin:orders_order_counter")
+    client.force_login(world["analyst"])
+    index = client.get(url("admin:index")).content.decode()
+    assert url("admin:orders_pickupdesk_changelist") not in index
 
 
 def test_the_receipt_is_scoped_to_my_stores(client, world):
     client.force_login(world["staff_a"])
-    mine = client.get(reverse("admin:orders_order_receipt", args=[world["order_a"].pk]))
+    mine = client.get(url("admin:orders_order_receipt", world["order_a"].pk))
     assert mine.status_code == 200 and world["order_a"].number in mine.content.decode()
-    theirs = client.get(reverse("admin:orders_order_receipt", args=[world["order_b"].pk]))
+    theirs = client.get(url("admin:orders_order_receipt", world["order_b"].pk))
     assert theirs.status_code == 404
-    evil = client.get(reverse("admin:orders_order_receipt", args=[world["order_a"].pk])
+    evil = client.get(url("admin:orders_order_receipt", world["order_a"].pk)
                       + "?next=https://evil.example/")
     assert "evil.example" not in evil.content.decode()
 
@@ -170,22 +186,22 @@ def test_the_receipt_is_scoped_to_my_stores(client, world):
 def test_every_page_renders_and_bad_input_is_no_500(client, world):
     client.force_login(world["staff_a"])
     urls = [
-        reverse("admin:orders_order_changelist") + "?status=paid&q=%27%22",
-        reverse("admin:orders_order_changelist") + "?placed_at__gte=nonsense",
-        reverse("admin:orders_order_desk"),
-        reverse("admin:orders_order_desk") + "?store=adm-a&q=%00%01",
-        reverse("admin:orders_order_desk") + "?store=adm-a&q=" + "9" * 40,
-        reverse("admin:orders_order_desk_order", args=[world["order_a"].pk]) + "?store=adm-a",
-        reverse("admin:orders_order_counter"),
-        reverse("admin:orders_order_receipt", args=[world["order_a"].pk]),
-        reverse("admin:app_list", args=["orders"]),
+        url("admin:orders_order_changelist") + "?status=paid&q=%27%22",
+        url("admin:orders_order_changelist") + "?placed_at__gte=nonsense",
+        url("admin:orders_order_desk"),
+        url("admin:orders_order_desk") + "?store=adm-a&q=%00%01",
+        url("admin:orders_order_desk") + "?store=adm-a&q=" + "9" * 40,
+        url("admin:orders_order_desk_order", world["order_a"].pk) + "?store=adm-a",
+        url("admin:orders_order_counter"),
+        url("admin:orders_order_receipt", world["order_a"].pk),
+        url("admin:app_list", "orders"),
     ]
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code < 500, url
-        assert response.status_code in (200, 302, 400), (url, response.status_code)
-    assert client.post(reverse("admin:orders_order_desk_pay", args=[world["unpaid_a"].pk]),
+    for address in urls:
+        response = client.get(address)
+        assert response.status_code < 500, address
+        assert response.status_code in (200, 302, 400), (address, response.status_code)
+    assert client.post(url("admin:orders_order_desk_pay", world["unpaid_a"].pk),
                        {"store": "adm-a", "provider": "cash", "phone_tail": "abcd"}
                        ).status_code == 400
-    assert client.post(reverse("admin:orders_order_counter"),
+    assert client.post(url("admin:orders_order_counter"),
                        {"store": "x", "lines": "A" * 5000}).status_code == 400

@@ -36,11 +36,13 @@ from tests.stores.factories import StoreFactory
 S = OrderStatus
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    """English pages (the words asserted are the msgids), under /en/admin/."""
+def url(name, *args):
+    """An English admin page's address (/en/admin/...): the words asserted are the msgids.
+
+    Reversed under "en" at each call: every request leaves the thread in the default
+    language (o2o.middleware), so a test-wide override would not outlive the first one."""
     with translation.override("en"):
-        yield
+        return reverse(name, args=args or None)
 
 
 def staff_of(*stores):
@@ -203,12 +205,12 @@ def test_two_clerks_selling_the_last_piece_make_one_sale():
 
 
 def post_counter(client, **data):
-    return client.post(reverse("admin:orders_order_counter"), data)
+    return client.post(url("admin:orders_order_counter"), data)
 
 
 def test_the_counter_screen_checks_then_sells_and_prints_a_receipt(client, shop):
     client.force_login(shop["clerk"])
-    page = client.get(reverse("admin:orders_order_counter"))
+    page = client.get(url("admin:orders_order_counter"))
     assert page.status_code == 200 and "Ring up a sale" in page.content.decode()
     base = {"store": shop["store"].pk, "phone": "139 6666 1234", "name": "周女士",
             "lines": "RING-1\nCHAIN-1"}
@@ -220,7 +222,7 @@ def test_the_counter_screen_checks_then_sells_and_prints_a_receipt(client, shop)
     sold = post_counter(client, **base, step="pay", provider="cash", total_seen="4287.00")
     assert sold.status_code == 302
     order = Order.objects.get()
-    assert sold["Location"] == reverse("admin:orders_order_receipt", args=[order.pk])
+    assert sold["Location"] == url("admin:orders_order_receipt", order.pk)
     assert order.status == S.COMPLETED and order.member.phone == "+8613966661234"
     receipt = client.get(sold["Location"])
     body = receipt.content.decode()

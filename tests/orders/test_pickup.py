@@ -33,11 +33,13 @@ S = OrderStatus
 PASSWORD = "correct horse 42"
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    """English pages (the words asserted are the msgids), under /en/admin/."""
+def url(name, *args):
+    """An English admin page's address (/en/admin/...): the words asserted are the msgids.
+
+    Reversed under "en" at each call: every request leaves the thread in the default
+    language (o2o.middleware), so a test-wide override would not outlive the first one."""
     with translation.override("en"):
-        yield
+        return reverse(name, args=args or None)
 
 
 def staff_of(*stores, group=roles.STORE_STAFF):
@@ -63,7 +65,7 @@ def desk(db):
 
 def desk_url(**params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    return reverse("admin:orders_order_desk") + (f"?{query}" if query else "")
+    return url("admin:orders_order_desk") + (f"?{query}" if query else "")
 
 
 # --- The service -------------------------------------------------------------------------
@@ -210,11 +212,11 @@ def test_the_desk_finds_a_code_and_confirms_the_hand_over(client, desk):
     assert found.status_code == 200
     assert order.number in found.content.decode() and "Confirm hand-over" in found.content.decode()
 
-    url = reverse("admin:orders_order_desk_collect", args=[order.pk])
-    wrong = client.post(url, {"store": "desk-a", "phone_tail": "9999"})
+    collect = url("admin:orders_order_desk_collect", order.pk)
+    wrong = client.post(collect, {"store": "desk-a", "phone_tail": "9999"})
     assert wrong.status_code == 400
     assert Order.objects.get(pk=order.pk).status == S.READY_FOR_PICKUP
-    done = client.post(url, {"store": "desk-a", "phone_tail": "8000"})
+    done = client.post(collect, {"store": "desk-a", "phone_tail": "8000"})
     assert done.status_code == 302
     assert Order.objects.get(pk=order.pk).status == S.COMPLETED
     card = client.get(done["Location"])
@@ -226,14 +228,14 @@ def test_the_desk_takes_the_counter_payment(client, desk):
     client.force_login(desk["clerk_a"])
     found = client.get(desk_url(store="desk-a", q=order.pickup_code))
     assert "Payment received: hand over" in found.content.decode()
-    url = reverse("admin:orders_order_desk_pay", args=[order.pk])
-    missing = client.post(url, {"store": "desk-a", "provider": "wechat", "reference": "",
+    pay = url("admin:orders_order_desk_pay", order.pk)
+    missing = client.post(pay, {"store": "desk-a", "provider": "wechat", "reference": "",
                                 "phone_tail": "8000"})
     assert missing.status_code == 400 and "terminal" in missing.content.decode()
     assert not Payment.objects.filter(order=order).exists()
-    bad = client.post(url, {"store": "desk-a", "provider": "bitcoin", "phone_tail": "8000"})
+    bad = client.post(pay, {"store": "desk-a", "provider": "bitcoin", "phone_tail": "8000"})
     assert bad.status_code == 400
-    ok = client.post(url, {"store": "desk-a", "provider": "wechat", "reference": "WX-1",
+    ok = client.post(pay, {"store": "desk-a", "provider": "wechat", "reference": "WX-1",
                            "phone_tail": "8000"})
     assert ok.status_code == 302
     assert Order.objects.get(pk=order.pk).status == S.COMPLETED
@@ -244,7 +246,7 @@ def test_the_desk_refuses_another_stores_staff_with_403(client, desk):
     client.force_login(desk["clerk_b"])
     looked = client.get(desk_url(store="desk-a", q=order.pickup_code))
     assert looked.status_code == 403 and order.number not in looked.content.decode()
-    posted = client.post(reverse("admin:orders_order_desk_collect", args=[order.pk]),
+    posted = client.post(url("admin:orders_order_desk_collect", order.pk),
                          {"store": "desk-a", "phone_tail": "8000"})
     assert posted.status_code == 403
     # Their own store does not know the code.
@@ -257,9 +259,9 @@ def test_bad_input_at_the_desk_is_a_clear_4xx(client, desk):
     client.force_login(desk["clerk_a"])
     assert client.get(desk_url(store="desk-a", q="hello")).status_code == 400
     assert client.get(desk_url(store="no-such-store", q="12345678")).status_code == 404
-    assert client.get(reverse("admin:orders_order_desk_order", args=[999999])
+    assert client.get(url("admin:orders_order_desk_order", 999999)
                       + "?store=desk-a").status_code == 404
-    assert client.get(reverse("admin:orders_order_desk_collect", args=[1])).status_code == 403
+    assert client.get(url("admin:orders_order_desk_collect", 1)).status_code == 403
 
 
 def test_lookups_are_rate_limited_per_staff_user(client, desk, settings):
