@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
@@ -208,7 +208,7 @@ class ProductAdmin(CatalogImportExportMixin, ImportExportModelAdmin):
     readonly_fields = ["price_from", "popularity", "certificates", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "name_en", "slug", "category", "collections", "is_active"]}),
-        (_("Piece"), {"fields": ["material", "gemstone", "style", "audience", "tags"]}),
+        (pgettext_lazy("product fieldset", "Piece"), {"fields": ["material", "gemstone", "style", "audience", "tags"]}),
         (_("Description"), {"fields": ["description", "description_en"]}),
         (_("Derived (kept by the system)"), {
             "fields": ["price_from", "popularity", "certificates", "created_at", "updated_at"]}),

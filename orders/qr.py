@@ -7,8 +7,8 @@ import segno
 
 
 def pickup_qr_svg(code: str) -> str:
-    """An inline SVG (for pages), scaled by CSS."""
-    return segno.make(code, error="m", micro=False).svg_inline(scale=4, border=2)
+    """An inline SVG (for pages) with a viewBox and no fixed size: CSS sets its size."""
+    return segno.make(code, error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True)
 
 
 def pickup_qr_png(code: str) -> bytes:

@@ -81,8 +81,8 @@ def counter_lines_parse(text: str) -> list[tuple[str, int]]:
             raise UnknownPiece(_("“%(text)s” is not a SKU or barcode.") % {"text": line[:40]},
                                extra={"sku": line[:40]})
         if not 1 <= quantity <= MAX_QUANTITY:
-            raise OrderInvalid(_("Give a quantity between 1 and 99 for %(sku)s.") % {
-                "sku": code[:40]}, code="quantity_not_positive")
+            raise OrderInvalid(_("Give a quantity between 1 and %(max)s for %(sku)s.") % {
+                "max": MAX_QUANTITY, "sku": code[:40]}, code="quantity_not_positive")
         wanted.append((code[:40], quantity))
     if not wanted:
         raise OrderInvalid(_("Scan or type at least one SKU."), code="no_lines")

@@ -18,6 +18,7 @@ from o2o.errors import ApplicationError, error_response
 from ..forms import QuantityForm
 from ..services.cart import (
     CART_SESSION_KEY,
+    MAX_LINE_QUANTITY,
     cart_add,
     cart_confirm_prices,
     cart_count,
@@ -136,8 +137,12 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     form = QuantityForm(request.POST)
     variant = _variant(request.POST.get("variant")) if form.is_valid() else None
     cart = request_cart(request)
+    if not form.is_valid():
+        messages.error(request, _("Choose a quantity between 0 and %(max)s.")
+                       % {"max": MAX_LINE_QUANTITY})
+        return redirect("orders:cart")
     if variant is None or cart is None:
-        messages.error(request, _("Choose a quantity between 0 and 20."))
+        messages.error(request, _("This piece is not in your bag."))
         return redirect("orders:cart")
     try:
         cart_set_quantity(cart=cart, variant=variant, quantity=form.cleaned_data["quantity"])

@@ -96,6 +96,13 @@ def test_a_member_opens_their_order_with_frozen_prices_and_the_store(client, mem
     assert order.number in page and "¥1,800" in page and "¥3,600" in page and "¥2,500" not in page
     assert "南京西路 1266 号" in page and "10:00–22:00" in page
     assert "Payment received" in page
+    service = reverse("orders:ticket_new", kwargs={"number": order.number})
+    assert service not in page  # not handed over yet
+    order_collect(order=order, store=store, actor=StaffFactory())
+    page = html(client.get(url("orders:detail", order.number, language="en")))
+    assert f'href="{service}"' in page or f'href="/en{service}"' in page
+    assert "Ask for a service" in page
+    assert "Ask for a service" not in html(client.get(link(order, language="en")))
 
 
 @pytest.mark.django_db

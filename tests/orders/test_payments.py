@@ -38,6 +38,7 @@ from orders.services.payments import (
     refunds_pending_send,
     to_minor,
 )
+from stores.models import StockLevel
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race
@@ -478,6 +479,9 @@ def test_a_full_refund_of_a_test_payment():
     assert (payment.refunded_amount, payment.status) == (order.total, PaymentStatus.REFUNDED)
     move = OrderEvent.objects.filter(order=order, kind="status").last()
     assert (move.data["to"], move.data["via"], move.actor) == ("refunded", "refund", staff)
+    # Never handed over: the piece goes back on sale.
+    level = StockLevel.objects.get(store=order.store, variant=order.lines.get().variant)
+    assert (level.on_hand, level.reserved) == (1, 0)
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members import roles
 from members.models import StaffAssignment
@@ -321,15 +321,19 @@ def test_member_opens_from_order_and_follows_it(client, shop):
     assert ticket.number in listing
 
 
-def test_member_form_errors_are_4xx(client, shop):
+def test_member_form_errors_are_4xx(client, shop, settings):
     order = collected_order(shop)
     client.force_login(shop["member"])
-    url = reverse("orders:ticket_new", args=[order.number])
+    with translation.override("en"):  # the English page: the words asserted are the msgids
+        url = reverse("orders:ticket_new", args=[order.number])
+    assert url.startswith("/en/")
     assert client.post(url, {"kind": "resize", "store": shop["a"].pk}).status_code == 400
     Order.objects.filter(pk=order.pk).update(completed_at=timezone.now() - timedelta(days=90))
     response = client.post(url, {"line": order.lines.get().pk, "kind": "return",
                                  "store": shop["a"].pk})
-    assert response.status_code == 409 and "days" in response.content.decode()
+    # Refused for the return window, which the message gives.
+    alert = response.content.decode().split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert response.status_code == 409 and f"{settings.RETURN_WINDOW_DAYS} days" in alert
     assert not ServiceTicket.objects.exists()
 
 
