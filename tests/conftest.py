@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
@@ -7,6 +8,15 @@ def _clear_cache():
     """Each test starts with an empty cache (the cache is the real Redis)."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts, and leaves its thread, in the default language (zh-hans): a
+    language a test switched to must not decide how the next one reverses its URLs."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
