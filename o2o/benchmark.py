@@ -703,6 +703,12 @@ def server_env() -> dict[str, str]:
         DJANGO_DEBUG="false",
         DJANGO_ALLOWED_HOSTS=f"{HOST},localhost",
         PYTHONUNBUFFERED="1",
+        # Tasks (emails after an order or a booking) run in the request: a shop's worker on
+        # the same Redis must never receive ids that mean other rows in its own database.
+        CELERY_TASK_ALWAYS_EAGER="true",
+        # The desk bench measures the lookup, not the limiter.
+        PICKUP_LOOKUP_RATE_USER="1000000/s",
+        PICKUP_LOOKUP_RATE_STORE="1000000/s",
     )
     return env
 
@@ -985,8 +991,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_stop)
+    flows = [n for n in FLOW_NAMES if not args.only or n in args.only]
+    only = [n for n in args.only or [] if n not in FLOW_NAMES]
     try:
-        scenarios = select_scenarios(args.only)
+        scenarios = select_scenarios(only or ([BASELINE] if args.only else None))
     except BenchError as exc:
         log(str(exc))
         return 2
@@ -1005,6 +1013,8 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         health = server.wait_healthy()
         log(f"/healthz: {health.get('status')}")
+        if "desk-lookup" in flows:
+            scenarios.append(desk_scenario(env))
         samples: dict[str, list[Sample]] = {s.name: [] for s in scenarios}
         # sync workers close the connection after each answer: nothing to balance.
         balance = server.pgid if config.worker_class == "gthread" and args.balance else None
@@ -1044,6 +1054,9 @@ def main(argv: list[str] | None = None) -> int:
                         log(f"  check after {scenario.name} FAILED")
                         failed.append(scenario.name)
         summaries = {name: summarize(runs) for name, runs in samples.items()}
+        if {"checkout", "checkout-race"} & set(flows):
+            flow_rows, flow_failed = run_checkout_flows(server.port, env, flows, args.seconds)
+            failed += flow_failed
         for scenario in scenarios:
             m = summaries[scenario.name]
             base = summaries.get(scenario.compare_to or "")
@@ -1055,6 +1068,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             if m.ok <= 0:
                 failed.append(scenario.name)
+        if {"checkout", "checkout-race"} & set(flows):
+            rows += flow_rows
     except BenchError as exc:
         log(f"FAILED: {exc}")
         return 1
@@ -1102,6 +1117,89 @@ def main(argv: list[str] | None = None) -> int:
         log(f"FAILED: {', '.join(failed)} (no good answer at all, or the check after it failed)")
         return 1
     return 0
+
+
+FLOW_NAMES = ("desk-lookup", "checkout", "checkout-race")
+FLOW_CLIENTS = 50
+
+
+def shell_json(env: dict[str, str], code: str) -> dict:
+    """Run ``code`` with manage.py shell in the bench database; its last line is JSON."""
+    out = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-v", "0",
+                          "-c", code], env=env, cwd=BASE_DIR, check=True, capture_output=True,
+                         text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def desk_scenario(env: dict[str, str]) -> Scenario:
+    """The pickup desk finding a code at its store, as a signed-in clerk (rate limits are
+    lifted for the bench server: it measures the lookup, not the limiter)."""
+    from .benchmark_flows import PREPARE_DESK
+
+    found = shell_json(env, PREPARE_DESK)
+    if not found["code"]:
+        raise BenchError("no pickup waiting at sh-njxl: run load_demo first")
+    return Scenario("desk-lookup",
+                    f"/admin/orders/order/desk/?store={found['store']}&q={found['code']}",
+                    headers={"Cookie": f"sessionid={found['session']}"})
+
+
+def _flow_row(name: str, latencies_ms: list[float], seconds: float, statuses: dict,
+              errors: list[str], clients: int) -> dict:
+    ordered = sorted(latencies_ms)
+
+    def pct(p):
+        return None if not ordered else round(ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1], 2)
+
+    result = {"requests": len(ordered), "errors": len(errors), "seconds": round(seconds, 2),
+              "rps": round(len(ordered) / seconds, 1) if seconds else 0.0,
+              "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
+              "max_ms": round(ordered[-1], 2) if ordered else None,
+              "statuses": statuses, "first_error": errors[0] if errors else "",
+              "server_cpu_pct": None, "client_cpu_pct": 0.0, "other_cpu_pct": None}
+    return {"name": name, "path": "(a shopper with a session: cart, then checkout; see "
+            "o2o/benchmark_flows.py)", "connections": clients, "compare_to": None,
+            "ratio": None, "result": result}
+
+
+def run_checkout_flows(port: int, env: dict[str, str], flows: list[str],
+                       seconds: float) -> tuple[list[dict], list[str]]:
+    """50 shoppers adding to the cart and checking out (throughput), then 50 racing for
+    5 pieces (exactly 5 orders, checked in the database)."""
+    from .benchmark_flows import CHECK_RACE, PREPARE, checkout_race, checkout_throughput
+
+    pieces = shell_json(env, PREPARE)
+    rows, failed = [], []
+    if "checkout" in flows:
+        log(f"checkout: {FLOW_CLIENTS} shoppers add {pieces['plenty']} and check out "
+            f"for pickup at {pieces['store']}, {seconds:.0f} s")
+        r = checkout_throughput(port=port, clients=FLOW_CLIENTS, seconds=seconds,
+                                sku=pieces["plenty"], store=pieces["store"])
+        log(f"  answers {r.statuses}, errors {len(r.errors)}")
+        rows.append(_flow_row("cart-add (50 shoppers)", r.add_ms, r.seconds, r.statuses,
+                              r.errors, FLOW_CLIENTS))
+        rows.append(_flow_row("checkout (50 shoppers)", r.checkout_ms, r.seconds, r.statuses,
+                              r.errors, FLOW_CLIENTS))
+        if r.errors or not r.checkout_ms:
+            failed.append("checkout")
+    if "checkout-race" in flows:
+        log(f"checkout-race: {FLOW_CLIENTS} shoppers at once for 5 pieces of {pieces['race']}")
+        r = checkout_race(port=port, clients=FLOW_CLIENTS, sku=pieces["race"],
+                          store=pieces["store"])
+        log(f"  answers {r.statuses}, errors {len(r.errors)}")
+        rows.append(_flow_row("checkout-race (50 for 5)", r.checkout_ms, r.seconds, r.statuses,
+                              r.errors, FLOW_CLIENTS))
+        won = sum(n for k, n in r.statuses.items() if k.startswith("201"))
+        try:
+            subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-v", "0",
+                            "-c", CHECK_RACE.format(store=pieces["store"], sku=pieces["race"])],
+                           env=env, cwd=BASE_DIR, check=True)
+        except subprocess.CalledProcessError:
+            failed.append("checkout-race")
+        if won != 5 or r.errors:
+            log(f"  FAILED: {won} orders for 5 pieces")
+            failed.append("checkout-race")
+    return rows, failed
 
 
 def _jsonable(body):
