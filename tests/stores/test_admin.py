@@ -137,6 +137,22 @@ def test_check_in_and_complete_from_the_day_view_are_audited(client, world):
     assert len(errors) == 1 and appointment.number in errors[0]
 
 
+def test_a_try_on_that_ended_in_a_sale_links_to_its_order(client, world):
+    client.force_login(world["staff_a"])
+    appointment = world["appts"][("store-a", 11)]
+    back = reverse("admin:stores_appointment_today") + "?store=store-a"
+    client.post(reverse("admin:stores_appointment_act", args=[appointment.pk, "check_in"]),
+                {"next": back})
+    client.post(reverse("admin:stores_appointment_act", args=[appointment.pk, "complete"]),
+                {"outcome": "bought", "order_reference": "O261123ABCDEF", "next": back})
+    appointment.refresh_from_db()
+    on = appointment.starts_at.astimezone(appointment.store.zone).date()
+    day = client.get(f"{back}&date={on.isoformat()}").text
+    assert (appointment.status, appointment.order_reference) == ("completed", "O261123ABCDEF")
+    assert (f'href="{reverse("admin:orders_order_changelist")}?q=O261123ABCDEF"'
+            in day)
+
+
 def test_a_superuser_sees_every_store(client, world):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     page = changelist(client, "appointment")
