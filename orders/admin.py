@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.templatetags.shop_tags import money
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
+from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
@@ -56,37 +57,21 @@ from .services.pickup import (
 S = OrderStatus
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["variant", "product_name", "sku", "quantity", "unit_price", "line_total"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["variant", "product_name", "sku", "quantity", "unit_price", "line_total"]
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyInline):
     model = Payment
-    extra = 0
-    can_delete = False
-    readonly_fields = ["provider", "reference", "amount", "currency", "status", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["provider", "reference", "amount", "currency", "status", "created_at"]
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyInline):
     """The audit trail: who did what, when, from where."""
 
     model = OrderEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "kind", "actor", "data"]
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["at", "kind", "actor", "data"]
 
 
 # The moves staff make by hand on the order page; the pickup desk and the counter have
@@ -475,35 +460,14 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 
-class _EntryAdmin(admin.ModelAdmin):
-    """An entry on the admin index that opens a staff screen (a proxy of Order)."""
-
-    target = ""
-    needs = ("orders.change_order",)
-
-    def has_view_permission(self, request, obj=None):
-        return all(request.user.has_perm(p) for p in self.needs)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        return redirect(self.target)
-
-
 @admin.register(PickupDesk)
-class PickupDeskAdmin(_EntryAdmin):
+class PickupDeskAdmin(ScreenEntryAdmin):
     target = "admin:orders_order_desk"
+    needs = ("orders.change_order",)
 
 
 @admin.register(CounterSale)
-class CounterSaleAdmin(_EntryAdmin):
+class CounterSaleAdmin(ScreenEntryAdmin):
     target = "admin:orders_order_counter"
     needs = ("orders.change_order", "orders.add_order")
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members.phone import phone_mask
+from o2o.admin_kit import ReadOnlyInline
 from o2o.errors import ApplicationError
 from stores.admin import StoreScopedMixin, stores_for
 from stores.models import Store, StoreKind
@@ -30,15 +31,9 @@ from .models import Order, ServiceTicket, ServiceTicketEvent, TicketKind, Ticket
 from .services.tickets import DESCRIPTION_MAX, NOTE_MAX, ticket_move, ticket_moves, ticket_open
 
 
-class ServiceTicketEventInline(admin.TabularInline):
+class ServiceTicketEventInline(ReadOnlyInline):
     model = ServiceTicketEvent
-    extra = 0
-    can_delete = False
     fields = ["status", "at", "actor", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -29,6 +29,7 @@ from catalog.models import Variant
 from members.models import StaffAssignment
 from members.phone import phone_mask
 from members.selectors import staff_store_ids
+from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
 
 from . import services
@@ -139,18 +140,12 @@ class SpecialHoursInline(admin.TabularInline):
             date__gte=timezone.localdate() - timedelta(days=7))
 
 
-class StaffInline(admin.TabularInline):
+class StaffInline(ReadOnlyInline):
     """Who works here (assigned from the user's page, where roles are managed)."""
 
     model = StaffAssignment
-    extra = 0
-    can_delete = False
     fields = ["user", "role", "created_at"]
-    readonly_fields = fields
     verbose_name_plural = _("staff")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Store)
@@ -306,18 +301,12 @@ class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
                                 {**context, "form": form})
 
 
-class StockCountLineInline(admin.TabularInline):
+class StockCountLineInline(ReadOnlyInline):
     model = StockCountLine
-    extra = 0
-    can_delete = False
     fields = ["variant", "expected", "counted", "difference"]
-    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("variant__product")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StockCount)
@@ -365,26 +354,14 @@ class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
 # --- Transfers ------------------------------------------------------------------------------
 
 
-class TransferLineInline(admin.TabularInline):
+class TransferLineInline(ReadOnlyInline):
     model = TransferLine
-    extra = 0
-    can_delete = False
     fields = ["variant", "quantity"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class TransferEventInline(admin.TabularInline):
+class TransferEventInline(ReadOnlyInline):
     model = TransferEvent
-    extra = 0
-    can_delete = False
     fields = ["at", "kind", "actor", "data"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class TransferCreateForm(forms.Form):
@@ -540,37 +517,19 @@ class TransferAdmin(StoreScopedMixin, admin.ModelAdmin):
 # --- Appointments ----------------------------------------------------------------------------
 
 
-class AppointmentItemInline(admin.TabularInline):
+class AppointmentItemInline(ReadOnlyInline):
     model = AppointmentItem
-    extra = 0
-    can_delete = False
     fields = ["variant", "transfer"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class AppointmentEventInline(admin.TabularInline):
+class AppointmentEventInline(ReadOnlyInline):
     model = AppointmentEvent
-    extra = 0
-    can_delete = False
     fields = ["at", "kind", "actor", "data"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class AppointmentEmailInline(admin.TabularInline):
+class AppointmentEmailInline(ReadOnlyInline):
     model = AppointmentEmail
-    extra = 0
-    can_delete = False
     fields = ["sent_at", "kind", "sequence", "to"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 ACTIONS = {
@@ -725,21 +684,9 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(TodayAtStore)
-class TodayAtStoreAdmin(admin.ModelAdmin):
-    """An entry on the admin index that opens the day view (a proxy of Appointment)."""
+class TodayAtStoreAdmin(ScreenEntryAdmin):
+    """The admin index's entry for the day view (a proxy of Appointment)."""
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("stores.view_appointment")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        return redirect("admin:stores_appointment_today")
+    target = "admin:stores_appointment_today"
+    needs = ("stores.view_appointment",)
 
