@@ -504,7 +504,7 @@ def recently_viewed(request) -> HttpResponse:
     seen = request.POST.get("seen", "")
     product_id = None
     if seen:
-        if not seen.isdigit() or not selectors.product_is_active(int(seen)):
+        if not seen.isdecimal() or not selectors.product_is_active(int(seen)):
             return HttpResponse(_("This piece is not in the catalogue."), status=404,
                                 content_type="text/plain; charset=utf-8")
         product_id = int(seen)

@@ -385,7 +385,7 @@ class TransferCreateForm(forms.Form):
             if not parts:
                 continue
             quantity = parts[1] if len(parts) > 1 else "1"
-            if len(parts) > 2 or not quantity.isdigit() or int(quantity) < 1:
+            if len(parts) > 2 or not quantity.isdecimal() or int(quantity) < 1:
                 errors.append(gettext("Line %(n)s: write a SKU and a quantity of 1 or more.")
                               % {"n": number})
                 continue
@@ -542,7 +542,7 @@ ACTIONS = {
     "complete": (_("Complete"), lambda a, user, post: services.appointment_complete(
         appointment=a, actor=user, outcome=post.get("outcome", ""),
         order_reference=post.get("order_reference", ""), reason=post.get("reason", ""),
-        bought_variant_ids=[int(v) for v in post.getlist("bought") if v.isdigit()] or None)),
+        bought_variant_ids=[int(v) for v in post.getlist("bought") if v.isdecimal()] or None)),
 }
 
 

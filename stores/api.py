@@ -117,7 +117,7 @@ class StoreSlotsView(APIView):
         except ValueError:
             raise SlotUnavailable(_("days must be a number."), code="bad_days") from None
         raw = [v.strip() for v in request.query_params.get("variants", "").split(",") if v.strip()]
-        if not all(v.isdigit() for v in raw):
+        if not all(v.isdecimal() for v in raw):
             raise UnknownVariant(_("variants must be ids separated by commas, e.g. 1,2."),
                                  code="bad_variants")
         skus = [v.strip() for v in request.query_params.get("skus", "").split(",") if v.strip()]

@@ -104,7 +104,7 @@ def stock_count_preview(*, store: Store, data: bytes, filename: str = "") -> Cou
         return preview
     sku_col, qty_col = 0, 1
     first = records[0][1]
-    if len(first) < 2 or not first[1].strip().isdigit():  # a header row
+    if len(first) < 2 or not first[1].strip().isdecimal():  # a header row
         found = _columns(first)
         if found is None:
             preview.errors.append(_("The first line must name the columns “sku” and "
@@ -130,7 +130,7 @@ def stock_count_preview(*, store: Store, data: bytes, filename: str = "") -> Cou
             continue
         seen[row.sku.upper()] = line
         raw = row.raw_quantity
-        if not raw.isdigit() or int(raw) > MAX_QUANTITY:
+        if not raw.isdecimal() or int(raw) > MAX_QUANTITY:
             row.error = _("“%(value)s” is not a number of pieces (a whole number, 0 or "
                           "more).") % {"value": raw}
             continue

@@ -153,7 +153,7 @@ def store_by_code(code: str, *, tryon: bool = False) -> Store | None:
 def store_by_ref(ref: str | int) -> Store | None:
     """An active shop by id (``"12"``) or code (``"sh-njxl"``)."""
     stores = Store.objects.shops()
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or str(ref).isdecimal():
         return stores.filter(pk=int(ref)).first()
     return stores.filter(code=ref).first()
 

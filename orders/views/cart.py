@@ -35,7 +35,7 @@ def request_cart(request: HttpRequest, *, create: bool = False):
 
 
 def _variant(raw) -> Variant | None:
-    if raw is None or not str(raw).isdigit():
+    if raw is None or not str(raw).isdecimal():
         return None
     return Variant.objects.select_related("product").filter(pk=int(raw)).first()
 
@@ -67,7 +67,7 @@ def _add(request: HttpRequest):
         return None, None, ApplicationError(_("This piece is not in the catalogue."),
                                             code="unknown_variant")
     raw = request.POST.get("quantity", "1")
-    quantity = int(raw) if raw.isdigit() else -1
+    quantity = int(raw) if raw.isdecimal() else -1
     had_cart = request_cart(request) is not None
     try:
         # A cart made for this add is rolled back with it when the add is refused, so a

@@ -482,7 +482,7 @@ def test_recently_viewed_keeps_eight_and_excludes_the_current_piece(client, many
 def test_recently_viewed_refuses_other_sites_and_unknown_pieces(client, shop):
     assert client.post(RECENT, {"seen": shop["gold-ring"].pk}).status_code == 400  # no header
     assert client.get(RECENT, HTTP_X_REQUESTED_WITH="fetch").status_code == 405
-    for seen in ("abc", "999999", "-1"):
+    for seen in ("abc", "999999", "-1", "²"):
         answer = client.post(RECENT, {"seen": seen}, HTTP_X_REQUESTED_WITH="fetch")
         assert answer.status_code == 404
     assert "catalog:recently_viewed" not in client.session

@@ -257,6 +257,14 @@ def test_the_fetch_endpoint_answers_clear_4xx(client):
     bad = client.post(url, {"variant": stocked().pk, "quantity": "-2"},
                       HTTP_X_REQUESTED_WITH="fetch")
     assert bad.status_code == 400 and bad.json()["code"] == "quantity_invalid"
+    # Digits that are not decimal ("²" passes str.isdigit) are refused, not a 500.
+    odd = client.post(url, {"variant": "²"}, HTTP_X_REQUESTED_WITH="fetch")
+    assert odd.status_code == 400 and odd.json()["code"] == "unknown_variant"
+    odd = client.post(url, {"variant": stocked().pk, "quantity": "²"},
+                      HTTP_X_REQUESTED_WITH="fetch")
+    assert odd.status_code == 400 and odd.json()["code"] == "quantity_invalid"
+    assert client.get(reverse("orders:cart_add") + "?variant=²").status_code == 400
+    assert client.post(reverse("orders:cart_remove"), {"variant": "²"}).status_code == 302
     assert not CartLine.objects.exists()
     # Nothing was kept for a refused guest: no empty cart, no cart key in the session.
     assert not Cart.objects.exists() and CART_SESSION_KEY not in client.session
