@@ -15,6 +15,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
+from o2o.admin_kit import ShownOnCatalogPagesMixin
 from o2o.errors import ApplicationError
 
 from . import services
@@ -53,7 +54,7 @@ def _category_subtree_ids(category: Category) -> set[int]:
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ShownOnCatalogPagesMixin, admin.ModelAdmin):
     form = CategoryAdminForm
     list_display = ["name", "name_en", "parent", "position", "is_active"]
     list_filter = ["is_active", "parent"]
@@ -62,27 +63,25 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ["parent"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # moves the catalog version
         if change and {"name", "name_en", "parent"} & set(form.changed_data):
             # The category path is part of every product's search text below it.
             services.product_search_refresh(product_ids=Product.objects.filter(
                 category_id__in=_category_subtree_ids(obj)).values_list("id", flat=True))
-        catalog_changed()
 
 
 @admin.register(Collection)
-class CollectionAdmin(admin.ModelAdmin):
+class CollectionAdmin(ShownOnCatalogPagesMixin, admin.ModelAdmin):
     list_display = ["name", "name_en", "kind", "position", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # moves the catalog version
         if change and {"name", "name_en"} & set(form.changed_data):
             services.product_search_refresh(
                 product_ids=obj.products.values_list("id", flat=True))
-        catalog_changed()
 
 
 # --- Import and export ------------------------------------------------------------------
@@ -361,7 +360,7 @@ class VariantAdmin(CatalogImportExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ShownOnCatalogPagesMixin, admin.ModelAdmin):
     form = CertificateAdminForm
     list_display = ["lab", "number", "variant", "carat", "colour", "clarity", "cut"]
     list_filter = ["lab"]

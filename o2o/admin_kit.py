@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.shortcuts import redirect
 
+from catalog.cache import catalog_changed
+
 
 class ReadOnlyInline(admin.TabularInline):
     """Rows written only by services (lines, audit trails, emails sent): shown, never edited
@@ -10,6 +12,11 @@ class ReadOnlyInline(admin.TabularInline):
 
     extra = 0
     can_delete = False
+    select: tuple[str, ...] = ()  # select_related for what the rows show (no query per row)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related(*self.select) if self.select else queryset
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields or self.readonly_fields
@@ -40,3 +47,21 @@ class ScreenEntryAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return redirect(self.target)
+
+
+class ShownOnCatalogPagesMixin:
+    """For records catalog pages show (categories, collections, certificates, stores):
+    every save or delete from the admin moves the catalog version, so no cached page
+    (o2o.middleware, catalog.cache) keeps showing the old row."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        catalog_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        catalog_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        catalog_changed()

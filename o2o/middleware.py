@@ -16,9 +16,10 @@ moves the token, so no stale page can be served. Pages that set a cookie
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext
 
 from catalog.cache import page_key
 from catalog.views import RECENT_KEY
@@ -32,6 +33,41 @@ PAGE_TIMEOUT = 600
 # anonymous visitor. Store pages are left out: they show "open now", which
 # changes with the clock, not with the catalog.
 CACHEABLE_PREFIXES = ("/", "/products/", "/search/")
+
+
+def _without_nul(data: QueryDict) -> QueryDict:
+    clean = QueryDict(mutable=True)
+    for key, values in data.lists():
+        clean.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
+    clean._mutable = False
+    return clean
+
+
+class NulMiddleware:
+    """NUL characters never reach a view: PostgreSQL cannot store them (psycopg raises
+    DataError), so any view passing one to a query would answer 500.
+
+    In the query string and in a posted form they are dropped, as the catalog's filters
+    always did (a stray %00 leaves the rest of the search intact); in the path, which
+    names a record, the request is refused with a 400. Django's forms refuse NUL
+    themselves, but views and the API also read raw parameters.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            return HttpResponseBadRequest(
+                gettext("The request holds a NUL character, which cannot be stored."),
+                content_type="text/plain; charset=utf-8")
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            request.GET = _without_nul(request.GET)
+        if (request.method == "POST"
+                and request.content_type == "application/x-www-form-urlencoded"
+                and b"%00" in request.body):
+            request.POST = _without_nul(request.POST)
+        return self.get_response(request)
 
 
 class PathLocaleMiddleware(LocaleMiddleware):

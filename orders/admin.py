@@ -59,6 +59,7 @@ S = OrderStatus
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
+    select = ("variant__product",)
     fields = ["variant", "product_name", "sku", "quantity", "unit_price", "line_total"]
 
 
@@ -71,6 +72,7 @@ class OrderEventInline(ReadOnlyInline):
     """The audit trail: who did what, when, from where."""
 
     model = OrderEvent
+    select = ("actor",)
     fields = ["at", "kind", "actor", "data"]
 
 

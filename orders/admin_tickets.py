@@ -33,6 +33,7 @@ from .services.tickets import DESCRIPTION_MAX, NOTE_MAX, ticket_move, ticket_mov
 
 class ServiceTicketEventInline(ReadOnlyInline):
     model = ServiceTicketEvent
+    select = ("actor",)
     fields = ["status", "at", "actor", "note"]
 
     def has_change_permission(self, request, obj=None):

@@ -29,7 +29,7 @@ from catalog.models import Variant
 from members.models import StaffAssignment
 from members.phone import phone_mask
 from members.selectors import staff_store_ids
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
+from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin, ShownOnCatalogPagesMixin
 from o2o.errors import ApplicationError
 
 from . import services
@@ -144,12 +144,13 @@ class StaffInline(ReadOnlyInline):
     """Who works here (assigned from the user's page, where roles are managed)."""
 
     model = StaffAssignment
+    select = ("user",)
     fields = ["user", "role", "created_at"]
     verbose_name_plural = _("staff")
 
 
 @admin.register(Store)
-class StoreAdmin(StoreScopedMixin, admin.ModelAdmin):
+class StoreAdmin(ShownOnCatalogPagesMixin, StoreScopedMixin, admin.ModelAdmin):
     form = StoreForm
     store_paths = ("pk",)
     list_display = ["name", "code", "kind", "city", "phone", "services_list", "tryon_seats",
@@ -356,11 +357,13 @@ class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
 
 class TransferLineInline(ReadOnlyInline):
     model = TransferLine
+    select = ("variant__product",)
     fields = ["variant", "quantity"]
 
 
 class TransferEventInline(ReadOnlyInline):
     model = TransferEvent
+    select = ("actor",)
     fields = ["at", "kind", "actor", "data"]
 
 
@@ -519,11 +522,13 @@ class TransferAdmin(StoreScopedMixin, admin.ModelAdmin):
 
 class AppointmentItemInline(ReadOnlyInline):
     model = AppointmentItem
+    select = ("variant__product", "transfer")
     fields = ["variant", "transfer"]
 
 
 class AppointmentEventInline(ReadOnlyInline):
     model = AppointmentEvent
+    select = ("actor",)
     fields = ["at", "kind", "actor", "data"]
 
 
@@ -642,16 +647,18 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
         stores = list(stores_for(request).filter(kind="store").order_by("city", "code"))
         store = next((s for s in stores if s.code == request.GET.get("store")),
                       stores[0] if stores else None)
+        today = timezone.now().astimezone(store.zone).date() if store else timezone.localdate()
         try:
             day = date.fromisoformat(request.GET.get("date", ""))
         except ValueError:
-            day = timezone.now().astimezone(store.zone).date() if store else timezone.localdate()
+            day = today
+        if not date.min < day < date.max:  # the day before and after must exist
+            day = today
         appointments = appointments_for_day(store=store, day=day) if store else []
         can_act = self.has_change_permission(request)
         rows = [{"appointment": a, "actions": available_actions(a) if can_act else [],
                  "held": {r.variant_id for r in a.live_reservations if r.store_id == a.store_id}}
                 for a in appointments]
-        today = timezone.now().astimezone(store.zone).date() if store else timezone.localdate()
         return TemplateResponse(request, "stores/admin/today.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta,
             "title": gettext("Today at my store"), "stores": stores, "store": store,

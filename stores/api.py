@@ -47,13 +47,6 @@ ERRORS = {
 }
 
 
-def _float(raw):
-    try:
-        return float(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _variant_ids_for_skus(skus: list[str]) -> list[int]:
     found = dict(Variant.objects.filter(sku__in=skus).values_list("sku", "pk"))
     unknown = [sku for sku in skus if sku not in found]
@@ -77,7 +70,8 @@ class StoreListView(APIView):
         responses=StoreSerializer(many=True), tags=["stores"])
     def get(self, request):
         service = request.query_params.get("service", "")
-        lat, lng = _float(request.query_params.get("lat")), _float(request.query_params.get("lng"))
+        lat = selectors.coordinate(request.query_params.get("lat"), 90)
+        lng = selectors.coordinate(request.query_params.get("lng"), 180)
         if lat is None or lng is None:
             lat = lng = None
         cards = selectors.stores_for_finder(

@@ -31,7 +31,7 @@ from .models import (
     TransferLine,
     TransferStatus,
 )
-from .slots import Busy, Day, compute_days, local_today
+from .slots import Busy, Day, compute_days, last_bookable_day, local_today
 
 MAX_PIECES = 5  # pieces one try-on may set aside
 MAX_SLOT_DAYS = 21  # days one slots request may span
@@ -95,6 +95,16 @@ class StoreCard:
     distance_km: float | None = None
     weekly: Weekly | None = None
     specials: Specials | None = None
+
+
+def coordinate(raw: str | None, limit: float) -> float | None:
+    """A latitude or longitude typed by a visitor, or None when it is not a finite
+    number within +-``limit`` (the page and the API share this)."""
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if -limit <= value <= limit else None
 
 
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -310,6 +320,10 @@ def slots_for_store(*, store: Store, first_day: date, days: int = 14,
     if not 1 <= days <= MAX_SLOT_DAYS:
         raise SlotUnavailable(_("Ask for 1 to %(max)s days at a time.") % {"max": MAX_SLOT_DAYS},
                               code="bad_days")
+    if first_day > last_bookable_day(store, now):
+        # Also keeps date arithmetic far from year 9999 (OverflowError).
+        raise SlotUnavailable(_("Bookings open %(days)s days ahead; choose an earlier day.")
+                              % {"days": store.booking_days}, code="too_far")
     weekly = weekly_hours(store.hours.all())
     last = first_day + timedelta(days=days)
     specials = specials_by_date(SpecialHours.objects.filter(store=store, date__gte=first_day,
@@ -337,7 +351,8 @@ def appointments_for_member(user: User) -> list[Appointment]:
         return []
     rows = list(Appointment.objects.filter(member=user).select_related("store")
                 .prefetch_related(Prefetch(
-                    "items", queryset=AppointmentItem.objects.select_related("variant__product")))
+                    "items", queryset=AppointmentItem.objects.select_related("variant__product",
+                                                                            "transfer")))
                 .order_by("-starts_at")[:50])
     now = timezone.now()
     upcoming = sorted((a for a in rows if a.is_active and a.ends_at > now),

@@ -30,20 +30,13 @@ from .tokens import appointment_manage_path, appointment_number_from_token
 PICKER_DAYS = 14
 
 
-def _coordinate(raw: str | None, limit: float) -> float | None:
-    try:
-        value = float(raw or "")
-    except ValueError:
-        return None
-    return value if -limit <= value <= limit else None
-
-
 def store_list(request):
     """Shops by city, with open-now; nearest first when the browser shared a position."""
     city = request.GET.get("city", "").strip()[:40]
     service = request.GET.get("service", "")
     service = service if service in Service.values else ""
-    lat, lng = _coordinate(request.GET.get("lat"), 90), _coordinate(request.GET.get("lng"), 180)
+    lat = selectors.coordinate(request.GET.get("lat"), 90)
+    lng = selectors.coordinate(request.GET.get("lng"), 180)
     if lat is None or lng is None:
         lat = lng = None
     cards = selectors.stores_for_finder(city=city, service=service, lat=lat, lng=lng)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "o2o.middleware.NulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "o2o.middleware.PathLocaleMiddleware",
     # Outside CSRF and messages so it sees every cookie a page sets (o2o/middleware.py).

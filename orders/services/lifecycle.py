@@ -87,9 +87,11 @@ S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
     # paid -> collected: a counter sale, handed over as it is paid.
+    # Once paid, an order ends by a refund, never a plain cancel (that would put the pieces
+    # back on sale and keep the money).
     S.PAID: frozenset({S.READY_FOR_PICKUP, S.COLLECTED, S.SHIPPED, S.REFUNDED,
-                       S.PARTIALLY_REFUNDED, S.CANCELLED}),
-    S.READY_FOR_PICKUP: frozenset({S.COLLECTED, S.REFUNDED, S.CANCELLED}),
+                       S.PARTIALLY_REFUNDED}),
+    S.READY_FOR_PICKUP: frozenset({S.COLLECTED, S.REFUNDED}),
     S.COLLECTED: frozenset({S.COMPLETED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.SHIPPED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.COMPLETED, S.REFUNDED, S.PARTIALLY_REFUNDED}),

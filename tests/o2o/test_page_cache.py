@@ -98,3 +98,55 @@ def test_a_visitor_whose_session_holds_only_recently_viewed_pieces_gets_the_cach
     session["cart"] = {"lines": []}  # anything else a page might show makes it personal
     session.save()
     assert "X-Page-Cache" not in client.get("/products/")
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/stores/?city=%00", 200), ("/api/v1/stores/?city=a%00b", 200),
+    ("/try-on/book/?product=%00", 200), ("/products/?q=%00", 200),
+    ("/api/v1/stores/a%00b/slots/", 400), ("/stores/a%00b/", 400),
+])
+def test_a_nul_character_is_dropped_from_the_query_and_refused_in_the_path(client, url,
+                                                                          status):
+    assert client.get(url).status_code == status
+
+
+def test_a_nul_character_in_a_posted_form_is_dropped(client):
+    product = ProductFactory(name="古法金手镯")
+    VariantFactory(product=product)
+    answer = client.post("/recently-viewed/", f"seen={product.pk}%00",
+                         content_type="application/x-www-form-urlencoded",
+                         HTTP_X_REQUESTED_WITH="fetch")
+    assert answer.status_code == 200
+    assert client.session["catalog:recently_viewed"] == [product.pk]
+
+
+@pytest.mark.parametrize("query", ["lat=inf&lng=inf", "lat=nan&lng=1", "lat=1e999&lng=0"])
+def test_coordinates_that_are_not_finite_are_ignored(client, query):
+    assert client.get(f"/api/v1/stores/?{query}").status_code == 200
+    assert client.get(f"/stores/?{query}").status_code == 200
+
+
+def test_admin_saves_and_deletes_of_what_catalog_pages_show_move_the_version(
+        rf, django_capture_on_commit_callbacks):
+    from django.contrib import admin
+
+    from catalog.cache import catalog_version
+    from catalog.models import Category, Certificate
+    from stores.models import Store
+    from tests.stores.factories import StoreFactory
+
+    request = rf.post("/admin/")
+    variant = VariantFactory()
+    rows = [StoreFactory(), Certificate.objects.create(variant=variant, lab="GIA", number="1"),
+            Category.objects.create(name="戒指", name_en="Rings", slug="rings-x")]
+    for row in rows:
+        model_admin = admin.site._registry[type(row)]
+        before = catalog_version()
+        with django_capture_on_commit_callbacks(execute=True):
+            model_admin.save_model(request, row, form=None, change=False)
+        assert catalog_version() != before, type(row)
+        before = catalog_version()
+        with django_capture_on_commit_callbacks(execute=True):
+            model_admin.delete_model(request, row)
+        assert catalog_version() != before, type(row)
+    assert not Store.objects.filter(pk=rows[0].pk).exists()

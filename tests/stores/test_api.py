@@ -207,3 +207,10 @@ def test_a_member_sees_their_try_ons_in_their_account(client):
     assert 'href="/account/try-ons/"' in client.get("/account/").text  # reachable from the account
     client.force_login(UserFactory())
     assert client.get("/account/try-ons/").context["appointments"] == []
+
+
+def test_a_day_beyond_the_booking_window_is_a_clear_400_even_at_year_9999(client):
+    store = tryon_store()
+    for day in ("9999-12-31", "9000-01-01"):
+        answer = client.get(f"/api/v1/stores/{store.code}/slots/?date={day}")
+        assert answer.status_code == 400 and answer.json()["code"] == "too_far"
