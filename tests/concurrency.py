@@ -25,4 +25,6 @@ def race(count, work):
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    assert len(results) + len(errors) == count
     return results, errors

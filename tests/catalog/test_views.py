@@ -160,7 +160,7 @@ def test_a_category_takes_in_its_children_and_shows_facets_and_a_removable_chip(
     html = response.content.decode()
     # Facets with counts; the category facet counts every category (its own filter aside).
     assert re.search(r'href="/products/\?category=necklaces&amp;sort=price"[^>]*>'
-                     r'.*?Necklaces|项链', html, re.S)
+                     r'.*?(?:Necklaces|项链)', html, re.S)
     assert 'class="facet__count"' in html
     # The chip removes the category and keeps the sort.
     assert re.search(r'<a class="chip chip--remove" href="/products/\?sort=price">', html)
@@ -395,21 +395,10 @@ def test_an_unknown_variant_falls_back_and_an_unknown_product_is_404(client, sho
 
 
 def test_booking_and_store_links_appear_when_the_stores_pages_exist(client, shop):
-    from django.urls import NoReverseMatch
-
     html = client.get(product_url(shop["diamond-solitaire"])).content.decode()
-    try:
-        book = reverse("stores:appointment_book")
-    except NoReverseMatch:
-        assert "Try-on booking opens soon" in html or "试戴" in html
-    else:
-        assert f'href="{book}?product=diamond-solitaire' in html
-    try:
-        store = reverse("stores:detail", kwargs={"code": "sh"})
-    except NoReverseMatch:
-        assert "<span class=\"where__store\">上海南京西路店</span>" in html
-    else:
-        assert f'href="{store}"' in html
+    book = reverse("stores:appointment_book")
+    assert f'href="{book}?product=diamond-solitaire' in html
+    assert f'href="{reverse("stores:detail", kwargs={"code": "sh"})}"' in html
 
 
 RECENT = "/recently-viewed/"

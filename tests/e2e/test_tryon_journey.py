@@ -62,6 +62,7 @@ def test_a_guest_books_a_try_on_and_staff_check_them_in(page, setting, screensho
     page.fill("input[name=username]", staff.email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("input[type=submit]").click()
+    expect(page.locator("#user-tools")).to_be_visible()  # signed in
     day = appointment.local_start.date().isoformat()
     page.goto(f"/en/admin/stores/appointment/today/?store={store.code}&date={day}")
     card = page.locator(f"[data-number='{appointment.number}']")

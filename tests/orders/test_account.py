@@ -130,7 +130,8 @@ def test_a_forged_or_altered_link_is_a_clear_404(client, store):
     order = pickup_order(store=store, paid=True)
     token = order_token(order)
     for bad in ("nonsense", token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
-                token.replace(order.number, order.number[:-1] + "Z")):
+                token.replace(order.number,
+                              order.number[:-1] + ("Z" if order.number[-1] != "Z" else "Y"))):
         response = client.get(url("orders:by_link", language="en", token=bad))
         assert response.status_code == 404
         assert "This order link does not work" in html(response)
@@ -251,7 +252,6 @@ def test_the_return_from_payment_waits_for_the_webhook_then_says_paid(client, st
 
 @pytest.mark.django_db
 def test_pay_now_sends_an_unpaid_order_to_the_payment_page(client, store, settings):
-    pytest.importorskip("orders.services.payments")
     settings.STRIPE_SECRET_KEY = ""
     order = pickup_order(store=store)
     assert "Pay now" in html(client.get(link(order, language="en")))

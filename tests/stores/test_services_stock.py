@@ -153,9 +153,11 @@ def test_parallel_reserve_release_and_expire_keep_the_counter_exact():
     for v in variants:
         stock_receive(store=store, variant=v, quantity=4)
     errors = []
+    barrier = threading.Barrier(10)  # 8 shoppers and 2 sweepers start together
 
     def shopper(i):
         try:
+            barrier.wait(timeout=20)
             for n in range(6):
                 v = variants[(i + n) % 3]
                 try:
@@ -171,6 +173,7 @@ def test_parallel_reserve_release_and_expire_keep_the_counter_exact():
 
     def sweeper():
         try:
+            barrier.wait(timeout=20)
             for _ in range(5):
                 reservations_expire(batch_size=2)
         except Exception as exc:  # pragma: no cover
@@ -184,6 +187,7 @@ def test_parallel_reserve_release_and_expire_keep_the_counter_exact():
         t.start()
     for t in pool:
         t.join(timeout=60)
+    assert not any(t.is_alive() for t in pool)
     reservations_expire()
     assert errors == []
     for v in variants:
