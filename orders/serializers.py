@@ -71,18 +71,6 @@ class CartItemQuantitySerializer(serializers.Serializer):
 # --- Checkout ------------------------------------------------------------------------------
 
 
-class AddressSerializer(serializers.Serializer):
-    """Documents the delivery address; it is checked by the checkout service."""
-
-    recipient = serializers.CharField()
-    phone = serializers.CharField()
-    province = serializers.CharField()
-    city = serializers.CharField()
-    district = serializers.CharField()
-    street = serializers.CharField()
-    postcode = serializers.CharField()
-
-
 class CheckoutSerializer(serializers.Serializer):
     fulfilment = serializers.ChoiceField(choices=[Fulfilment.DELIVERY, Fulfilment.PICKUP])
     store = serializers.CharField(required=False, allow_blank=True, max_length=40,

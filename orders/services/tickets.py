@@ -47,6 +47,7 @@ from ..models import (
     TicketStatus,
 )
 from .lifecycle import NUMBER_ALPHABET, NUMBER_RANDOM_CHARS
+from .payments import payment_refund
 
 T = TicketStatus
 S = OrderStatus
@@ -65,8 +66,6 @@ FINAL_STATUSES = frozenset({T.CLOSED, T.REFUSED})
 # Orders whose pieces reached the shopper: a service can be asked for them.
 SERVICEABLE_ORDER_STATUSES = frozenset({S.COLLECTED, S.DELIVERED, S.COMPLETED,
                                         S.PARTIALLY_REFUNDED})
-# Orders a piece can still be returned from (money left to give back).
-RETURNABLE_ORDER_STATUSES = SERVICEABLE_ORDER_STATUSES
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 500
 # Namespace of the advisory lock that claims a return being closed (any fixed int4).
@@ -134,7 +133,7 @@ def return_deadline(order: Order) -> datetime | None:
 def return_check(*, order: Order, line: OrderLine, now: datetime | None = None) -> None:
     """Raise ReturnNotAllowed unless ``line`` can be returned now (read only)."""
     now = now or timezone.now()
-    if order.status not in RETURNABLE_ORDER_STATUSES:
+    if order.status not in SERVICEABLE_ORDER_STATUSES:
         raise ReturnNotAllowed(
             _("Order %(number)s is %(status)s: only pieces that reached you can be returned.")
             % {"number": order.number, "status": order.get_status_display()},
@@ -305,9 +304,6 @@ def _refund_made(ticket: ServiceTicket) -> Refund | None:
 
 
 def _return_close(*, ticket: ServiceTicket, actor: User | None, note: str) -> ServiceTicket:
-    # Late import: payments imports the life cycle too, and may be absent in old trees.
-    from .payments import payment_refund
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_CLOSE_LOCK_CLASS, ticket.pk])
         claimed = cursor.fetchone()[0]

@@ -37,6 +37,8 @@ from ..links import order_from_token, order_token
 from ..models import Fulfilment, Order, OrderStatus, PaymentStatus
 from ..qr import pickup_qr_svg
 from ..services.lifecycle import order_pieces_expected_on
+from ..services.payments import payment_start
+from ..services.tickets import SERVICEABLE_ORDER_STATUSES
 
 S = OrderStatus
 PER_PAGE = 20
@@ -111,15 +113,6 @@ def _order_query():
             .prefetch_related("lines", "events", "payments", "store__hours"))
 
 
-def _payment_start():
-    """orders.services.payments.payment_start when the payments part is there."""
-    try:
-        from ..services.payments import payment_start
-    except ImportError:  # pragma: no cover - the part is optional for these pages
-        return None
-    return payment_start
-
-
 def _awaiting_online_payment(order: Order) -> bool:
     return (order.status == S.PENDING_PAYMENT and not pays_at_counter(order)
             and (order.expires_at is None or order.expires_at > timezone.now()))
@@ -147,14 +140,14 @@ def _render_order(request, order: Order, *, token: str | None):
         # Pieces coming by transfer: "on its way, expected <date>".
         "expected_on": (order_pieces_expected_on(order=order)
                         if order.status in (S.PENDING_PAYMENT, S.PAID) else None),
-        "can_pay": waiting_online and _payment_start() is not None,
+        "can_pay": waiting_online,
         "cancel_url": cancel_url, "pay_url": pay_url,
         "auto_refresh": waiting_online
         and timezone.now() - order.placed_at < REFRESH_WHILE_WAITING,
         "refresh_seconds": REFRESH_SECONDS, "by_link": token is not None,
         # After the hand-over a member can ask for a return, resizing, repair...
         "can_ask_service": token is None and order.member_id is not None
-        and order.status in (S.COLLECTED, S.DELIVERED, S.COMPLETED, S.PARTIALLY_REFUNDED),
+        and order.status in SERVICEABLE_ORDER_STATUSES,
     }
     return render(request, "orders/account/order_detail.html", context)
 
@@ -211,15 +204,14 @@ def _cancel(request, order: Order) -> None:
 
 
 def _pay(request, order: Order, back: str) -> HttpResponseRedirect:
-    start = _payment_start()
-    if start is None or not _awaiting_online_payment(order):
+    if not _awaiting_online_payment(order):
         messages.error(request, _("This order cannot be paid online now."))
         return redirect(back)
     # The order page by its signed link is where the payment page sends the shopper back.
     return_url = request.build_absolute_uri(
         reverse("orders:by_link", kwargs={"token": order_token(order)}))
     try:
-        url = start(order=order, success_url=return_url, cancel_url=return_url)
+        url = payment_start(order=order, success_url=return_url, cancel_url=return_url)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(back)
