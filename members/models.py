@@ -1,10 +1,13 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -94,8 +97,46 @@ class Channel(models.TextChoices):
     STORE = "store", _("in store")
 
 
+class Tier(models.Model):
+    """A membership level (普卡, 银卡, 金卡, 钻石卡...), reached by the member's spend over the
+    last 12 months across every channel. The tier with the highest ``min_spend`` the member
+    reaches is theirs; the lowest tier should start at 0."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=40, blank=True)
+    min_spend = models.DecimalField(_("spend over 12 months from"), max_digits=12,
+                                    decimal_places=2, unique=True,
+                                    help_text=_("In yuan, across the web shop and the stores."))
+    points_multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=4, decimal_places=2, default=Decimal("1.00"),
+        help_text=_("Points earned per yuan are multiplied by this (1.5 earns half as much again)."))
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["min_spend"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_spend__gte=0), name="tier_min_spend_not_negative"),
+            models.CheckConstraint(condition=Q(points_multiplier__gt=0),
+                                   name="tier_multiplier_positive"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def title(self) -> str:
+        lang = get_language() or ""
+        return self.name_en if lang.startswith("en") and self.name_en else self.name
+
+
 class MemberProfile(models.Model):
-    """What the shop knows of a member beyond the login; one per shopper."""
+    """What the shop knows of a member beyond the login; one per shopper.
+
+    ``points_balance``, ``spend_12m`` and ``tier`` are caches written only by
+    members.services (the balance is always the sum of the member's PointsEntry rows,
+    changed in the same transaction as the entry)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="profile", verbose_name=_("user"))
@@ -103,16 +144,163 @@ class MemberProfile(models.Model):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     anniversary = models.DateField(_("wedding anniversary"), null=True, blank=True)
     ring_size = models.CharField(_("ring size"), max_length=10, blank=True)
+    home_store = models.ForeignKey("stores.Store", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("home store"))
+    preferred_categories = models.ManyToManyField("catalog.Category", blank=True,
+                                                  related_name="+",
+                                                  verbose_name=_("preferred categories"))
     registered_channel = models.CharField(_("registered"), max_length=10, choices=Channel.choices,
                                           default=Channel.ONLINE)
+    registered_store = models.ForeignKey("stores.Store", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+",
+                                         verbose_name=_("registered at"))
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+",
+                                      verbose_name=_("registered by"))
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="members", verbose_name=_("tier"))
+    spend_12m = models.DecimalField(_("spend over 12 months"), max_digits=14, decimal_places=2,
+                                    default=Decimal("0.00"))
+    points_balance = models.IntegerField(_("points"), default=0)
+    tier_checked_at = models.DateTimeField(_("tier checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("member profile")
         verbose_name_plural = _("member profiles")
+        permissions = [
+            ("view_contact", _("Can see members' full mobile numbers and birthdays")),
+        ]
 
     def __str__(self):
         return str(self.user)
+
+
+class PointsKind(models.TextChoices):
+    EARN = "earn", _("earned")
+    REDEEM = "redeem", _("redeemed")
+    RETURN = "return", _("given back")  # points redeemed on an order that did not go through
+    REVERSE = "reverse", _("taken back")  # points earned on an order that was returned
+    ADJUST = "adjust", _("adjusted")
+
+
+class PointsEntry(models.Model):
+    """One line of a member's points ledger: append-only (a trigger refuses UPDATE).
+
+    ``points`` is signed; the balance is the sum. ``spend`` is the qualifying spend the
+    entry adds to (or, negative, takes from) the member's 12-month spend for the tier.
+    Earning, redeeming and giving back happen once per order (UNIQUE kind + reference)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="points_entries", verbose_name=_("member"))
+    kind = models.CharField(_("kind"), max_length=10, choices=PointsKind.choices)
+    points = models.IntegerField(_("points"))
+    spend = models.DecimalField(_("qualifying spend"), max_digits=14, decimal_places=2,
+                                default=Decimal("0.00"))
+    reference = models.CharField(_("reference"), max_length=40, blank=True,
+                                 help_text=_("The order number, where there is one."))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("by"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "-created_at", "-id"],
+                                name="points_entry_member_recent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0) | ~Q(spend=0),
+                                   name="points_entry_not_empty"),
+            models.UniqueConstraint(
+                fields=["kind", "reference"], name="points_entry_once_per_order",
+                condition=Q(kind__in=["earn", "redeem", "return"]) & ~Q(reference="")),
+        ]
+
+    def __str__(self):
+        return f"{self.points:+d} {self.get_kind_display()}"
+
+
+class ConsentChannel(models.TextChoices):
+    EMAIL = "email", _("email")
+    SMS = "sms", _("text message")
+
+
+class Consent(models.Model):
+    """A member's yes to marketing on one channel, from ``granted_at`` until
+    ``withdrawn_at``. Rows are kept when withdrawn: the history is the proof. At most one
+    open row per member and channel."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="consents", verbose_name=_("member"))
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel.choices)
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    source = models.CharField(_("given"), max_length=10, choices=Channel.choices,
+                              default=Channel.ONLINE)
+    store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("store"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("recorded by"))
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "channel"], name="consent_one_open",
+                                    condition=Q(withdrawn_at__isnull=True)),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("granted_at")),
+                name="consent_withdrawn_after_granted"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} {self.channel}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class Address(models.Model):
+    """A delivery address in the member's address book (the checkout form's fields)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="addresses", verbose_name=_("member"))
+    recipient = models.CharField(_("recipient"), max_length=50)
+    phone = models.CharField(_("mobile number"), max_length=20)
+    province = models.CharField(_("province"), max_length=30)
+    city = models.CharField(_("city"), max_length=30)
+    district = models.CharField(_("district"), max_length=30)
+    street = models.CharField(_("street address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=6)
+    is_default = models.BooleanField(_("default"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["-is_default", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member"], condition=Q(is_default=True),
+                                    name="address_one_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}, {self.city} {self.street}"
+
+    def as_dict(self) -> dict:
+        """The shape of Order.address and the checkout's DeliveryAddressForm."""
+        return {name: getattr(self, name) for name in ADDRESS_FIELDS}
+
+
+ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postcode")
 
 
 class StaffRole(models.TextChoices):

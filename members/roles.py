@@ -23,7 +23,10 @@ _STORE_FLOOR = [
     "orders.add_payment", "orders.view_orderevent",
     "members.view_user", "members.add_user", "members.view_memberprofile",
     "members.add_memberprofile", "members.change_memberprofile",
-    "marketing.view_coupon",
+    "marketing.view_coupon", "marketing.view_redemption",
+    # Members registered at the counter, with the consents they state; their points.
+    "members.view_consent", "members.add_consent", "members.view_pointsentry",
+    "members.view_tier",
     # Try-ons, transfers and reservations of their own stores (the admin scopes by store).
     "stores.view_appointment", "stores.change_appointment", "stores.view_appointmentitem",
     "stores.view_appointmentevent", "stores.view_appointmentemail",
@@ -44,20 +47,24 @@ ROLES: dict[str, list[str]] = {
         "stores.view_stockcountline",
         "members.view_staffassignment",
         "catalog.add_metalrate",
+        # Full mobile numbers and birthdays of members (others see them masked).
+        "members.view_contact",
     ],
     # Coupons and campaigns; reads members (masked) and the catalog.
     MARKETER: _CATALOG_READ + [
         "marketing.view_coupondefinition", "marketing.add_coupondefinition",
         "marketing.change_coupondefinition", "marketing.view_coupon",
         "marketing.add_coupon", "marketing.change_coupon",
-        "members.view_memberprofile",
+        "marketing.view_couponbatch", "marketing.add_couponbatch", "marketing.view_redemption",
+        "members.view_memberprofile", "members.view_tier", "members.view_consent",
     ],
     # Reads everything that describes the business; changes nothing.
     ANALYST: _CATALOG_READ + [
         "analytics.view_event", "orders.view_order", "orders.view_orderline",
         "stores.view_store", "stores.view_stocklevel", "marketing.view_coupondefinition",
         "marketing.view_coupon", "stores.view_appointment", "stores.view_transfer",
-        "stores.view_stockcount",
+        "stores.view_stockcount", "marketing.view_redemption", "members.view_tier",
+        "members.view_pointsentry",
     ],
 }
 

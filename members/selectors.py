@@ -12,3 +12,10 @@ def staff_store_ids(*, user: User) -> set[int] | None:
 
 def users_with_phone(*, phone: str) -> QuerySet[User]:
     return User.objects.filter(phone=phone)
+
+
+def members_reachable(*, channel: str) -> QuerySet[User]:
+    """Active members with an open marketing consent on ``channel``: the only people a
+    campaign or journey may message there."""
+    return User.objects.filter(is_active=True, consents__channel=channel,
+                               consents__withdrawn_at__isnull=True).distinct()

@@ -66,6 +66,12 @@ class Order(models.Model):
     discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2,
                                    default=Decimal("0"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    coupon_code = models.CharField(_("coupon"), max_length=24, blank=True)
+    coupon_discount = models.DecimalField(_("coupon discount"), max_digits=12, decimal_places=2,
+                                          default=Decimal("0"))
+    points_redeemed = models.PositiveIntegerField(_("points used"), default=0)
+    points_discount = models.DecimalField(_("paid with points"), max_digits=12, decimal_places=2,
+                                          default=Decimal("0"))
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES,
                                 default=settings.LANGUAGE_CODE,
                                 help_text=_("The shopper's language, for emails."))
@@ -91,6 +97,9 @@ class Order(models.Model):
                                    name="order_total_is_subtotal_less_discount"),
             models.CheckConstraint(condition=Q(total__gte=0) & Q(discount__gte=0),
                                    name="order_amounts_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount=F("coupon_discount") + F("points_discount")),
+                name="order_discount_is_coupon_and_points"),
             models.CheckConstraint(
                 condition=~Q(fulfilment__in=["pickup", "counter"]) | Q(store__isnull=False),
                 name="order_pickup_has_store",
@@ -263,6 +272,8 @@ class Cart(models.Model):
                                   on_delete=models.CASCADE, related_name="cart",
                                   verbose_name=_("member"))
     token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    coupon_code = models.CharField(_("coupon"), max_length=24, blank=True)
+    points = models.PositiveIntegerField(_("points to use"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -5,6 +5,7 @@ With no DATABASE_URL / REDIS_URL the defaults point at the embedded stack that
 in production.py, so a missing one stops the boot.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -162,6 +163,14 @@ USE_TZ = True
 CURRENCY = env("CURRENCY", default="CNY")
 # How long an online order waits for its payment, and a pickup paid at the counter.
 ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=30)
+
+# Loyalty (members.services.points): points earned per yuan paid (times the tier's
+# multiplier), what one point is worth when redeemed, and the largest share of an order
+# (after its coupon) that points may pay.
+LOYALTY_POINTS_PER_YUAN = Decimal(env("LOYALTY_POINTS_PER_YUAN", default="1"))
+LOYALTY_POINT_VALUE = Decimal(env("LOYALTY_POINT_VALUE", default="0.01"))
+LOYALTY_REDEEM_MAX_SHARE = Decimal(env("LOYALTY_REDEEM_MAX_SHARE", default="0.5"))
+LOYALTY_SPEND_MONTHS = env.int("LOYALTY_SPEND_MONTHS", default=12)
 PAY_AT_COUNTER_DAYS = env.int("PAY_AT_COUNTER_DAYS", default=3)
 # Pickup-code lookups at the desk (django-ratelimit rates): per clerk and per store.
 PICKUP_LOOKUP_RATE_USER = env("PICKUP_LOOKUP_RATE_USER", default="30/m")
