@@ -43,6 +43,13 @@ class ConflictError(ApplicationError):
     status = 409
 
 
+class RateLimited(ApplicationError):
+    """Too many tries in a short time (codes guessed, lookups): wait, then try again."""
+
+    code = "rate_limited"
+    status = 429
+
+
 def error_response(error: ApplicationError) -> JsonResponse:
     """For plain Django views that answer JSON."""
     return JsonResponse(error.as_dict(), status=error.status)

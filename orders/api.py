@@ -6,6 +6,8 @@ orders.services, serialise.
     PATCH  cart/items/<sku>/            set {quantity} (0 removes)
     DELETE cart/items/<sku>/            remove the line
     POST   cart/confirm-prices/         accept today's prices of flagged lines
+    PUT    cart/discounts/              keep {coupon_code, points} on the cart (checked now)
+    DELETE cart/discounts/              remove them
     POST   checkout/                    place the cart as an order               201
     GET    orders/                      my orders (members)
     GET    orders/<number>/             one of my orders
@@ -35,12 +37,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
+from marketing.services.coupons import coupon_guess_ensure
 from o2o.errors import ApplicationError, NotFoundError
 from stores.models import Store
 
 from .links import order_token
 from .models import CartLine, Order
 from .serializers import (
+    CartDiscountsInputSerializer,
     CartItemAddSerializer,
     CartItemQuantitySerializer,
     CartSerializer,
@@ -54,6 +58,8 @@ from .services.cart import (
     CART_SESSION_KEY,
     cart_add,
     cart_confirm_prices,
+    cart_discounts,
+    cart_discounts_set,
     cart_for_request,
     cart_lines,
     cart_set_quantity,
@@ -72,6 +78,7 @@ E400 = _error("Bad input: unknown SKU, quantity out of range, invalid address (w
 E403 = _error("Not signed in, or the CSRF token is missing")
 E404 = _error("No such piece in the cart, or no such order of yours")
 E409 = _error("Sold out, prices changed since seen, or the order's state forbids it")
+E429 = _error("Too many coupon codes tried: wait a minute")
 
 
 class CsrfEveryoneMixin:
@@ -88,9 +95,20 @@ class CsrfEveryoneMixin:
                 raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
 
 
-def _cart_payload(cart) -> dict:
+def _discounts(cart, request, views) -> dict:
+    member = request.user if request.user.is_authenticated else None
+    quote = cart_discounts(cart=cart, member=member, views=views)
+    return {"coupon_code": cart.coupon_code if cart else "",
+            "coupon_discount": quote.coupon_discount, "coupon_error": quote.coupon_error,
+            "points": quote.points, "points_discount": quote.points_discount,
+            "points_balance": quote.points_balance, "points_max": quote.points_max,
+            "points_error": quote.points_error, "total": quote.total}
+
+
+def _cart_payload(cart, request) -> dict:
     views = cart_lines(cart=cart)
     return CartSerializer({
+        "discounts": _discounts(cart, request, views),
         "lines": views,
         "count": sum(v.quantity for v in views),
         "subtotal": cart_subtotal(views),
@@ -113,7 +131,7 @@ class CartView(CsrfEveryoneMixin, APIView):
                    responses=CartSerializer, tags=TAGS)
     def get(self, request):
         cart = cart_for_request(user=request.user, session=request.session)
-        return Response(_cart_payload(cart))
+        return Response(_cart_payload(cart, request))
 
 
 class CartItemsView(CsrfEveryoneMixin, APIView):
@@ -131,7 +149,7 @@ class CartItemsView(CsrfEveryoneMixin, APIView):
                 "sku": data.validated_data["sku"]}, code="unknown_sku")
         cart = cart_for_request(user=request.user, session=request.session, create=True)
         cart_add(cart=cart, variant=variant, quantity=data.validated_data["quantity"])
-        return Response(_cart_payload(cart), status=201)
+        return Response(_cart_payload(cart, request), status=201)
 
 
 def _line_or_404(request, sku: str):
@@ -160,14 +178,14 @@ class CartItemView(CsrfEveryoneMixin, APIView):
         cart, line = _line_or_404(request, sku)
         cart_set_quantity(cart=cart, variant=line.variant,
                           quantity=data.validated_data["quantity"])
-        return Response(_cart_payload(cart))
+        return Response(_cart_payload(cart, request))
 
     @extend_schema(summary="Remove a line", parameters=[SKU_PARAM], request=None,
                    responses={200: CartSerializer, 403: E403, 404: E404}, tags=TAGS)
     def delete(self, request, sku):
         cart, line = _line_or_404(request, sku)
         cart_set_quantity(cart=cart, variant=line.variant, quantity=0)
-        return Response(_cart_payload(cart))
+        return Response(_cart_payload(cart, request))
 
 
 class CartConfirmPricesView(CsrfEveryoneMixin, APIView):
@@ -181,7 +199,45 @@ class CartConfirmPricesView(CsrfEveryoneMixin, APIView):
         if cart is None:
             raise NotFoundError(_("Your bag is empty."), code="cart_empty")
         cart_confirm_prices(cart=cart)
-        return Response(_cart_payload(cart))
+        return Response(_cart_payload(cart, request))
+
+
+class CartDiscountsView(CsrfEveryoneMixin, APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary="Keep a coupon code and/or points on the cart",
+        description="Checked against the cart now: 400 with the reason (coupon_expired, "
+                    "coupon_min_spend, coupon_wrong_channel, coupon_out_of_scope, "
+                    "coupon_limit_reached, coupon_not_yours, coupon_no_points, "
+                    "points_over_limit, points_need_member...) and nothing kept. Placing "
+                    "the order checks them again. Guessing codes is rate limited (429).",
+        request=CartDiscountsInputSerializer,
+        responses={200: CartSerializer, 400: E400, 403: E403, 404: E404, 429: E429},
+        tags=TAGS)
+    def put(self, request):
+        data = CartDiscountsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = cart_for_request(user=request.user, session=request.session)
+        if cart is None:
+            raise NotFoundError(_("Your bag is empty."), code="cart_empty")
+        values = data.validated_data
+        if values.get("coupon_code"):
+            coupon_guess_ensure(request=request)
+        member = request.user if request.user.is_authenticated else None
+        cart_discounts_set(cart=cart, member=member, coupon_code=values.get("coupon_code"),
+                           points=values.get("points"))
+        return Response(_cart_payload(cart, request))
+
+    @extend_schema(summary="Remove the cart's coupon and points", request=None,
+                   responses={200: CartSerializer, 403: E403, 404: E404}, tags=TAGS)
+    def delete(self, request):
+        cart = cart_for_request(user=request.user, session=request.session)
+        if cart is None:
+            raise NotFoundError(_("Your bag is empty."), code="cart_empty")
+        member = request.user if request.user.is_authenticated else None
+        cart_discounts_set(cart=cart, member=member, coupon_code="", points=0)
+        return Response(_cart_payload(cart, request))
 
 
 class CheckoutView(CsrfEveryoneMixin, APIView):
@@ -213,6 +269,11 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
         if cart is None:
             raise ApplicationError(_("Your bag is empty."), code="cart_empty")
         member = request.user if request.user.is_authenticated else None
+        if "coupon_code" in values or "points" in values:
+            if values.get("coupon_code"):
+                coupon_guess_ensure(request=request)
+            cart_discounts_set(cart=cart, member=member, coupon_code=values.get("coupon_code"),
+                               points=values.get("points"))
         order = checkout_place(
             cart=cart, fulfilment=values["fulfilment"], store=store,
             address=values.get("address"), contact_name=values["contact_name"],
@@ -303,6 +364,7 @@ urlpatterns = [
     path("cart/items/", CartItemsView.as_view(), name="api-cart-items"),
     path("cart/items/<str:sku>/", CartItemView.as_view(), name="api-cart-item"),
     path("cart/confirm-prices/", CartConfirmPricesView.as_view(), name="api-cart-confirm"),
+    path("cart/discounts/", CartDiscountsView.as_view(), name="api-cart-discounts"),
     path("checkout/", CheckoutView.as_view(), name="api-checkout"),
     path("orders/", OrderListView.as_view(), name="api-orders"),
     path("orders/<str:number>/", OrderDetailView.as_view(), name="api-order"),

@@ -48,6 +48,36 @@ class CartLineSerializer(serializers.Serializer):
     blocked = serializers.BooleanField(help_text="Must be looked at before checkout")
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable reason: coupon_expired, coupon_min_spend, "
+                                           "coupon_wrong_channel, coupon_out_of_scope, "
+                                           "coupon_limit_reached, points_over_limit...")
+    detail = serializers.CharField(source="message", help_text="For people")
+
+
+class CartDiscountsSerializer(serializers.Serializer):
+    """What the cart's coupon and points take off now (orders.services.loyalty.Discounts)."""
+
+    coupon_code = serializers.CharField(help_text="The code kept on the cart, or empty")
+    coupon_discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    coupon_error = ReasonSerializer(allow_null=True,
+                                    help_text="Why the kept code does not apply now")
+    points = serializers.IntegerField(help_text="Points that will pay, kept on the cart")
+    points_discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    points_balance = serializers.IntegerField()
+    points_max = serializers.IntegerField(help_text="The most points this cart may use")
+    points_error = ReasonSerializer(allow_null=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                     help_text="What will be paid: subtotal less both")
+
+
+class CartDiscountsInputSerializer(serializers.Serializer):
+    coupon_code = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                        help_text="A code to use; empty removes the coupon")
+    points = serializers.IntegerField(required=False, min_value=0, max_value=10**9,
+                                      help_text="Points to use (members); 0 removes them")
+
+
 class CartSerializer(serializers.Serializer):
     lines = CartLineSerializer(many=True)
     count = serializers.IntegerField(help_text="Pieces in the cart")
@@ -56,6 +86,7 @@ class CartSerializer(serializers.Serializer):
     currency = serializers.CharField()
     needs_review = serializers.BooleanField(
         help_text="A line changed price or sold out: confirm prices / fix it before checkout")
+    discounts = CartDiscountsSerializer()
 
 
 class CartItemAddSerializer(serializers.Serializer):
@@ -88,6 +119,11 @@ class CheckoutSerializer(serializers.Serializer):
                                               help_text="Pickup only: pay when collecting")
     language = serializers.ChoiceField(choices=settings.LANGUAGES,
                                        required=False, help_text="For the shopper's emails")
+    coupon_code = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                        help_text="A coupon code to redeem on the order "
+                                                  "(else the one kept on the cart)")
+    points = serializers.IntegerField(required=False, min_value=0, max_value=10**9,
+                                      help_text="Points to use (members; else the cart's)")
 
     def validate_contact_phone(self, value: str) -> str:
         value = value.strip()
@@ -120,7 +156,8 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["number", "status", "status_display", "channel", "fulfilment", "store",
                   "pickup_code", "contact_name", "address", "currency", "subtotal",
-                  "discount", "total", "placed_at", "paid_at", "expires_at", "completed_at",
+                  "discount", "coupon_code", "coupon_discount", "points_redeemed", "points_discount",
+                  "total", "placed_at", "paid_at", "expires_at", "completed_at",
                   "lines"]
         read_only_fields = fields
 

@@ -29,13 +29,16 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Variant
 from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
+from marketing.services.coupons import coupon_code_clean
+from members.errors import PointsInvalid
 from members.models import User
 from o2o.errors import NotFoundError
 from stores.errors import SoldOut
 from stores.models import StockLevel, Store, StoreKind
 
 from ..errors import OrderInvalid
-from ..models import Cart, CartLine
+from ..models import Cart, CartLine, OrderChannel
+from .loyalty import Discounts, discounts_quote
 
 # The one session key of a guest's cart: the cart's token (a string).
 CART_SESSION_KEY = "orders:cart"
@@ -330,3 +333,40 @@ def source_for_delivery(views: list[CartLineView], stores: dict[int, Store]) -> 
     ]
     candidates.sort(key=lambda s: (s.kind != StoreKind.WAREHOUSE, s.code))
     return candidates[0] if candidates else None
+
+
+def _priced(views: Iterable[CartLineView]) -> list[tuple[Variant, Decimal]]:
+    return [(v.variant, v.line_total) for v in views
+            if not v.blocked and v.line_total is not None]
+
+
+def cart_discounts(*, cart: Cart | None, member: User | None,
+                   views: list[CartLineView] | None = None) -> Discounts:
+    """What the cart's coupon and points take off its lines now (reasons included)."""
+    views = cart_lines(cart=cart) if views is None else views
+    return discounts_quote(lines=_priced(views), member=member, channel=OrderChannel.ONLINE,
+                           coupon_code=cart.coupon_code if cart else "",
+                           points=(cart.points if cart and member is not None else 0))
+
+
+@transaction.atomic
+def cart_discounts_set(*, cart: Cart, member: User | None, coupon_code: str | None = None,
+                       points: int | None = None) -> Discounts:
+    """Keep a coupon code and/or the points to use on the cart (None: leave as it is; ""
+    or 0 removes). Checked against the cart's lines now: CouponNotApplicable with the
+    reason, or PointsInvalid, and nothing is kept. The order is checked again when
+    placed. Locks the cart."""
+    locked = _locked(cart)
+    if coupon_code is not None:
+        locked.coupon_code = coupon_code_clean(coupon_code)[:24]
+    if points is not None:
+        if points and member is None:
+            raise PointsInvalid(_("Sign in to use your points."), code="points_need_member")
+        locked.points = points
+    quote = cart_discounts(cart=locked, member=member)
+    if coupon_code and quote.coupon_error:
+        raise quote.coupon_error
+    if points and quote.points_error:
+        raise quote.points_error
+    locked.save(update_fields=["coupon_code", "points", "updated_at"])
+    return quote

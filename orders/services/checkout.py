@@ -123,6 +123,9 @@ def checkout_place(
     The delivery address is kept in Order.address (recipient, phone, province, city,
     district, street, postcode). The order's lines are priced by order_place with
     catalog.pricing; they must equal what the shopper confirmed, else CartNeedsReview.
+    The cart's coupon code and points are redeemed on the order (CouponNotApplicable with
+    the reason, PointsInvalid, PointsInsufficient: nothing written); the cart keeps them
+    until the order is placed.
     """
     locked = _locked(cart)
     views = cart_lines(cart=locked)
@@ -157,7 +160,8 @@ def checkout_place(
         lines=[(v.variant, v.quantity) for v in views], fulfilment=fulfilment, store=store,
         stock_from=stock_from, member=member, contact_name=contact_name,
         contact_phone=contact_phone, contact_email=contact_email, language=language,
-        pay_at_counter=pay_at_counter, actor=member, via="checkout")
+        pay_at_counter=pay_at_counter, coupon_code=locked.coupon_code,
+        points=locked.points if member is not None else 0, actor=member, via="checkout")
     confirmed = sum((v.price_seen * v.quantity for v in views), Decimal("0.00"))
     if order.subtotal != confirmed:  # a rate moved between our look and order_place's
         raise CartNeedsReview(_("A price changed just now; please look at your bag again."))
@@ -165,4 +169,7 @@ def checkout_place(
         order.address = clean_address
         order.save(update_fields=["address", "updated_at"])
     CartLine.objects.filter(cart=locked).delete()
+    if locked.coupon_code or locked.points:
+        locked.coupon_code, locked.points = "", 0
+        locked.save(update_fields=["coupon_code", "points", "updated_at"])
     return order

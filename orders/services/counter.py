@@ -28,6 +28,7 @@ from catalog.pricing import rates_in_force, variant_price
 from members.models import Channel, User
 from members.phone import phone_normalize
 from members.services import member_profile_ensure
+from o2o.errors import ConflictError
 from stores.models import ReservationPurpose, StockLevel, Store, StoreKind
 from stores.services import ReserveLine, reserve_lines
 from stores.services.permissions import ensure_may_act
@@ -35,11 +36,25 @@ from stores.services.permissions import ensure_may_act
 from ..errors import OrderInvalid
 from ..models import Fulfilment, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
 from .lifecycle import _wanted, order_collected, order_number_new, order_pay, order_transition
+from .loyalty import order_discounts_apply
 from .pickup import counter_payment_check
 
 S = OrderStatus
 MAX_COUNTER_LINES = 50
 MAX_QUANTITY = 99
+
+
+def _discount_data(order: Order) -> dict:
+    data = {}
+    if order.coupon_code:
+        data.update(coupon=order.coupon_code, coupon_discount=str(order.coupon_discount))
+    if order.points_redeemed:
+        data.update(points=order.points_redeemed, points_discount=str(order.points_discount))
+    return data
+
+
+class PricesMoved(ConflictError):
+    code = "prices_moved"
 
 
 class UnknownPiece(OrderInvalid):
@@ -166,13 +181,19 @@ def order_sell_at_counter(
     payment_reference: str = "",
     contact_name: str = "",
     contact_phone: str = "",
+    coupon_code: str = "",
+    points: int = 0,
+    total_seen: Decimal | None = None,
 ) -> Order:
     """Ring up a sale at ``store``'s counter, paid and handed over: all of it or nothing.
 
     Raises NotYourStore (403) for a clerk of another store, SoldOut (409) naming the
     piece when this store has too few, PickupRefused for a missing terminal reference
-    or an unknown method, PriceUnavailable, OrderInvalid. Sends order_collected after
-    commit.
+    or an unknown method, PriceUnavailable, OrderInvalid. ``coupon_code`` (a printed
+    code, the member's wallet coupon) and ``points`` go through loyalty (the reason
+    when one does not apply). ``total_seen``: the total the clerk told the shopper;
+    a different total now is refused (PricesMoved 409), nothing written. Sends
+    order_collected after commit.
     """
     _counter_store(store=store, staff=staff)
     reference = counter_payment_check(provider=payment_provider, reference=payment_reference)
@@ -204,10 +225,19 @@ def order_sell_at_counter(
                   sku=variant.sku, quantity=quantity, unit_price=unit, line_total=unit * quantity)
         for variant, quantity, unit in priced
     ])
+    order_discounts_apply(order=order, lines=[(v, unit * q) for v, q, unit in priced],
+                          member=member, coupon_code=coupon_code, points=points, store=store,
+                          actor=staff, now=now)
+    if total_seen is not None and order.total != total_seen:
+        raise PricesMoved(_("The total is now %(total)s, not the %(seen)s you told the "
+                            "shopper. Check it again, then take the payment.") % {
+                                "total": order.total, "seen": total_seen},
+                          extra={"total": str(order.total)})
     reserve_lines([ReserveLine(store, variant, quantity, ReservationPurpose.ORDER, order.number,
                                None) for variant, quantity, _unit in priced], now=now)
     OrderEvent.objects.create(order=order, kind="placed", actor=staff, at=now,
-                              data={"via": "counter", "stock_from": store.code})
+                              data={"via": "counter", "stock_from": store.code,
+                                    **_discount_data(order)})
     locked = order_pay(order=order, provider=payment_provider, reference=reference,
                        amount=order.total, currency=order.currency, actor=staff, via="counter")
     # paid -> collected commits the reservations: the pieces leave on_hand and reserved.

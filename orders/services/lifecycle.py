@@ -80,6 +80,7 @@ from ..models import (
     PaymentStatus,
 )
 from .cart import sellable
+from .loyalty import order_discounts_apply, order_loyalty_on_move
 
 S = OrderStatus
 
@@ -342,6 +343,8 @@ def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: 
         locked.completed_at = now
         fields.append("completed_at")
     locked.save(update_fields=fields)
+    # Coupon and points first: the lock order is order -> coupon -> profile -> stock.
+    order_loyalty_on_move(order=locked, previous=previous, to=to, actor=actor, now=now)
     if to in _STOCK_EFFECT:
         status, reason = _STOCK_EFFECT[to]
         if status == ReservationStatus.RELEASED:
@@ -448,6 +451,8 @@ def order_place(
     contact_email: str = "",
     language: str | None = None,
     pay_at_counter: bool = False,
+    coupon_code: str = "",
+    points: int = 0,
     actor: User | None = None,
     via: str = "checkout",
 ) -> Order:
@@ -463,6 +468,9 @@ def order_place(
     order is cancelled at ``expires_at``: ORDER_PAYMENT_MINUTES after placing, or
     PAY_AT_COUNTER_DAYS for a pickup paid at the counter (counted from the transfer's
     expected arrival when pieces come by transfer).
+
+    ``coupon_code`` and ``points`` are redeemed on the order (loyalty.order_discounts_apply:
+    CouponNotApplicable with the reason, PointsInvalid, PointsInsufficient).
 
     Raises SoldOut (409) naming the piece when any line cannot be reserved,
     PriceUnavailable when a piece has no price today, OrderInvalid otherwise (code
@@ -525,6 +533,9 @@ def order_place(
                   sku=variant.sku, quantity=quantity, unit_price=unit, line_total=unit * quantity)
         for variant, quantity, unit in priced
     ])
+    order_discounts_apply(order=order, lines=[(v, unit * q) for v, q, unit in priced],
+                          member=member, coupon_code=coupon_code, points=points,
+                          actor=actor or member, now=now)
     # No expiry on the reservations: the order's own expiry releases them, so a payment
     # that arrives in time always finds its pieces.
     travelling = {variant.pk for variant, _quantity in by_transfer}
@@ -541,6 +552,10 @@ def order_place(
         holds += source_holds
     reserve_lines(holds, now=now)  # one pass, stock rows in pk order; SoldOut: nothing kept
     data = {"via": via, "pay_at_counter": pay_at_counter, "stock_from": stock_from.code}
+    if order.coupon_code:
+        data.update(coupon=order.coupon_code, coupon_discount=str(order.coupon_discount))
+    if order.points_redeemed:
+        data.update(points=order.points_redeemed, points_discount=str(order.points_discount))
     if transfers:
         data.update(transfers=transfers, transfer_from=source.code,
                     expected_on=expected_on.isoformat())

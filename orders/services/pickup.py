@@ -28,7 +28,7 @@ from django_ratelimit.core import is_ratelimited
 
 from members.models import User
 from members.phone import phone_normalize
-from o2o.errors import ApplicationError, NotFoundError
+from o2o.errors import ApplicationError, NotFoundError, RateLimited
 from stores.models import Store, StoreKind
 from stores.services.permissions import ensure_may_act
 
@@ -51,11 +51,6 @@ class PickupRefused(ApplicationError):
     """The hand-over is refused: wrong phone tail, missing terminal reference..."""
 
     code = "pickup_refused"
-
-
-class RateLimited(ApplicationError):
-    code = "rate_limited"
-    status = 429
 
 
 def _pickup_orders():

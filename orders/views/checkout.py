@@ -16,13 +16,21 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from marketing.services.coupons import coupons_usable
+from members.errors import PointsInvalid
 from o2o.errors import ApplicationError
 from stores.models import Store
 
 from ..forms import ContactForm, DeliveryAddressForm, FulfilmentForm
 from ..links import order_token
 from ..models import Fulfilment
-from ..services.cart import CART_SESSION_KEY, cart_lines, cart_subtotal
+from ..services.cart import (
+    CART_SESSION_KEY,
+    cart_discounts,
+    cart_discounts_set,
+    cart_lines,
+    cart_subtotal,
+)
 from ..services.checkout import checkout_pickup_stores, checkout_place
 from .cart import request_cart
 
@@ -140,9 +148,24 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     store = (Store.objects.shops().filter(code=state.get("store")).first()
              if state["fulfilment"] == Fulfilment.PICKUP else None)
     error = None
-    if request.method == "POST":
+    member = request.user if request.user.is_authenticated else None
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action in ("discounts", "coupon_remove", "points_remove"):
+        try:
+            if action == "discounts":
+                cart_discounts_set(cart=cart, member=member,
+                                   coupon_code=request.POST.get("coupon_code", "")[:64],
+                                   points=_points_typed(request.POST.get("points", "")))
+            else:
+                cart_discounts_set(cart=cart, member=member,
+                                   **({"coupon_code": ""} if action == "coupon_remove"
+                                      else {"points": 0}))
+        except ApplicationError as problem:
+            error = problem
+        else:
+            return redirect("orders:checkout_review")
+    elif request.method == "POST":
         contact = state["contact"]
-        member = request.user if request.user.is_authenticated else None
         try:
             order = checkout_place(
                 cart=cart, fulfilment=state["fulfilment"], store=store,
@@ -158,11 +181,24 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                 # The bag is empty now; without its key the guest's pages are cacheable.
                 request.session.pop(CART_SESSION_KEY, None)
             return _pay(request, order, pay_at_counter=bool(state.get("pay_at_counter")))
+    cart.refresh_from_db(fields=["coupon_code", "points"])
     return _render(request, "orders/checkout/review.html", {
         "lines": lines, "subtotal": cart_subtotal(lines), "state": state, "store": store,
         "contact": state["contact"], "address": state.get("address") or {},
-        "hold_days": settings.PAY_AT_COUNTER_DAYS, "error": error,
+        "hold_days": settings.PAY_AT_COUNTER_DAYS, "error": error, "cart": cart,
+        "discounts": cart_discounts(cart=cart, member=member, views=lines),
+        "wallet": coupons_usable(member=member, channel="online") if member else [],
     }, step=3, status=error.status if error else 200)
+
+
+def _points_typed(raw: str) -> int:
+    """Points as typed ("", "1,000", " 500 "); PointsInvalid for anything else."""
+    raw = (raw or "").replace(",", "").strip()
+    if not raw:
+        return 0
+    if not raw.isdecimal() or len(raw) > 9:
+        raise PointsInvalid(_("Give the points to use as a whole number."))
+    return int(raw)
 
 
 def order_link(order) -> str:

@@ -61,8 +61,11 @@ def item(sku):
 def test_a_guest_fills_changes_and_empties_the_cart(store):
     ring = stocked(store)
     api = csrf_client()
-    assert api.get(CART).json() == {"lines": [], "count": 0, "subtotal": "0.00",
-                                    "currency": "CNY", "needs_review": False}
+    assert api.get(CART).json() == {
+        "lines": [], "count": 0, "subtotal": "0.00", "currency": "CNY", "needs_review": False,
+        "discounts": {"coupon_code": "", "coupon_discount": "0.00", "coupon_error": None,
+                      "points": 0, "points_discount": "0.00", "points_balance": 0,
+                      "points_max": 0, "points_error": None, "total": "0.00"}}
 
     added = api.post(ITEMS, {"sku": ring.sku, "quantity": 1}, format="json")
     assert added.status_code == 201
