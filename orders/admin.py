@@ -23,6 +23,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.templatetags.shop_tags import money
+from marketing.services.coupons import coupons_usable
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
 from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
@@ -34,6 +35,7 @@ from .models import (
     CounterSale,
     Fulfilment,
     Order,
+    OrderChannel,
     OrderEvent,
     OrderLine,
     OrderStatus,
@@ -44,6 +46,7 @@ from .models import (
 )
 from .services import order_cancel, order_transition, transition_allowed
 from .services.counter import counter_lines_resolve, member_find_or_register, order_sell_at_counter
+from .services.loyalty import discounts_quote
 from .services.pickup import (
     COUNTER_PROVIDERS,
     pickup_get,
@@ -148,6 +151,12 @@ class CounterSaleForm(forms.Form):
         help_text=_("Scan or type one SKU or barcode per line; add “x2” for two."),
         widget=forms.Textarea(attrs={"rows": 5, "autocomplete": "off",
                                      "spellcheck": "false", "autofocus": True}))
+    coupon_code = forms.CharField(
+        label=_("Coupon code"), max_length=64, required=False,
+        help_text=_("Scan or type a printed code, or one from the member's wallet."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    points = forms.IntegerField(label=_("Points to use"), min_value=0, max_value=10**9,
+                                required=False)
     provider = forms.ChoiceField(label=_("Payment"), choices=_provider_choices,
                                  widget=forms.RadioSelect, required=False)
     reference = forms.CharField(label=_("Terminal reference"), max_length=100, required=False)
@@ -402,29 +411,36 @@ class OrderAdmin(admin.ModelAdmin):
             preview = counter_lines_resolve(store=store, staff=request.user, text=data["lines"])
         except ApplicationError as exc:
             return _error_page(request, context, template, exc)
-        total = sum((line.line_total for line in preview), Decimal("0.00"))
-        context.update(preview=preview, total=total,
+        context.update(preview=preview,
                        short=[line for line in preview if line.available < line.quantity])
+        member = None
         if data["phone"]:
             try:
-                context["member"] = users_with_phone(
-                    phone=phone_normalize(data["phone"].strip())).first()
-                context["new_member"] = context["member"] is None
+                member = users_with_phone(phone=phone_normalize(data["phone"].strip())).first()
             except ValidationError:
                 form.add_error("phone", gettext("Enter a valid mobile number, for example "
                                                 "138 0013 8000."))
                 return TemplateResponse(request, template, context, status=400)
+            context.update(member=member, new_member=member is None)
+        coupon_code, points = data["coupon_code"] or "", data["points"] or 0
+        if points and member is None:
+            form.add_error("points", gettext("Points belong to a member: enter the member's "
+                                             "mobile number first."))
+            return TemplateResponse(request, template, context, status=400)
+        discounts = discounts_quote(
+            lines=[(line.variant, line.line_total) for line in preview], member=member,
+            channel=OrderChannel.STORE, coupon_code=coupon_code, points=points)
+        refused = (coupon_code and discounts.coupon_error) or (points and discounts.points_error)
+        context.update(discounts=discounts, total=discounts.total, refused=refused,
+                       wallet=coupons_usable(member=member, channel="store") if member else [])
         if request.POST.get("step") != "pay":
             return TemplateResponse(request, template, context)
-
+        if refused:
+            return TemplateResponse(request, template, context, status=400)
         try:
             seen = Decimal(data["total_seen"] or "-1")
         except InvalidOperation:
             seen = Decimal("-1")
-        if seen != total:
-            context["error"] = gettext("The prices changed since you checked them. Check the "
-                                       "total again, then take the payment.")
-            return TemplateResponse(request, template, context, status=409)
         if not data["provider"]:
             form.add_error("provider", gettext("Choose how the shopper pays."))
             return TemplateResponse(request, template, context, status=400)
@@ -437,7 +453,8 @@ class OrderAdmin(admin.ModelAdmin):
                     store=store, staff=request.user,
                     lines=[(line.variant, line.quantity) for line in preview], member=member,
                     payment_provider=data["provider"], payment_reference=data["reference"],
-                    contact_name=data["name"] if member is None else "")
+                    contact_name=data["name"] if member is None else "",
+                    coupon_code=coupon_code, points=points, total_seen=seen)
         except ApplicationError as exc:
             return _error_page(request, context, template, exc)
         messages.success(request, gettext("Sale %(number)s recorded: %(total)s.") % {

@@ -229,8 +229,9 @@ def order_sell_at_counter(
                           member=member, coupon_code=coupon_code, points=points, store=store,
                           actor=staff, now=now)
     if total_seen is not None and order.total != total_seen:
-        raise PricesMoved(_("The total is now %(total)s, not the %(seen)s you told the "
-                            "shopper. Check it again, then take the payment.") % {
+        raise PricesMoved(_("The prices changed since you checked them: the total is now "
+                            "%(total)s, not %(seen)s. Check the total again, then take the "
+                            "payment.") % {
                                 "total": order.total, "seen": total_seen},
                           extra={"total": str(order.total)})
     reserve_lines([ReserveLine(store, variant, quantity, ReservationPurpose.ORDER, order.number,
