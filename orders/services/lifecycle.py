@@ -261,7 +261,8 @@ def order_create_historical(
 
 # --- The live life cycle ---------------------------------------------------------------
 
-# Sent after commit when a shopper has taken the pieces home (points, survey: later work).
+# Sent after commit when a shopper has taken the pieces home (the survey: later work;
+# points are earned by the move itself, loyalty.order_loyalty_on_move).
 order_collected = Signal()  # kwargs: order
 
 
