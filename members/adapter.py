@@ -1,10 +1,23 @@
 """django-allauth glue: phone numbers live on members.User, normalised to E.164."""
 
+import logging
+
+from allauth.account import app_settings as allauth_account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .phone import PhoneFormField, phone_normalize
+from .sms import SmsError, send_sms
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -17,8 +30,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def set_phone(self, user, phone: str, verified: bool) -> None:
         user.phone = phone
         user.phone_verified = verified
-        if user.pk:
-            user.save(update_fields=["phone", "phone_verified"])
+        if not user.pk:
+            return
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["phone", "phone_verified"])
+        except IntegrityError:
+            # Another account took the number between the check and now.
+            self._refuse(_("This mobile number now belongs to another account."))
 
     def get_phone(self, user):
         return (user.phone, user.phone_verified) if user.phone else None
@@ -35,9 +54,41 @@ class AccountAdapter(DefaultAccountAdapter):
         return get_user_model().objects.filter(phone=phone).first()
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        # Verification is off until the SMS backend of the membership work exists
-        # (ACCOUNT_PHONE_VERIFICATION_ENABLED = False); reaching here is a bug.
-        raise RuntimeError("SMS verification is not enabled in this build")
+        """The one-time code of allauth's phone verification (it made the code, keeps it
+        in the session with the time, counts wrong entries and rate limits sends)."""
+        minutes = max(1, allauth_account_settings.PHONE_VERIFICATION_TIMEOUT // 60)
+        with translation.override(getattr(user, "language", None) or translation.get_language()):
+            message = _("%(shop)s: your verification code is %(code)s. It is valid for "
+                        "%(minutes)s minutes. Never tell it to anyone, our staff included.") % {
+                "shop": settings.SHOP_NAME or _("Jinyuan Jewellery"), "code": code,
+                "minutes": minutes}
+        self._send(phone=phone, message=message, purpose="verify_phone",
+                   params={"code": code, "minutes": str(minutes)})
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        message = _("%(shop)s: someone tried to use this number for a new account, but it "
+                    "already has one. If it was you, sign in with this number.") % {
+            "shop": settings.SHOP_NAME or _("Jinyuan Jewellery")}
+        self._send(phone=phone, message=message, purpose="account_exists", params={})
+
+    def _send(self, *, phone: str, message: str, purpose: str, params: dict) -> None:
+        try:
+            send_sms(phone=phone, message=message, purpose=purpose, params=params)
+        except SmsError:
+            logger.warning("SMS (%s) could not be sent", purpose, exc_info=True)
+            self._refuse(_("We could not send the text message just now. Please try again "
+                           "in a few minutes."))
+
+    def _refuse(self, message: str) -> None:
+        """Stop the phone flow with ``message`` on the page it started from (allauth's
+        middleware answers ImmediateHttpResponse)."""
+        request = self.request
+        if request is None:
+            raise ValidationError(message)
+        messages.error(request, message)
+        signed_in = request.user.is_authenticated
+        raise ImmediateHttpResponse(redirect("account_change_phone" if signed_in
+                                             else "account_login"))
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)

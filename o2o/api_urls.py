@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("catalog.api")),
     path("", include("stores.api")),
     path("", include("orders.api")),
+    path("", include("marketing.api")),
     path("me/", members_api.MeView.as_view(), name="api-me"),
+    path("me/points/", members_api.MyPointsView.as_view(), name="api-me-points"),
 ]
