@@ -7,4 +7,5 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        # Connects the signal receivers; registers its part of a member's data.
+        from . import privacy, receivers  # noqa: F401

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .phone import phone_mask
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -72,7 +74,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self):
-        return self.name or self.email or self.phone or f"#{self.pk}"
+        # Shown in every admin (raw-id widgets, audit rows): never the whole number.
+        return self.name or self.email or phone_mask(self.phone) or f"#{self.pk}"
 
     def clean(self):
         super().clean()
@@ -328,3 +331,12 @@ class StaffAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.store}"
+
+
+class MemberRegistration(MemberProfile):
+    """No table of its own: the admin index's entry for registering a member at a counter."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("member registration")
+        verbose_name_plural = _("register a member")

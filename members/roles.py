@@ -23,7 +23,8 @@ _STORE_FLOOR = [
     "orders.add_payment", "orders.view_orderevent",
     "members.view_user", "members.add_user", "members.view_memberprofile",
     "members.add_memberprofile", "members.change_memberprofile",
-    "marketing.view_coupon", "marketing.view_redemption",
+    # Redemptions, not the coupon list: printed codes not yet used stay with marketing.
+    "marketing.view_redemption",
     # Members registered at the counter, with the consents they state; their points.
     "members.view_consent", "members.add_consent", "members.view_pointsentry",
     "members.view_tier",
@@ -47,8 +48,9 @@ ROLES: dict[str, list[str]] = {
         "stores.view_stockcountline",
         "members.view_staffassignment",
         "catalog.add_metalrate",
-        # Full mobile numbers and birthdays of members (others see them masked).
-        "members.view_contact",
+        # Full mobile numbers and birthdays of members (others see them masked), and
+        # points corrections with a reason (goodwill, a mistake at the counter).
+        "members.view_contact", "members.add_pointsentry",
     ],
     # Coupons and campaigns; reads members (masked) and the catalog.
     MARKETER: _CATALOG_READ + [

@@ -24,8 +24,10 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.templatetags.shop_tags import money
 from marketing.services.coupons import coupons_usable
+from members.models import User
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
+from members.services import member_register
 from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
 from stores.admin import store_ids, stores_for
@@ -45,7 +47,7 @@ from .models import (
     PickupDesk,
 )
 from .services import order_cancel, order_transition, transition_allowed
-from .services.counter import counter_lines_resolve, member_find_or_register, order_sell_at_counter
+from .services.counter import counter_lines_resolve, order_sell_at_counter
 from .services.loyalty import discounts_quote
 from .services.pickup import (
     COUNTER_PROVIDERS,
@@ -397,7 +399,13 @@ class OrderAdmin(admin.ModelAdmin):
             raise PermissionDenied
         stores = (stores_for(request).filter(kind=StoreKind.STORE, is_active=True)
                   .order_by("city", "code"))
-        form = CounterSaleForm(request.POST or None, stores=stores)
+        initial = {}
+        member_id = request.GET.get("member", "")
+        if request.method != "POST" and member_id.isdecimal() and len(member_id) < 12:
+            # From "Register a member": the sale starts with that member.
+            known = User.objects.filter(pk=int(member_id)).values_list("phone", flat=True).first()
+            initial = {"phone": known or ""}
+        form = CounterSaleForm(request.POST or None, stores=stores, initial=initial)
         context = self._context(request, gettext("Ring up a sale"), form=form, stores=stores,
                                 preview=None, member=None)
         template = "admin/orders/counter.html"
@@ -446,8 +454,8 @@ class OrderAdmin(admin.ModelAdmin):
             return TemplateResponse(request, template, context, status=400)
         try:
             with transaction.atomic():
-                member = (member_find_or_register(phone=data["phone"], name=data["name"],
-                                                  actor=request.user)
+                member = (member_register(phone=data["phone"], name=data["name"],
+                                          store=store, actor=request.user)[0]
                           if data["phone"] else None)
                 order = order_sell_at_counter(
                     store=store, staff=request.user,

@@ -12,3 +12,4 @@ class OrdersConfig(AppConfig):
         from .receivers import cart_merge_at_login
 
         user_logged_in.connect(cart_merge_at_login, dispatch_uid="orders.cart_merge_at_login")
+        from . import privacy  # noqa: F401  (registers its part of a member's data)

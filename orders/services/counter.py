@@ -17,17 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
 from catalog.pricing import rates_in_force, variant_price
-from members.models import Channel, User
-from members.phone import phone_normalize
-from members.services import member_profile_ensure
+from members.models import User
 from o2o.errors import ConflictError
 from stores.models import ReservationPurpose, StockLevel, Store, StoreKind
 from stores.services import ReserveLine, reserve_lines
@@ -143,31 +140,6 @@ def counter_lines_resolve(*, store: Store, staff: User, text: str) -> list[Count
                         unit_price=variant_price(variant=v, at=now, rates=rates).amount,
                         available=max(levels.get(v.pk, 0), 0))
             for v, q in merged]
-
-
-def member_find_or_register(*, phone: str, name: str = "", actor: User | None = None) -> User:
-    """The member with this mobile number, registered now (in store) if there is none.
-
-    The number is stored in E.164. Raises OrderInvalid for a number that is not valid.
-    Safe against two clerks registering the same number at once (the UNIQUE phone).
-    """
-    try:
-        e164 = phone_normalize((phone or "").strip())
-    except ValidationError:
-        raise OrderInvalid(_("Enter a valid mobile number, for example 138 0013 8000."),
-                           code="bad_phone") from None
-    with transaction.atomic():
-        user = User.objects.filter(phone=e164).first()
-        if user is None:
-            try:
-                with transaction.atomic():
-                    user = User(phone=e164, name=(name or "").strip()[:100])
-                    user.set_unusable_password()
-                    user.save()
-            except IntegrityError:
-                user = User.objects.get(phone=e164)
-        member_profile_ensure(user=user, channel=Channel.STORE)
-    return user
 
 
 @transaction.atomic

@@ -99,3 +99,16 @@ def test_the_worker_flushes_the_buffer(celery_worker_real):
     while time.monotonic() < deadline and not Event.objects.exists():
         time.sleep(0.1)
     assert Event.objects.filter(kind="product.viewed", product_id=product.id).count() == 1
+
+
+@pytest.mark.django_db
+def test_events_of_a_member_who_erased_their_account_still_flush():
+    from tests.members.factories import UserFactory
+
+    product = ProductFactory()
+    member = UserFactory()
+    view(product, user=member)
+    member.delete()  # erased while the event waited in Redis
+    assert events_flush() == 1
+    event = Event.objects.get()
+    assert (event.user_id, event.product_id) == (None, product.id)

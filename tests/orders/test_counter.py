@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from members import roles
-from members.models import MemberProfile, StaffAssignment, User
+from members.models import StaffAssignment, User
 from orders.errors import OrderInvalid
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Payment
 from orders.services import order_collected
@@ -21,7 +21,6 @@ from orders.services.counter import (
     UnknownPiece,
     counter_lines_parse,
     counter_lines_resolve,
-    member_find_or_register,
     order_sell_at_counter,
 )
 from orders.services.pickup import PickupRefused
@@ -172,18 +171,6 @@ def test_lines_are_parsed_and_resolved_by_sku_or_barcode(shop):
     for bad in ("", "RING-1 x0", "RING-1 x999"):
         with pytest.raises(OrderInvalid):
             counter_lines_parse(bad)
-
-
-def test_members_are_found_or_registered_by_phone(shop):
-    existing = UserFactory(phone="+8613977778888")
-    assert member_find_or_register(phone="139 7777 8888") == existing
-    new = member_find_or_register(phone="13966667777", name="赵先生")
-    assert new.phone == "+8613966667777" and new.name == "赵先生"
-    assert not new.has_usable_password() and not new.is_staff
-    assert MemberProfile.objects.get(user=new).registered_channel == "store"
-    with pytest.raises(OrderInvalid):
-        member_find_or_register(phone="12")
-    assert User.objects.filter(phone="+8613966667777").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
