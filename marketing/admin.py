@@ -1,21 +1,406 @@
-from django.contrib import admin
+"""Marketers' screens: coupon definitions and their issuing tools, issued coupons,
+redemptions and printed batches.
 
-from .models import Coupon, CouponDefinition
+Thin: the definition is a plain record edited here; everything issued goes through
+marketing.services (issue to members or a list of numbers, public code, printed batch,
+void). Coupons, redemptions and batches are read-only. Every refused input answers 400
+with the reason on the page, never a 500. Members' mobile numbers are masked for roles
+without members.view_contact.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from members.models import User
+from members.phone import phone_mask, phone_normalize
+from o2o.errors import ApplicationError
+
+from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
+from .models import Coupon, CouponBatch, CouponDefinition, Redemption
+from .selectors import coupon_definitions_with_counts, coupon_describe
+from .services.issuing import (
+    coupon_batch_create,
+    coupon_batch_csv,
+    coupon_code_clean,
+    coupon_public_create,
+    coupon_void,
+    coupons_issue_to_members,
+    coupons_issue_to_phones,
+)
+
+UNKNOWN_SHOWN = 500  # unknown numbers listed on the result page
+
+
+def _member_label(user: User | None) -> str:
+    """Name and masked mobile: lists never show a member's full number."""
+    if user is None:
+        return "—"
+    return " ".join(part for part in (user.name, phone_mask(user.phone)) if part) or f"#{user.pk}"
+
+
+class StatusFourHundredMixin:
+    """The admin re-renders an invalid change form with 200; we answer 400, like every
+    other refused input."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and response.status_code == 200:
+            context = getattr(response, "context_data", None) or {}
+            if context.get("errors"):
+                response.status_code = 400
+        return response
+
+
+# --- Definitions and their tools ------------------------------------------------------------
 
 
 @admin.register(CouponDefinition)
-class CouponDefinitionAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "value", "min_spend", "channel", "valid_from", "valid_until",
-                    "is_active"]
-    list_filter = ["kind", "channel", "is_active"]
-    search_fields = ["name"]
+class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
+    form = CouponDefinitionForm
+    list_display = ["name", "value_in_words", "channel", "valid_from", "valid_until",
+                    "is_active", "issued", "redeemed"]
+    list_filter = ["is_active", "kind", "channel", "birthday_tiers"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["categories", "collections", "products", "excluded_categories",
+                           "excluded_products"]
+    filter_horizontal = ["birthday_tiers"]
+    readonly_fields = ["created_by", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "is_active"]}),
+        (_("Value"), {
+            "fields": ["kind", "value", "cap", "min_spend"],
+            "description": _("Percent off (value 10 = 10%, a cap limits it), an amount off, "
+                             "or an amount off above a spend (满减: value and minimum "
+                             "spend)."),
+        }),
+        (_("Where it works"), {
+            "fields": ["channel", "categories", "collections", "products",
+                       "excluded_categories", "excluded_products"],
+            "description": _("No category, collection or product: every piece counts. "
+                             "Exclusions always win."),
+        }),
+        (_("Validity"), {
+            "fields": ["valid_from", "valid_until", "valid_days"],
+            "description": _("A window, days from issue, or both (the earlier end wins)."),
+        }),
+        (_("Limits and stacking"), {
+            "fields": ["total_limit", "per_member_limit", "stacks_with_points"],
+        }),
+        (_("Birthday gift"), {"fields": ["birthday_tiers"]}),
+        (_("Record"), {"fields": ["created_by", "created_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return coupon_definitions_with_counts(super().get_queryset(request))
+
+    @admin.display(description=_("value"))
+    def value_in_words(self, definition):
+        return coupon_describe(definition)
+
+    @admin.display(description=_("issued"), ordering="issued_count")
+    def issued(self, definition):
+        return definition.issued_count
+
+    @admin.display(description=_("redeemed"), ordering="redeemed_count")
+    def redeemed(self, definition):
+        return definition.redeemed_count
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        # Issued coupons and redemptions keep their definition (PROTECT): deactivate it.
+        return False
+
+    # --- The tools: issue, public code, printed batch ---
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/issue/", wrap(self.issue_view),
+                 name="marketing_coupondefinition_issue"),
+            path("<int:pk>/public-code/", wrap(self.public_code_view),
+                 name="marketing_coupondefinition_public_code"),
+            path("<int:pk>/batch/", wrap(self.batch_view),
+                 name="marketing_coupondefinition_batch"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_issue": request.user.has_perm("marketing.add_coupon"),
+                 "can_batch": request.user.has_perm("marketing.add_couponbatch")}
+        return super().change_view(request, object_id, form_url, {**extra,
+                                                                  **(extra_context or {})})
+
+    def _tool(self, request, pk, perm: str) -> CouponDefinition:
+        definition = get_object_or_404(CouponDefinition, pk=pk)
+        if not (self.has_view_permission(request, definition) and request.user.has_perm(perm)):
+            raise PermissionDenied
+        return definition
+
+    def _render(self, request, definition, title, form, *, status=200, **extra):
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": title, "definition": definition, "form": form,
+                   "description": coupon_describe(definition), **extra}
+        return TemplateResponse(request, "admin/marketing/coupondefinition/tool.html", context,
+                                status=status)
+
+    def _back(self, definition):
+        return HttpResponseRedirect(
+            reverse("admin:marketing_coupondefinition_change", args=[definition.pk]))
+
+    def issue_view(self, request, pk):
+        """Issue one coupon each to pasted mobile numbers or to every member of tiers."""
+        definition = self._tool(request, pk, "marketing.add_coupon")
+        title = gettext("Issue “%(name)s” to members") % {"name": definition.name}
+        form = IssueForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST":
+            return self._render(request, definition, title, form, tool="issue")
+        if not form.is_valid():
+            return self._render(request, definition, title, form, tool="issue", status=400)
+        try:
+            if form.cleaned_data["phones"].strip():
+                issued, unknown = coupons_issue_to_phones(
+                    definition=definition, phones_text=form.cleaned_data["phones"],
+                    actor=request.user)
+            else:
+                members = User.objects.filter(profile__tier__in=form.cleaned_data["tiers"])
+                issued = coupons_issue_to_members(definition=definition, members=members,
+                                                  actor=request.user)
+                unknown = []
+        except ApplicationError as exc:
+            return self._render(request, definition, title, form, tool="issue",
+                                status=exc.status, error=exc.message)
+        messages.success(request, ngettext(
+            "%(count)s coupon issued (members who already held an unused one were skipped).",
+            "%(count)s coupons issued (members who already held an unused one were skipped).",
+            issued) % {"count": issued})
+        if not unknown:
+            return self._back(definition)
+        return self._render(request, definition, title, IssueForm(), tool="issue",
+                            unknown=unknown[:UNKNOWN_SHOWN], unknown_count=len(unknown),
+                            issued=issued)
+
+    def public_code_view(self, request, pk):
+        """A code of the marketer's choosing that any shopper may type."""
+        definition = self._tool(request, pk, "marketing.add_coupon")
+        title = gettext("A public code for “%(name)s”") % {"name": definition.name}
+        form = PublicCodeForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST":
+            return self._render(request, definition, title, form, tool="public")
+        if not form.is_valid():
+            return self._render(request, definition, title, form, tool="public", status=400)
+        try:
+            coupon = coupon_public_create(definition=definition,
+                                          code=form.cleaned_data["code"],
+                                          max_uses=form.cleaned_data["max_uses"],
+                                          actor=request.user)
+        except ApplicationError as exc:
+            return self._render(request, definition, title, form, tool="public",
+                                status=exc.status, error=exc.message)
+        messages.success(request, gettext("Public code %(code)s created.") % {
+            "code": coupon.code})
+        return self._back(definition)
+
+    def batch_view(self, request, pk):
+        """A batch of single-use codes for printing; then its page offers the CSV."""
+        definition = self._tool(request, pk, "marketing.add_couponbatch")
+        title = gettext("Print a batch of “%(name)s” codes") % {"name": definition.name}
+        form = BatchForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST":
+            return self._render(request, definition, title, form, tool="batch")
+        if not form.is_valid():
+            return self._render(request, definition, title, form, tool="batch", status=400)
+        try:
+            batch = coupon_batch_create(definition=definition,
+                                        quantity=form.cleaned_data["quantity"],
+                                        note=form.cleaned_data["note"], actor=request.user)
+        except ApplicationError as exc:
+            return self._render(request, definition, title, form, tool="batch",
+                                status=exc.status, error=exc.message)
+        messages.success(request, ngettext(
+            "%(count)s code made. Download the CSV to print them.",
+            "%(count)s codes made. Download the CSV to print them.",
+            batch.quantity) % {"count": batch.quantity})
+        return HttpResponseRedirect(
+            reverse("admin:marketing_couponbatch_change", args=[batch.pk]))
+
+
+# --- Issued coupons ------------------------------------------------------------------------
+
+
+class BatchFilter(admin.SimpleListFilter):
+    """The latest batches, with their definitions in the same query."""
+
+    title = _("batch")
+    parameter_name = "batch"
+    shown = 50
+
+    def lookups(self, request, model_admin):
+        return [(batch.pk, str(batch)) for batch in CouponBatch.objects
+                .select_related("definition").order_by("-created_at", "-pk")[:self.shown]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(batch_id=int(value)) if value.isdecimal() else queryset.none()
 
 
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
-    list_display = ["code", "definition", "member", "status", "issued_at"]
-    list_filter = ["status", "definition"]
-    search_fields = ["code", "member__phone", "member__email"]
-    list_select_related = ["definition", "member"]
-    raw_id_fields = ["member"]
-    readonly_fields = ["status"]
+    """Read-only: coupons are issued from their definition's page and voided by the action
+    (marketing.services). Search by code (as typed) or by the member's full mobile
+    number."""
+
+    list_display = ["code", "definition", "holder", "batch", "status", "uses", "max_uses",
+                    "expires_at", "issued_at"]
+    list_filter = ["status", "definition", BatchFilter]
+    search_fields = ["code"]
+    search_help_text = _("A code, or a member's full mobile number.")
+    readonly_fields = ["definition", "code", "holder", "batch", "max_uses", "uses", "status",
+                       "expires_at", "occasion", "issued_by", "issued_at"]
+    fields = readonly_fields
+    actions = ["void_selected"]
+
+    @admin.display(description=_("member"), ordering="member__name")
+    def holder(self, coupon):
+        return _member_label(coupon.member)
+
+    def get_queryset(self, request):
+        # The change list applies list_select_related only to a queryset without any.
+        return super().get_queryset(request).select_related(
+            "definition", "member", "batch__definition", "issued_by")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().replace("\x00", "")
+        if not term:
+            return queryset, False
+        try:
+            phone = phone_normalize(term[:32])
+        except ValidationError:
+            phone = None
+        code = coupon_code_clean(term)[:24]
+        if phone:
+            return queryset.filter(member__phone=phone), False
+        return queryset.filter(code__startswith=code) if code else queryset.none(), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"show_save": False, "show_save_and_continue": False,
+                 "show_save_and_add_another": False, "show_delete": False}
+        return super().change_view(request, object_id, form_url,
+                                   {**extra, **(extra_context or {})})
+
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied  # nothing is edited here; the fields are read-only anyway
+
+    @admin.action(description=_("Void the selected unused coupons"), permissions=["change"])
+    def void_selected(self, request, queryset):
+        done = 0
+        for coupon in queryset.order_by("pk"):
+            try:
+                coupon_void(coupon=coupon, actor=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                done += 1
+        if done:
+            messages.success(request, ngettext("%(count)s coupon voided.",
+                                               "%(count)s coupons voided.", done)
+                             % {"count": done})
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(admin.ModelAdmin):
+    """Redemptions are written by the coupon engine when an order uses a coupon."""
+
+    list_display = ["coupon", "definition", "holder", "reference", "channel", "store",
+                    "discount", "redeemed_at", "reversed_at"]
+    list_filter = ["channel", "definition", ("store", admin.RelatedOnlyFieldListFilter),
+                   ("reversed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["reference", "coupon__code"]
+    date_hierarchy = "redeemed_at"
+    readonly_fields = ["coupon", "definition", "holder", "reference", "channel", "store",
+                       "discount", "actor", "redeemed_at", "reversed_at", "reversed_by"]
+    fields = readonly_fields
+
+    @admin.display(description=_("member"))
+    def holder(self, redemption):
+        return _member_label(redemption.member)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "coupon", "definition", "member", "store", "actor", "reversed_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CouponBatch)
+class CouponBatchAdmin(admin.ModelAdmin):
+    """Batches are made from their definition's page; here they are listed and downloaded."""
+
+    list_display = ["__str__", "definition", "quantity", "note", "created_by", "created_at",
+                    "download"]
+    list_filter = ["definition"]
+    search_fields = ["note", "definition__name"]
+    list_select_related = ["definition", "created_by"]
+    readonly_fields = ["definition", "quantity", "note", "created_by", "created_at", "download"]
+    fields = readonly_fields
+
+    @admin.display(description=_("codes for printing"))
+    def download(self, batch):
+        return format_html('<a class="button" href="{}" download>{}</a>',
+                           reverse("admin:marketing_couponbatch_csv", args=[batch.pk]),
+                           gettext("Download CSV"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/csv/", self.admin_site.admin_view(self.csv_view),
+                 name="marketing_couponbatch_csv"),
+            *super().get_urls(),
+        ]
+
+    def csv_view(self, request, pk):
+        batch = get_object_or_404(CouponBatch.objects.select_related("definition"), pk=pk)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        # A byte-order mark, so spreadsheet programs read the Chinese text as UTF-8.
+        response = HttpResponse("\ufeff" + coupon_batch_csv(batch),
+                                content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="coupons-batch-{batch.pk}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+

@@ -50,6 +50,14 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.carts_prune_task",
         "schedule": crontab(hour=4, minute=10),
     },
+    "members-tiers-nightly": {
+        "task": "members.tasks.tiers_refresh_task",
+        "schedule": crontab(hour=0, minute=5),  # before the birthday coupons read tiers
+    },
+    "marketing-birthday-coupons-daily": {
+        "task": "marketing.tasks.coupons_birthday_issue_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "stores-appointment-reminders": {
         "task": "stores.tasks.appointment_reminders_task",
         "schedule": 300.0,

@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("", include("stores.urls")),
     path("", include("members.urls")),
     path("", include("orders.urls")),
+    path("", include("marketing.urls")),
     prefix_default_language=False,
 )
 

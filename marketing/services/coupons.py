@@ -5,8 +5,10 @@ orders calls these and nothing else of marketing.
 
 Rules, in the order they are checked (the first that fails is the reason):
 unknown code, void (or the definition withdrawn), not yet valid, expired, used up,
-someone else's, wrong channel, not with points, limits (total, per member), then the
-basket: nothing in scope, minimum spend of the pieces in scope.
+someone else's (or a public code without a signed-in member), wrong channel, not with points, limits (total, per member), then the
+basket: nothing in scope, minimum spend of the pieces in scope. A coupon issued for an
+occasion (a tier's birthday gift, ``birthday-2026``) counts towards the per-member limit
+with that occasion's redemptions only, so last year's gift does not use up this year's.
 
 Scope: when the definition names categories (with their sub-categories), collections or
 products, only the lines matching any of them count; excluded products and categories
@@ -161,6 +163,9 @@ def _check(coupon: Coupon, *, member: User | None, channel: str, lines: Sequence
         raise _refuse("coupon_not_yours",
                       _("This coupon belongs to a member: sign in with their account.")
                       if member is None else _("This coupon belongs to another member."))
+    if coupon.max_uses is None and member is None:
+        # A public code's per-member limit needs someone to count against.
+        raise _refuse("coupon_needs_member", _("Sign in as a member to use this code."))
     if definition.channel != CouponChannel.BOTH and definition.channel != channel:
         raise _refuse("coupon_wrong_channel",
                       _("This coupon works in our stores only.")
@@ -172,8 +177,10 @@ def _check(coupon: Coupon, *, member: User | None, channel: str, lines: Sequence
     if definition.total_limit is not None and _active_redemptions().filter(
             definition=definition).count() >= definition.total_limit:
         raise _refuse("coupon_limit_reached", _("This offer has been fully claimed."))
-    if member is not None and _active_redemptions().filter(
-            definition=definition, member=member).count() >= definition.per_member_limit:
+    mine = _active_redemptions().filter(definition=definition, member=member)
+    if coupon.occasion:  # a gift issued once per occasion (birthday-2026) is that year's own
+        mine = mine.filter(coupon__occasion=coupon.occasion)
+    if member is not None and mine.count() >= definition.per_member_limit:
         raise _refuse("coupon_limit_reached",
                       _("You have already used this offer as often as it allows."))
     if lines is None:
@@ -187,7 +194,10 @@ def _check(coupon: Coupon, *, member: User | None, channel: str, lines: Sequence
                         "more.") % {"minimum": _money(definition.min_spend),
                                      "missing": _money(definition.min_spend - eligible)},
                       minimum=str(definition.min_spend), missing=str(definition.min_spend - eligible))
-    return CouponQuote(coupon, discount_for(definition, eligible), eligible)
+    discount = discount_for(definition, eligible)
+    if discount <= 0:  # a percent of a few cents rounds to nothing
+        raise _refuse("coupon_out_of_scope", _("None of these pieces is covered by this coupon."))
+    return CouponQuote(coupon, discount, eligible)
 
 
 def _find(code: str) -> Coupon:
