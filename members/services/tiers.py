@@ -1,17 +1,18 @@
 """Tiers follow the member's qualifying spend over the last LOYALTY_SPEND_MONTHS months,
 across every channel: the sum of the ``spend`` of their points entries in that window
-(earned when an order reaches them, taken back when it is returned). Refreshed when an
-order is collected, delivered or refunded, and nightly for spend that ages out."""
+(earned when an order reaches them, taken back when it is returned; a return is dated by
+its purchase, see ``member_spend``). Refreshed when an order is collected, delivered or
+refunded, and nightly for spend that ages out."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from ..models import MemberProfile, PointsEntry, Tier, User
+from ..models import MemberProfile, PointsEntry, PointsKind, Tier, User
 
 
 def spend_window_start(now: datetime) -> datetime:
@@ -25,9 +26,16 @@ def tier_for_spend(spend: Decimal, tiers: list[Tier]) -> Tier | None:
 
 
 def member_spend(*, member: User, now: datetime | None = None) -> Decimal:
+    """The member's qualifying spend in the window (one query). A return counts with the
+    purchase it undoes, in the window exactly while that purchase is: the return of a
+    purchase that has aged out does not take from what was spent since."""
     since = spend_window_start(now or timezone.now())
-    total = PointsEntry.objects.filter(member=member, created_at__gt=since).aggregate(
-        s=Sum("spend"))["s"]
+    entries = PointsEntry.objects.filter(member=member)
+    bought = entries.filter(kind=PointsKind.EARN, created_at__gt=since).exclude(reference="")
+    total = entries.filter(
+        (Q(created_at__gt=since) & ~Q(kind=PointsKind.REVERSE))
+        | Q(kind=PointsKind.REVERSE, reference__in=bought.values("reference"))
+    ).aggregate(s=Sum("spend"))["s"]
     return max(total or Decimal("0.00"), Decimal("0.00"))
 
 

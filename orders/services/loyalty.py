@@ -192,9 +192,14 @@ def order_loyalty_on_move(*, order: Order, previous: str, to: str, actor: User |
             points_earn(member=order.member, reference=order.number, spend=order.total,
                         channel=_channel(order.channel), actor=actor, now=now)
     elif to in (S.REFUNDED, S.PARTIALLY_REFUNDED):
+        # The coupon before anything of the member's points: the lock order is coupon ->
+        # profile (coupon_redeem's), else a refund and a checkout of the same member
+        # could deadlock.
+        if to == S.REFUNDED:
+            coupon_redemption_reverse(reference=order.number, actor=actor, now=now)
         if previous in HANDED_OVER:
             refunded = order.total if to == S.REFUNDED else _refunded(order)
             points_reverse(reference=order.number, refunded=refunded, paid=order.total,
                            actor=actor, now=now)
         if to == S.REFUNDED:
-            _give_back(order, actor, now)
+            points_return(reference=order.number, actor=actor, now=now)
