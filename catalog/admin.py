@@ -15,7 +15,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
-from o2o.admin_kit import ShownOnCatalogPagesMixin
+from o2o.admin_kit import ReadOnlyAdminMixin, ShownOnCatalogPagesMixin
 from o2o.errors import ApplicationError
 
 from . import services
@@ -429,7 +429,7 @@ class MetalRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(VariantPriceChange)
-class VariantPriceChangeAdmin(admin.ModelAdmin):
+class VariantPriceChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Price history, read-only: rows are written by catalog.services.prices_refresh."""
 
     list_display = ["at", "variant_sku", "product", "price", "reason"]
@@ -449,12 +449,3 @@ class VariantPriceChangeAdmin(admin.ModelAdmin):
     @admin.display(description=_("product"))
     def product(self, obj):
         return obj.variant.product.name
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.phone import phone_mask, phone_normalize
+from o2o.admin_kit import ReadOnlyAdminMixin
 from o2o.errors import ApplicationError
 
 from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
@@ -328,7 +329,7 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Redemptions are written by the coupon engine when an order uses a coupon."""
 
     list_display = ["coupon", "definition", "holder", "reference", "channel", "store",
@@ -349,18 +350,9 @@ class RedemptionAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related(
             "coupon", "definition", "member", "store", "actor", "reversed_by")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CouponBatch)
-class CouponBatchAdmin(admin.ModelAdmin):
+class CouponBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Batches are made from their definition's page; here they are listed and downloaded."""
 
     list_display = ["__str__", "definition", "quantity", "note", "created_by", "created_at",
@@ -394,13 +386,4 @@ class CouponBatchAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="coupons-batch-{batch.pk}.csv"'
         response["Cache-Control"] = "no-store"
         return response
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 

@@ -25,7 +25,21 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ScreenEntryAdmin(admin.ModelAdmin):
+class ReadOnlyAdminMixin:
+    """For records only services write (redemptions, batches, price history): listed and
+    read in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ScreenEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """An entry on the admin index (registered on a proxy model with no table of its own)
     that opens a staff screen: ``target`` names its URL, ``needs`` the permissions that
     show the entry. Nothing is added, changed or deleted through it."""
@@ -35,15 +49,6 @@ class ScreenEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return all(request.user.has_perm(p) for p in self.needs)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         return redirect(self.target)
