@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import appointments, catalog, orders, people, stores
+from . import appointments, catalog, loyalty, orders, people, stores
 
 # What a full and a small demo hold.
 FULL = {"members": 300, "orders_per_day": 4.2}
@@ -23,6 +23,8 @@ COUNTED = [
     "stores.Store", "stores.OpeningHours", "stores.StockLevel",
     "members.User", "members.MemberProfile", "members.StaffAssignment",
     "orders.Order", "orders.OrderLine", "orders.Payment", "orders.OrderEvent",
+    "members.PointsEntry", "members.Consent", "marketing.CouponDefinition",
+    "marketing.CouponBatch", "marketing.Coupon", "marketing.Redemption",
 ]
 
 
@@ -102,9 +104,39 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                                  per_day=size["orders_per_day"])
     report.step("orders", f"{created} new" if created else "already there", started)
 
+    # Loyalty: members in every tier (big purchases in the history), points for what
+    # reached them, consents and coupons; today's orders then use them.
+    started = time.monotonic()
+    big = loyalty.top_spenders_load(now=now, members=members, shopper=shopper, stores=places,
+                                    staff=counter_staff, products=products, small=small)
+    report.step("top spenders", f"{big} orders" if big else "already there", started)
+
+    started = time.monotonic()
+    points = loyalty.points_history_load(now=now, shopper=shopper)
+    report.step("points and tiers", (f"{points.earned} earned, {points.redeemed} redeemed; "
+                                     if points.earned else "") + loyalty.tiers_summary(), started)
+
+    started = time.monotonic()
+    consents = loyalty.consents_load(now=now, members=members, shopper=shopper, stores=places,
+                                     staff=counter_staff)
+    report.step("consents", f"{consents} new" if consents else "already there", started)
+
+    started = time.monotonic()
+    coupons = loyalty.coupons_load(now=now, members=members, shopper=shopper,
+                                   marketer=staff.get("marketer@o2o.example"))
+    report.step("coupons", f"{coupons.definitions} offers, {coupons.issued} coupons issued"
+                if coupons.issued else "already there", started)
+
     started = time.monotonic()
     live = orders.live_orders_load(stores=places, staff=counter_staff, shopper=shopper,
                                    members=members)
     report.step("live orders", f"{live.created} new, {live.waiting} pickups waiting"
                 if live.created else "already there", started)
+
+    started = time.monotonic()
+    used = loyalty.loyalty_orders_load(stores=places, staff=counter_staff, shopper=shopper,
+                                       members=members, products=products)
+    report.step("coupons used", (f"{used.online} online, {used.counter} at counters: "
+                                 if used.online or used.counter else "already there: ")
+                + loyalty.loyalty_summary(), started)
     return report
