@@ -25,28 +25,29 @@ def tier_for_spend(spend: Decimal, tiers: list[Tier]) -> Tier | None:
     return reached[-1] if reached else (tiers[0] if tiers else None)
 
 
-def member_spend(*, member: User, now: datetime | None = None) -> Decimal:
-    """The member's qualifying spend in the window (one query). A return counts with the
-    purchase it undoes, in the window exactly while that purchase is: the return of a
-    purchase that has aged out does not take from what was spent since."""
-    since = spend_window_start(now or timezone.now())
-    entries = PointsEntry.objects.filter(member=member)
+def spend_by_member(member_ids: list[int], *, now: datetime) -> dict[int, Decimal]:
+    """Each member's qualifying spend in the window (one query for any number of members;
+    members without any are left out). A return counts with the purchase it undoes, in
+    the window exactly while that purchase is: the return of a purchase that has aged out
+    does not take from what was spent since."""
+    since = spend_window_start(now)
+    entries = PointsEntry.objects.filter(member_id__in=member_ids)
     bought = entries.filter(kind=PointsKind.EARN, created_at__gt=since).exclude(reference="")
-    total = entries.filter(
-        (Q(created_at__gt=since) & ~Q(kind=PointsKind.REVERSE))
-        | Q(kind=PointsKind.REVERSE, reference__in=bought.values("reference"))
-    ).aggregate(s=Sum("spend"))["s"]
-    return max(total or Decimal("0.00"), Decimal("0.00"))
+    rows = (entries.filter((Q(created_at__gt=since) & ~Q(kind=PointsKind.REVERSE))
+                           | Q(kind=PointsKind.REVERSE, reference__in=bought.values("reference")))
+            .values("member_id").annotate(total=Sum("spend")).values_list("member_id", "total"))
+    return {member_id: max(total, Decimal("0.00")) for member_id, total in rows}
 
 
-@transaction.atomic
-def member_tier_refresh(*, member: User, now: datetime | None = None,
-                        tiers: list[Tier] | None = None) -> MemberProfile:
-    """Recompute the member's 12-month spend and tier; writes only when one changed."""
-    now = now or timezone.now()
-    tiers = tiers if tiers is not None else list(Tier.objects.order_by("min_spend"))
-    profile = MemberProfile.objects.select_for_update(of=("self",)).get(user=member)
-    spend = member_spend(member=member, now=now)
+def member_spend(*, member: User, now: datetime | None = None) -> Decimal:
+    """The member's qualifying spend in the window (spend_by_member, for one)."""
+    return spend_by_member([member.pk], now=now or timezone.now()).get(member.pk,
+                                                                        Decimal("0.00"))
+
+
+def _tier_apply(profile: MemberProfile, spend: Decimal, tiers: list[Tier],
+                now: datetime) -> list[str]:
+    """Set the profile's spend and tier; the fields that changed (tier_checked_at always)."""
     tier = tier_for_spend(spend, tiers)
     fields = ["tier_checked_at"]
     profile.tier_checked_at = now
@@ -56,23 +57,41 @@ def member_tier_refresh(*, member: User, now: datetime | None = None,
     if (tier.pk if tier else None) != profile.tier_id:
         profile.tier = tier
         fields.append("tier")
+    return fields
+
+
+@transaction.atomic
+def member_tier_refresh(*, member: User, now: datetime | None = None,
+                        tiers: list[Tier] | None = None) -> MemberProfile:
+    """Recompute the member's 12-month spend and tier; writes only when one changed."""
+    now = now or timezone.now()
+    tiers = tiers if tiers is not None else list(Tier.objects.order_by("min_spend"))
+    profile = MemberProfile.objects.select_for_update(of=("self",)).get(user=member)
+    fields = _tier_apply(profile, member_spend(member=member, now=now), tiers, now)
     profile.save(update_fields=fields)
     return profile
 
 
 def tiers_refresh_all(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Nightly: every member's tier from their spend in the window, by id ranges, one
-    short transaction per batch. Safe to run twice. Returns how many tiers changed."""
+    short transaction and three queries per batch (lock the profiles in user-id order,
+    their spends in one aggregate, one bulk UPDATE of those that changed). Safe to run
+    twice. Returns how many tiers changed."""
     now = now or timezone.now()
     tiers = list(Tier.objects.order_by("min_spend"))
     changed, last = 0, 0
     while True:
-        ids = list(MemberProfile.objects.filter(user_id__gt=last).order_by("user_id")
-                   .values_list("user_id", "tier_id")[:batch_size])
-        if not ids:
-            return changed
         with transaction.atomic():
-            for user_id, tier_id in ids:
-                profile = member_tier_refresh(member=User(pk=user_id), now=now, tiers=tiers)
-                changed += profile.tier_id != tier_id
-        last = ids[-1][0]
+            profiles = list(MemberProfile.objects.select_for_update(of=("self",))
+                            .filter(user_id__gt=last).order_by("user_id")[:batch_size])
+            if not profiles:
+                return changed
+            spends = spend_by_member([p.user_id for p in profiles], now=now)
+            moved = []
+            for profile in profiles:
+                before = profile.tier_id
+                _tier_apply(profile, spends.get(profile.user_id, Decimal("0.00")), tiers, now)
+                changed += profile.tier_id != before
+                moved.append(profile)
+            MemberProfile.objects.bulk_update(moved, ["spend_12m", "tier", "tier_checked_at"])
+        last = profiles[-1].user_id

@@ -10,7 +10,13 @@ import pytest
 from django.utils import timezone
 
 from members.models import MemberProfile
-from members.services import member_tier_refresh, points_earn, points_reverse, tiers_refresh_all
+from members.services import (
+    member_profile_ensure,
+    member_tier_refresh,
+    points_earn,
+    points_reverse,
+    tiers_refresh_all,
+)
 from members.services.tiers import member_spend, spend_window_start, tier_for_spend
 from tests.marketing.engine_factories import tiers_ladder
 from tests.members.factories import UserFactory
@@ -123,3 +129,20 @@ def test_a_tier_refresh_writes_only_what_changed(ladder):
     before = profile(member)
     again = member_tier_refresh(member=member)
     assert (again.tier_id, again.spend_12m) == (before.tier_id, before.spend_12m)
+
+
+def test_the_nightly_refresh_costs_the_same_for_many_members(ladder,
+                                                             django_assert_max_num_queries):
+    members = [UserFactory() for _ in range(12)]
+    for i, member in enumerate(members):
+        member_profile_ensure(user=member)
+        if i % 3:
+            earn(member, Decimal("6000") * (i % 3), reference=f"N-{i}")
+    MemberProfile.objects.update(tier=None, spend_12m=Decimal("0.00"))
+    # The tiers; then per batch of 10 a savepoint, the profiles locked, their spends, one
+    # bulk UPDATE, its release; the last (empty) batch ends it: not a query per member.
+    with django_assert_max_num_queries(1 + 5 * 2 + 3):
+        changed = tiers_refresh_all(batch_size=10)
+    assert changed == 12
+    spends = dict(MemberProfile.objects.values_list("user_id", "spend_12m"))
+    assert [spends[m.pk] for m in members] == [Decimal("6000") * (i % 3) for i in range(12)]
