@@ -16,6 +16,7 @@ from .factories import CouponDefinitionFactory, CouponFactory
 
 pytestmark = pytest.mark.django_db
 
+# The API speaks the shop's language (zh-hans): descriptions are asserted in Chinese.
 CHECK = "/api/v1/coupons/check/"
 MINE = "/api/v1/me/coupons/"
 
@@ -60,8 +61,8 @@ def test_my_coupons_list_mine_with_their_state(signed_in, member):
     assert rows[usable.code]["state"] == "usable"
     assert rows[usable.code]["status"] == "issued"
     assert rows[usable.code]["channel"] == "online"
-    assert rows[usable.code]["description"] == "¥200 off orders over ¥2,000"
-    assert rows[usable.code]["scope"] == "All pieces"
+    assert rows[usable.code]["description"] == "满 ¥2,000 减 ¥200"
+    assert rows[usable.code]["scope"] == "全部商品"
     assert rows[usable.code]["expires_at"] is None
     assert rows[used.code]["usable"] is False and rows[used.code]["state"] == "used"
 
@@ -95,7 +96,7 @@ def test_a_code_that_applies_says_the_discount_on_the_lines(signed_in, member):
     assert response.status_code == 200
     assert response.json() == {"valid": True, "code": coupon.code, "discount": "200.00",
                                "eligible": "2598.00",
-                               "description": "¥200 off orders over ¥2,000"}
+                               "description": "满 ¥2,000 减 ¥200"}
 
 
 def test_a_percent_code_is_capped_and_scoped(signed_in, member):
@@ -111,7 +112,7 @@ def test_a_percent_code_is_capped_and_scoped(signed_in, member):
                  lines=[{"sku": ring.sku, "quantity": 1}, {"sku": bar.sku}]).json()
     assert body["valid"] is True
     assert body["eligible"] == "8000.00" and body["discount"] == "500.00"
-    assert body["description"] == "10% off, up to ¥500"
+    assert body["description"] == "优惠 10%，最高减 ¥500"
 
 
 def test_without_lines_the_basket_rules_are_not_checked(signed_in, member):
