@@ -147,3 +147,22 @@ class AnonymousPageCacheMiddleware:
             cache.set(key, (response.content, headers), PAGE_TIMEOUT)
             response["X-Page-Cache"] = "miss"
         return response
+
+
+class TooManyTriesMiddleware:
+    """allauth's views raise its RateLimited where two requests race past a form's own
+    check (sending phone codes); answer our 429 page instead of a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from allauth.core.exceptions import RateLimited
+        from allauth.core.ratelimit import respond_429
+
+        if isinstance(exception, RateLimited):
+            return respond_429(request)
+        return None

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "o2o.middleware.TooManyTriesMiddleware",
 ]
 
 ROOT_URLCONF = "o2o.urls"
