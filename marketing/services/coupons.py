@@ -32,7 +32,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
@@ -310,10 +311,19 @@ def coupon_guess_ensure(*, request) -> None:
                             "try again."))
 
 
+def _active_count(**filters) -> Coalesce:
+    counted = (_active_redemptions().filter(**filters).order_by()
+               .values("definition").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(counted), 0)
+
+
 def coupons_usable(*, member: User, channel: str, now: datetime | None = None) -> list[Coupon]:
     """The member's own coupons that could apply on ``channel`` now (basket rules aside):
-    for the checkout's and the counter's pick lists. Two queries."""
+    for the checkout's and the counter's pick lists. One query: the definition's limits
+    (total, and the member's own, per occasion for gifts) are counted in it, so a coupon
+    the engine would refuse for them is not offered."""
     now = now or timezone.now()
+    definition = OuterRef("definition")
     candidates = (Coupon.objects.select_related("definition")
                   .filter(member=member, status=CouponStatus.ISSUED, definition__is_active=True)
                   .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -322,5 +332,19 @@ def coupons_usable(*, member: User, channel: str, now: datetime | None = None) -
                   .filter(Q(definition__valid_from__isnull=True)
                           | Q(definition__valid_from__lte=now))
                   .filter(definition__channel__in=[channel, CouponChannel.BOTH])
+                  .annotate(used_all=_active_count(definition=definition),
+                            used_mine=_active_count(definition=definition, member=member),
+                            used_occasion=_active_count(
+                                definition=definition, member=member,
+                                coupon__occasion=OuterRef("occasion")))
                   .order_by("expires_at", "pk"))
-    return list(candidates)
+    usable = []
+    for coupon in candidates:
+        limits = coupon.definition
+        mine = coupon.used_occasion if coupon.occasion else coupon.used_mine
+        if limits.total_limit is not None and coupon.used_all >= limits.total_limit:
+            continue
+        if mine >= limits.per_member_limit:
+            continue
+        usable.append(coupon)
+    return usable

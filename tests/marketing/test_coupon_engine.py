@@ -460,3 +460,27 @@ def test_the_wallet_lists_the_members_own_coupons_usable_on_the_channel_now():
     coupon(definition(is_active=False), member=member)
     coupon(member=UserFactory())  # someone else's
     assert coupons_usable(member=member, channel=ONLINE, now=now) == [web_soon, both_late, usable]
+
+
+def test_the_wallet_leaves_out_coupons_whose_offer_limits_are_used_up(
+        django_assert_max_num_queries):
+    member, now = UserFactory(), timezone.now()
+    fresh = coupon(member=member)
+    claimed = definition(total_limit=1)
+    full = coupon(claimed, member=member)
+    Redemption.objects.create(coupon=coupon(claimed), definition=claimed, reference="O-1",
+                              channel="online", discount=10, redeemed_at=now)
+    once = definition(per_member_limit=1)
+    spent = coupon(once, member=member)
+    Redemption.objects.create(coupon=coupon(once, member=member), definition=once,
+                              member=member, reference="O-2", channel="online", discount=10,
+                              redeemed_at=now)
+    gift = definition(per_member_limit=1)
+    this_year = coupon(gift, member=member, occasion="birthday-2026")
+    Redemption.objects.create(coupon=coupon(gift, member=member, occasion="birthday-2025"),
+                              definition=gift, member=member, reference="O-3",
+                              channel="online", discount=10, redeemed_at=now)
+    with django_assert_max_num_queries(1):
+        offered = coupons_usable(member=member, channel=ONLINE, now=now)
+    assert fresh in offered and this_year in offered
+    assert full not in offered and spent not in offered
