@@ -42,8 +42,8 @@ from .models import (
     User,
 )
 from .phone import PhoneFormField, phone_mask, phone_normalize
-from .selectors import staff_store_ids
-from .services import member_register, points_adjust
+from .selectors import open_shops, staff_store_ids
+from .services import member_register, points_adjust, points_balance
 
 VIEW_CONTACT = "members.view_contact"
 ADJUST_POINTS = "members.add_pointsentry"
@@ -61,9 +61,10 @@ def birthday_mask(day) -> str:
 
 def member_label(user: User, *, full: bool) -> str:
     """How a member is named on staff screens: their name, else email, else the number
-    (masked unless ``full``)."""
-    return (user.name or user.email or (user.phone if full else phone_mask(user.phone))
-            or f"#{user.pk}")
+    (masked unless ``full``: User.__str__)."""
+    if not full:
+        return str(user)
+    return user.name or user.email or user.phone or f"#{user.pk}"
 
 
 def _as_phone(term: str) -> str | None:
@@ -118,37 +119,33 @@ class ContactMaskMixin:
 # --- Users -------------------------------------------------------------------------------
 
 
-class UserCreateForm(UserCreationForm):
+class EmailLowerMixin:
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").lower() or None
+
+
+class UserCreateForm(EmailLowerMixin, UserCreationForm):
     phone = PhoneFormField(required=False)
 
     class Meta:
         model = User
         fields = ("email", "phone", "name")
 
-    def clean_email(self):
-        return (self.cleaned_data.get("email") or "").lower() or None
 
-
-class UserEditForm(UserChangeForm):
+class UserEditForm(EmailLowerMixin, UserChangeForm):
     phone = PhoneFormField(required=False)
 
     class Meta:
         model = User
         fields = "__all__"
 
-    def clean_email(self):
-        return (self.cleaned_data.get("email") or "").lower() or None
 
-
-class UserEditMaskedForm(UserChangeForm):
+class UserEditMaskedForm(EmailLowerMixin, UserChangeForm):
     """For staff who may not see the number: it is no field of theirs (shown masked)."""
 
     class Meta:
         model = User
         exclude = ["phone"]
-
-    def clean_email(self):
-        return (self.cleaned_data.get("email") or "").lower() or None
 
 
 class StaffAssignmentInline(admin.TabularInline):
@@ -235,11 +232,6 @@ class PointsAdjustForm(forms.Form):
         if points == 0:
             raise ValidationError(_("Give a number of points other than zero."))
         return points
-
-
-def _store_model():
-    # members depends on no other app's code: the store model is reached through the field.
-    return MemberProfile._meta.get_field("registered_store").related_model
 
 
 CONSENT_STATED = [("", _("Not asked")), ("yes", _("Yes")), ("no", _("No"))]
@@ -416,7 +408,7 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
                     messages.success(request, gettext(
                         "%(points)+d points for %(member)s. The balance is now %(balance)s.") % {
                         "points": entry.points, "member": name,
-                        "balance": MemberProfile.objects.get(pk=profile.pk).points_balance})
+                        "balance": points_balance(member=profile.user)})
                     return redirect("admin:members_memberprofile_change", profile.pk)
             status = 400
         return TemplateResponse(request, "admin/members/points_adjust.html", self._screen(
@@ -428,10 +420,9 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
         if not request.user.has_perm("members.add_user"):
             raise PermissionDenied
         ids = staff_store_ids(user=request.user)
-        stores = _store_model().objects.filter(kind="store", is_active=True)
+        stores = open_shops()
         if ids is not None:
             stores = stores.filter(pk__in=ids)
-        stores = stores.order_by("city", "code")
         form = MemberRegisterForm(request.POST or None, stores=stores)
         context = self._screen(request, gettext("Register a member"), form=form, stores=stores)
         template = "admin/members/register.html"

@@ -11,7 +11,6 @@ the request (``{"profile": {"birthday": ["..."]}}``); nothing is saved then.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,11 +19,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Category
-from stores.models import Store
-
 from .models import Consent, ConsentChannel, Gender, PointsEntry, User
-from .services import ProfileInvalid, consent_set, member_profile_update, member_standing
+from .selectors import open_shops, profile_categories
+from .services import ProfileInvalid, member_account_update, member_standing
 
 TAGS = ["members"]
 
@@ -139,13 +136,13 @@ class ProfileUpdateSerializer(serializers.Serializer):
     ring_size = serializers.CharField(required=False, allow_blank=True, max_length=10,
                                       help_text="Hong Kong size, 4 to 30")
     home_store = serializers.SlugRelatedField(
-        slug_field="code", queryset=Store.objects.shops(), required=False, allow_null=True,
+        slug_field="code", queryset=open_shops(), required=False, allow_null=True,
         help_text="An open store's code, or null",
         error_messages={"does_not_exist": gettext_lazy(
             "There is no open store with the code {value}.")})
     preferred_categories = serializers.SlugRelatedField(
         slug_field="slug", many=True, required=False,
-        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
+        queryset=profile_categories(),
         help_text="Slugs of active top-level categories (replaces the list)",
         error_messages={"does_not_exist": gettext_lazy(
             "There is no such category: {value}.")})
@@ -203,13 +200,10 @@ class MeView(APIView):
         fields = dict(data.get("profile") or {})
         if "name" in data:
             fields["name"] = data["name"]
+        consents = {channel: change["granted"]
+                    for channel, change in (data.get("consents") or {}).items()}
         try:
-            with transaction.atomic():  # the profile and the consents, or nothing
-                if fields:
-                    member_profile_update(member=request.user, **fields)
-                for channel, change in (data.get("consents") or {}).items():
-                    consent_set(member=request.user, channel=channel,
-                                granted=change["granted"], actor=request.user)
+            member_account_update(member=request.user, consents=consents, **fields)
         except ProfileInvalid as error:
             problems = error.extra.get("fields", {})
             shaped: dict = {}

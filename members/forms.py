@@ -18,6 +18,7 @@ from orders.forms import DeliveryAddressForm
 from stores.models import Store
 
 from .models import ConsentChannel, Gender
+from .selectors import open_shops, profile_categories
 from .services.profile import EARLIEST_DATE, RING_SIZES
 
 TOO_MANY_CODES = _("Too many codes have been sent to this number for now. Please wait a "
@@ -80,15 +81,6 @@ class CategoryChoiceField(forms.ModelMultipleChoiceField):
         return obj.title
 
 
-def profile_categories():
-    """The categories a member can prefer: active top-level ones."""
-    return Category.objects.filter(parent__isnull=True, is_active=True).order_by("position", "pk")
-
-
-def profile_stores():
-    return Store.objects.shops().order_by("city", "code")
-
-
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))
@@ -121,7 +113,7 @@ class ProfileForm(forms.Form):
         today = timezone.localdate().isoformat()
         for name in ("birthday", "anniversary"):  # the browser's date picker stays sane too
             self.fields[name].widget.attrs.update(min=EARLIEST_DATE.isoformat(), max=today)
-        self.fields["home_store"].queryset = profile_stores()
+        self.fields["home_store"].queryset = open_shops()
         self.fields["preferred_categories"].queryset = profile_categories()
 
 

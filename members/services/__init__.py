@@ -24,6 +24,7 @@ from .privacy import member_data_export, member_erase, privacy_section_register
 from .profile import (
     ProfileInvalid,
     Standing,
+    member_account_update,
     member_profile_ensure,
     member_profile_update,
     member_standing,
@@ -34,7 +35,8 @@ from .tiers import member_tier_refresh, tiers_refresh_all
 
 __all__ = [
     "AddressInvalid", "ProfileInvalid", "Standing", "address_clean", "address_delete",
-    "address_make_default", "address_save", "member_profile_update", "member_standing",
+    "address_make_default", "address_save", "member_account_update", "member_profile_update",
+    "member_standing",
     "member_data_export", "member_erase", "member_register", "privacy_section_register",
     "consent_active", "consent_set",
     "member_profile_ensure", "member_tier_refresh", "points_adjust", "points_balance",

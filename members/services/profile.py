@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from o2o.errors import ApplicationError
 
 from ..models import Channel, Gender, MemberProfile, Tier, User
+from .consents import consent_set
 
 
 def tier_lowest() -> Tier | None:
@@ -120,6 +121,19 @@ def member_profile_update(*, member: User, **fields: Any) -> MemberProfile:
         profile.save(update_fields=changed)
     if "preferred_categories" in fields:
         profile.preferred_categories.set(list(fields["preferred_categories"] or []))
+    return profile
+
+
+@transaction.atomic
+def member_account_update(*, member: User, consents: dict[str, bool] | None = None,
+                          **fields: Any) -> MemberProfile | None:
+    """The member's details (``fields``: member_profile_update's) and their own marketing
+    consents (channel -> granted, recorded as given online by the member) in one
+    transaction: all of it, or nothing (ProfileInvalid leaves both as they were). Returns
+    the profile when ``fields`` were given."""
+    profile = member_profile_update(member=member, **fields) if fields else None
+    for channel, granted in (consents or {}).items():
+        consent_set(member=member, channel=channel, granted=granted, actor=member)
     return profile
 
 

@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from o2o.errors import ApplicationError
+from stores.errors import NotYourStore  # one class: callers catch the stores' 403
 
 from ..models import Channel, ConsentChannel, MemberProfile, User
 from ..phone import phone_normalize
-from ..selectors import staff_store_ids
 from .consents import consent_set
 from .profile import member_profile_ensure, tier_lowest
 
@@ -32,20 +32,14 @@ class RegistrationInvalid(ApplicationError):
     code = "registration_invalid"
 
 
-class NotYourStore(ApplicationError):
-    """The clerk does not work at the store they register for (stores.errors' code)."""
-
-    code = "not_your_store"
-    status = 403
-
-
 def _ensure_works_at(*, actor: User, store: Store) -> None:
-    if actor is None or not actor.is_active or not actor.is_staff:
+    """The stores' own rule (a superuser anywhere, staff at their stores), except that a
+    registration always has a clerk to record: no actor is refused too."""
+    from stores.services.permissions import ensure_may_act  # stores imports members
+
+    if actor is None:
         raise NotYourStore(_("You can act only on the stores you work at."))
-    ids = staff_store_ids(user=actor)
-    if ids is not None and store.pk not in ids:
-        raise NotYourStore(_("You can act only on the stores you work at."),
-                           extra={"store": store.code})
+    ensure_may_act(actor=actor, store=store)
 
 
 def member_register(*, phone: str, name: str = "", consents: dict[str, bool] | None = None,
