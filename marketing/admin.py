@@ -4,8 +4,8 @@ redemptions and printed batches.
 Thin: the definition is a plain record edited here; everything issued goes through
 marketing.services (issue to members or a list of numbers, public code, printed batch,
 void). Coupons, redemptions and batches are read-only. Every refused input answers 400
-with the reason on the page, never a 500. Members' mobile numbers are masked for roles
-without members.view_contact.
+with the reason on the page, never a 500. Lists show members' mobile numbers masked, for
+every role; a full number typed in the coupon search finds its member's coupons.
 """
 
 from __future__ import annotations
@@ -161,81 +161,82 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:marketing_coupondefinition_change", args=[definition.pk]))
 
+    def _tool_view(self, request, pk, *, perm: str, title: str, tool: str, form_class, act):
+        """GET: the tool's form. POST: the form checked (400 with its errors), then
+        ``act(definition, cleaned_data, render)`` calls the service and answers; a refusal
+        (ApplicationError) shows the form again with the reason and its status."""
+        definition = self._tool(request, pk, perm)
+        title = title % {"name": definition.name}
+
+        def render(form, status=200, **extra):
+            return self._render(request, definition, title, form, tool=tool, status=status,
+                                **extra)
+
+        if request.method != "POST":
+            return render(form_class())
+        form = form_class(request.POST)
+        if not form.is_valid():
+            return render(form, status=400)
+        try:
+            return act(definition, form.cleaned_data, render)
+        except ApplicationError as exc:
+            return render(form, status=exc.status, error=exc.message)
+
     def issue_view(self, request, pk):
         """Issue one coupon each to pasted mobile numbers or to every member of tiers."""
-        definition = self._tool(request, pk, "marketing.add_coupon")
-        title = gettext("Issue “%(name)s” to members") % {"name": definition.name}
-        form = IssueForm(request.POST if request.method == "POST" else None)
-        if request.method != "POST":
-            return self._render(request, definition, title, form, tool="issue")
-        if not form.is_valid():
-            return self._render(request, definition, title, form, tool="issue", status=400)
-        try:
-            if form.cleaned_data["phones"].strip():
+
+        def act(definition, data, render):
+            if data["phones"].strip():
                 issued, unknown = coupons_issue_to_phones(
-                    definition=definition, phones_text=form.cleaned_data["phones"],
-                    actor=request.user)
+                    definition=definition, phones_text=data["phones"], actor=request.user)
             else:
-                members = User.objects.filter(profile__tier__in=form.cleaned_data["tiers"])
+                members = User.objects.filter(profile__tier__in=data["tiers"])
                 issued = coupons_issue_to_members(definition=definition, members=members,
                                                   actor=request.user)
                 unknown = []
-        except ApplicationError as exc:
-            return self._render(request, definition, title, form, tool="issue",
-                                status=exc.status, error=exc.message)
-        messages.success(request, ngettext(
-            "%(count)s coupon issued (members who already held an unused one were skipped).",
-            "%(count)s coupons issued (members who already held an unused one were skipped).",
-            issued) % {"count": issued})
-        if not unknown:
-            return self._back(definition)
-        return self._render(request, definition, title, IssueForm(), tool="issue",
-                            unknown=unknown[:UNKNOWN_SHOWN], unknown_count=len(unknown),
-                            issued=issued)
+            messages.success(request, ngettext(
+                "%(count)s coupon issued (members who already held an unused one were skipped).",
+                "%(count)s coupons issued (members who already held an unused one were skipped).",
+                issued) % {"count": issued})
+            if not unknown:
+                return self._back(definition)
+            return render(IssueForm(), unknown=unknown[:UNKNOWN_SHOWN],
+                          unknown_count=len(unknown), issued=issued)
+
+        return self._tool_view(request, pk, perm="marketing.add_coupon",
+                               title=gettext("Issue “%(name)s” to members"), tool="issue",
+                               form_class=IssueForm, act=act)
 
     def public_code_view(self, request, pk):
         """A code of the marketer's choosing that any shopper may type."""
-        definition = self._tool(request, pk, "marketing.add_coupon")
-        title = gettext("A public code for “%(name)s”") % {"name": definition.name}
-        form = PublicCodeForm(request.POST if request.method == "POST" else None)
-        if request.method != "POST":
-            return self._render(request, definition, title, form, tool="public")
-        if not form.is_valid():
-            return self._render(request, definition, title, form, tool="public", status=400)
-        try:
-            coupon = coupon_public_create(definition=definition,
-                                          code=form.cleaned_data["code"],
-                                          max_uses=form.cleaned_data["max_uses"],
-                                          actor=request.user)
-        except ApplicationError as exc:
-            return self._render(request, definition, title, form, tool="public",
-                                status=exc.status, error=exc.message)
-        messages.success(request, gettext("Public code %(code)s created.") % {
-            "code": coupon.code})
-        return self._back(definition)
+
+        def act(definition, data, render):
+            coupon = coupon_public_create(definition=definition, code=data["code"],
+                                          max_uses=data["max_uses"], actor=request.user)
+            messages.success(request, gettext("Public code %(code)s created.") % {
+                "code": coupon.code})
+            return self._back(definition)
+
+        return self._tool_view(request, pk, perm="marketing.add_coupon",
+                               title=gettext("A public code for “%(name)s”"), tool="public",
+                               form_class=PublicCodeForm, act=act)
 
     def batch_view(self, request, pk):
         """A batch of single-use codes for printing; then its page offers the CSV."""
-        definition = self._tool(request, pk, "marketing.add_couponbatch")
-        title = gettext("Print a batch of “%(name)s” codes") % {"name": definition.name}
-        form = BatchForm(request.POST if request.method == "POST" else None)
-        if request.method != "POST":
-            return self._render(request, definition, title, form, tool="batch")
-        if not form.is_valid():
-            return self._render(request, definition, title, form, tool="batch", status=400)
-        try:
-            batch = coupon_batch_create(definition=definition,
-                                        quantity=form.cleaned_data["quantity"],
-                                        note=form.cleaned_data["note"], actor=request.user)
-        except ApplicationError as exc:
-            return self._render(request, definition, title, form, tool="batch",
-                                status=exc.status, error=exc.message)
-        messages.success(request, ngettext(
-            "%(count)s code made. Download the CSV to print them.",
-            "%(count)s codes made. Download the CSV to print them.",
-            batch.quantity) % {"count": batch.quantity})
-        return HttpResponseRedirect(
-            reverse("admin:marketing_couponbatch_change", args=[batch.pk]))
+
+        def act(definition, data, render):
+            batch = coupon_batch_create(definition=definition, quantity=data["quantity"],
+                                        note=data["note"], actor=request.user)
+            messages.success(request, ngettext(
+                "%(count)s code made. Download the CSV to print them.",
+                "%(count)s codes made. Download the CSV to print them.",
+                batch.quantity) % {"count": batch.quantity})
+            return HttpResponseRedirect(
+                reverse("admin:marketing_couponbatch_change", args=[batch.pk]))
+
+        return self._tool_view(request, pk, perm="marketing.add_couponbatch",
+                               title=gettext("Print a batch of “%(name)s” codes"), tool="batch",
+                               form_class=BatchForm, act=act)
 
 
 # --- Issued coupons ------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -27,7 +26,6 @@ from marketing.services.coupons import coupons_usable
 from members.models import User
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
-from members.services import member_register
 from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
 from stores.admin import store_ids, stores_for
@@ -438,7 +436,7 @@ class OrderAdmin(admin.ModelAdmin):
         discounts = discounts_quote(
             lines=[(line.variant, line.line_total) for line in preview], member=member,
             channel=OrderChannel.STORE, coupon_code=coupon_code, points=points)
-        refused = (coupon_code and discounts.coupon_error) or (points and discounts.points_error)
+        refused = discounts.coupon_error or discounts.points_error  # only set for what was typed
         context.update(discounts=discounts, total=discounts.total, refused=refused,
                        wallet=coupons_usable(member=member, channel="store") if member else [])
         if request.POST.get("step") != "pay":
@@ -453,16 +451,13 @@ class OrderAdmin(admin.ModelAdmin):
             form.add_error("provider", gettext("Choose how the shopper pays."))
             return TemplateResponse(request, template, context, status=400)
         try:
-            with transaction.atomic():
-                member = (member_register(phone=data["phone"], name=data["name"],
-                                          store=store, actor=request.user)[0]
-                          if data["phone"] else None)
-                order = order_sell_at_counter(
-                    store=store, staff=request.user,
-                    lines=[(line.variant, line.quantity) for line in preview], member=member,
-                    payment_provider=data["provider"], payment_reference=data["reference"],
-                    contact_name=data["name"] if member is None else "",
-                    coupon_code=coupon_code, points=points, total_seen=seen)
+            order = order_sell_at_counter(
+                store=store, staff=request.user,
+                lines=[(line.variant, line.quantity) for line in preview], member=member,
+                register_phone=data["phone"],
+                contact_name=data["name"] if member is None else "",
+                payment_provider=data["provider"], payment_reference=data["reference"],
+                coupon_code=coupon_code, points=points, total_seen=seen)
         except ApplicationError as exc:
             return _error_page(request, context, template, exc)
         messages.success(request, gettext("Sale %(number)s recorded: %(total)s.") % {

@@ -105,6 +105,16 @@ def _discounts(cart, request, views) -> dict:
             "points_error": quote.points_error, "total": quote.total}
 
 
+def _discounts_keep(request, cart, values: dict) -> None:
+    """Keep the coupon code and/or points sent (absent: left as they are) on the cart;
+    a typed code counts towards the guessing limit (coupon_guess_ensure, 429)."""
+    if values.get("coupon_code"):
+        coupon_guess_ensure(request=request)
+    member = request.user if request.user.is_authenticated else None
+    cart_discounts_set(cart=cart, member=member, coupon_code=values.get("coupon_code"),
+                       points=values.get("points"))
+
+
 def _cart_payload(cart, request) -> dict:
     views = cart_lines(cart=cart)
     return CartSerializer({
@@ -221,12 +231,7 @@ class CartDiscountsView(CsrfEveryoneMixin, APIView):
         cart = cart_for_request(user=request.user, session=request.session)
         if cart is None:
             raise NotFoundError(_("Your bag is empty."), code="cart_empty")
-        values = data.validated_data
-        if values.get("coupon_code"):
-            coupon_guess_ensure(request=request)
-        member = request.user if request.user.is_authenticated else None
-        cart_discounts_set(cart=cart, member=member, coupon_code=values.get("coupon_code"),
-                           points=values.get("points"))
+        _discounts_keep(request, cart, data.validated_data)
         return Response(_cart_payload(cart, request))
 
     @extend_schema(summary="Remove the cart's coupon and points", request=None,
@@ -270,10 +275,7 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
             raise ApplicationError(_("Your bag is empty."), code="cart_empty")
         member = request.user if request.user.is_authenticated else None
         if "coupon_code" in values or "points" in values:
-            if values.get("coupon_code"):
-                coupon_guess_ensure(request=request)
-            cart_discounts_set(cart=cart, member=member, coupon_code=values.get("coupon_code"),
-                               points=values.get("points"))
+            _discounts_keep(request, cart, values)
         order = checkout_place(
             cart=cart, fulfilment=values["fulfilment"], store=store,
             address=values.get("address"), contact_name=values["contact_name"],

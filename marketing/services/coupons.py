@@ -44,6 +44,7 @@ from members.services import member_profile_ensure
 from o2o.errors import ApplicationError, RateLimited
 
 from ..models import Coupon, CouponChannel, CouponDefinition, CouponStatus, DiscountKind, Redemption
+from ..selectors import coupon_expiry
 
 # One reading of a typed code everywhere (issuing, the API, the cart, the counter): full-width
 # characters made ASCII, every kind of space and dash and control characters (NUL) dropped.
@@ -74,11 +75,6 @@ def _money(amount: Decimal) -> str:
 
 def _refuse(code: str, message: str, **extra) -> CouponNotApplicable:
     return CouponNotApplicable(message, code=code, extra=extra)
-
-
-def _in_force_until(coupon: Coupon) -> datetime | None:
-    ends = [t for t in (coupon.expires_at, coupon.definition.valid_until) if t]
-    return min(ends) if ends else None
 
 
 def _category_ancestry() -> dict[int, int | None]:
@@ -169,7 +165,7 @@ def _check(coupon: Coupon, *, member: User | None, channel: str, lines: Sequence
         raise _refuse("coupon_not_yet_valid", _("This coupon can be used from %(date)s.") % {
             "date": formats.date_format(timezone.localtime(definition.valid_from),
                                         "SHORT_DATE_FORMAT")})
-    ends = _in_force_until(coupon)
+    ends = coupon_expiry(coupon)
     if ends and now >= ends:
         raise _refuse("coupon_expired", _("This coupon expired on %(date)s.") % {
             "date": formats.date_format(timezone.localtime(ends), "SHORT_DATE_FORMAT")})

@@ -36,7 +36,7 @@ from members.phone import phone_normalize
 from o2o.errors import ApplicationError
 
 from ..models import Coupon, CouponBatch, CouponDefinition, CouponStatus
-from ..selectors import coupon_definitions_active, coupon_describe
+from ..selectors import coupon_definitions_active, coupon_describe, coupon_expiry
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0 O 1 I L
 CODE_LENGTH = 12
@@ -326,10 +326,11 @@ def coupon_batch_rows(batch: CouponBatch) -> list[list[str]]:
     definition = batch.definition
     description = coupon_describe(definition)
     rows = [[_("Code"), _("Value"), _("Valid until")]]
-    for code, expires_at in (batch.coupons.order_by("pk").values_list("code", "expires_at")):
-        ends = [d for d in (expires_at, definition.valid_until) if d is not None]
-        until = timezone.localtime(min(ends)).date().isoformat() if ends else ""
-        rows.append([code, description, until])
+    for coupon in batch.coupons.order_by("pk").only("code", "expires_at", "definition_id"):
+        coupon.definition = definition  # the batch's own: no query per code
+        ends = coupon_expiry(coupon)
+        rows.append([coupon.code, description,
+                     timezone.localtime(ends).date().isoformat() if ends else ""])
     return rows
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Variant
 from catalog.pricing import rates_in_force, variant_price
 from members.models import User
+from members.services import member_register
 from o2o.errors import ConflictError
 from stores.models import ReservationPurpose, StockLevel, Store, StoreKind
 from stores.services import ReserveLine, reserve_lines
@@ -33,21 +34,12 @@ from stores.services.permissions import ensure_may_act
 from ..errors import OrderInvalid
 from ..models import Fulfilment, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
 from .lifecycle import _wanted, order_collected, order_number_new, order_pay, order_transition
-from .loyalty import order_discounts_apply
+from .loyalty import order_discounts_apply, order_discounts_event_data
 from .pickup import counter_payment_check
 
 S = OrderStatus
 MAX_COUNTER_LINES = 50
 MAX_QUANTITY = 99
-
-
-def _discount_data(order: Order) -> dict:
-    data = {}
-    if order.coupon_code:
-        data.update(coupon=order.coupon_code, coupon_discount=str(order.coupon_discount))
-    if order.points_redeemed:
-        data.update(points=order.points_redeemed, points_discount=str(order.points_discount))
-    return data
 
 
 class PricesMoved(ConflictError):
@@ -149,6 +141,7 @@ def order_sell_at_counter(
     staff: User,
     lines: list[tuple[Variant, int]],
     member: User | None = None,
+    register_phone: str = "",
     payment_provider: str,
     payment_reference: str = "",
     contact_name: str = "",
@@ -166,9 +159,18 @@ def order_sell_at_counter(
     when one does not apply). ``total_seen``: the total the clerk told the shopper;
     a different total now is refused (PricesMoved 409), nothing written. Sends
     order_collected after commit.
+
+    ``register_phone`` (with no ``member``): the shopper's mobile number; the member with
+    it buys, registered now at ``store`` with ``contact_name`` if there is none
+    (members.services.member_register), in the sale's transaction: a refused sale
+    registers no one.
     """
     _counter_store(store=store, staff=staff)
     reference = counter_payment_check(provider=payment_provider, reference=payment_reference)
+    if member is None and register_phone:
+        member, _created = member_register(phone=register_phone, name=contact_name,
+                                           store=store, actor=staff)
+        contact_name = ""
     wanted = _wanted(lines)
     for variant, _quantity in wanted:
         if not (variant.is_active and variant.product.is_active):
@@ -210,7 +212,7 @@ def order_sell_at_counter(
                                None) for variant, quantity, _unit in priced], now=now)
     OrderEvent.objects.create(order=order, kind="placed", actor=staff, at=now,
                               data={"via": "counter", "stock_from": store.code,
-                                    **_discount_data(order)})
+                                    **order_discounts_event_data(order)})
     locked = order_pay(order=order, provider=payment_provider, reference=reference,
                        amount=order.total, currency=order.currency, actor=staff, via="counter")
     # paid -> collected commits the reservations: the pieces leave on_hand and reserved.

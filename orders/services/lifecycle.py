@@ -80,7 +80,7 @@ from ..models import (
     PaymentStatus,
 )
 from .cart import sellable
-from .loyalty import order_discounts_apply, order_loyalty_on_move
+from .loyalty import order_discounts_apply, order_discounts_event_data, order_loyalty_on_move
 
 S = OrderStatus
 
@@ -552,11 +552,8 @@ def order_place(
         transfers.append(transfer.number)
         holds += source_holds
     reserve_lines(holds, now=now)  # one pass, stock rows in pk order; SoldOut: nothing kept
-    data = {"via": via, "pay_at_counter": pay_at_counter, "stock_from": stock_from.code}
-    if order.coupon_code:
-        data.update(coupon=order.coupon_code, coupon_discount=str(order.coupon_discount))
-    if order.points_redeemed:
-        data.update(points=order.points_redeemed, points_discount=str(order.points_discount))
+    data = {"via": via, "pay_at_counter": pay_at_counter, "stock_from": stock_from.code,
+            **order_discounts_event_data(order)}
     if transfers:
         data.update(transfers=transfers, transfer_from=source.code,
                     expected_on=expected_on.isoformat())

@@ -21,7 +21,7 @@ LOYALTY_REDEEM_MAX_SHARE of what is left. An order always has something left to 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -66,7 +66,6 @@ class Discounts:
     points_max: int = 0
     points_balance: int = 0
     points_error: PointsInvalid | None = None
-    errors: list = field(default_factory=list)
 
     @property
     def coupon_discount(self) -> Decimal:
@@ -111,7 +110,7 @@ def discounts_quote(*, lines: Sequence[tuple[Variant, Decimal]], member: User | 
                                           balance=quote.points_balance)
     if points:
         try:
-            _points_check(points, quote)
+            _points_check(points, quote.points_max)
             quote.points = points
         except PointsInvalid as problem:
             quote.points_error = problem
@@ -124,13 +123,23 @@ def _free_order_refused() -> CouponNotApplicable:
         code="coupon_covers_everything")
 
 
-def _points_check(points: int, quote: Discounts) -> None:
+def _points_check(points: int, points_max: int) -> None:
     if not isinstance(points, int) or isinstance(points, bool) or points < 0:
         raise PointsInvalid(_("Give the points to use as a whole number."))
-    if points > quote.points_max:
+    if points > points_max:
         raise PointsInvalid(
-            _("You can use at most %(max)s points on this order.") % {"max": quote.points_max},
-            code="points_over_limit", extra={"max": quote.points_max})
+            _("You can use at most %(max)s points on this order.") % {"max": points_max},
+            code="points_over_limit", extra={"max": points_max})
+
+
+def order_discounts_event_data(order: Order) -> dict:
+    """The order's coupon and points for its "placed" event (empty when it used none)."""
+    data = {}
+    if order.coupon_code:
+        data.update(coupon=order.coupon_code, coupon_discount=str(order.coupon_discount))
+    if order.points_redeemed:
+        data.update(points=order.points_redeemed, points_discount=str(order.points_discount))
+    return data
 
 
 def order_discounts_apply(*, order: Order, lines: Sequence[tuple[Variant, Decimal]],
@@ -155,10 +164,8 @@ def order_discounts_apply(*, order: Order, lines: Sequence[tuple[Variant, Decima
         coupon_discount = redemption.discount
         order.coupon_code = redemption.coupon.code
     if points:
-        quote = Discounts(subtotal=subtotal)
-        quote.points_max = points_max_for(amount=subtotal - coupon_discount,
-                                          balance=points_balance(member=member))
-        _points_check(points, quote)
+        _points_check(points, points_max_for(amount=subtotal - coupon_discount,
+                                             balance=points_balance(member=member)))
         points_redeem(member=member, points=points, reference=order.number,
                       channel=_channel(order.channel), actor=actor, now=now)
     order.coupon_discount = coupon_discount

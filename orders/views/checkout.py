@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from marketing.services.coupons import coupons_usable
+from marketing.services.coupons import coupon_guess_ensure, coupons_usable
 from members.errors import PointsInvalid
 from o2o.errors import ApplicationError
 from stores.models import Store
@@ -153,8 +153,10 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     if action in ("discounts", "coupon_remove", "points_remove"):
         try:
             if action == "discounts":
-                cart_discounts_set(cart=cart, member=member,
-                                   coupon_code=request.POST.get("coupon_code", "")[:64],
+                typed = request.POST.get("coupon_code", "")[:64]
+                if typed.strip():  # the API's limit on guessing codes holds here too
+                    coupon_guess_ensure(request=request)
+                cart_discounts_set(cart=cart, member=member, coupon_code=typed,
                                    points=_points_typed(request.POST.get("points", "")))
             else:
                 cart_discounts_set(cart=cart, member=member,

@@ -16,7 +16,8 @@ from .factories import CouponDefinitionFactory, CouponFactory
 
 pytestmark = pytest.mark.django_db
 
-# The API speaks the shop's language (zh-hans): descriptions are asserted in Chinese.
+# The API speaks the shop's language (zh-hans) whatever the Accept-Language header says:
+# descriptions are asserted in Chinese.
 CHECK = "/api/v1/coupons/check/"
 MINE = "/api/v1/me/coupons/"
 

@@ -53,11 +53,12 @@ def test_typed_codes_are_cleaned_the_same_way(raw, clean):
     assert coupon_code_clean(raw) == clean
 
 
-def test_the_engine_reads_a_cleaned_code_as_it_is():
+def test_the_engine_reads_codes_with_the_one_cleaner_and_a_cleaned_code_as_it_is():
     from marketing.services.coupons import coupon_code_clean as engine_clean
 
-    for raw in [" gold-520 ", "ab12 cd34", "x_y-z"]:
-        assert engine_clean(coupon_code_clean(raw)) == coupon_code_clean(raw)
+    assert engine_clean is coupon_code_clean  # one reading of a typed code, not two
+    for raw in [" gold-520 ", "ab12 cd34", "x_y-z", "ＧＯＬＤ—５２０\x00"]:
+        assert coupon_code_clean(coupon_code_clean(raw)) == coupon_code_clean(raw)
 
 
 # --- To one member -----------------------------------------------------------------------------

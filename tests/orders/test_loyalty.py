@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.urls import reverse
 
 from marketing.models import Coupon, CouponChannel, CouponStatus, DiscountKind, Redemption
 from marketing.services.coupons import CouponNotApplicable, coupon_redeem
@@ -374,7 +375,6 @@ def member_cart(shop, *, coupon_code=None, points=3000) -> Cart:
 def test_the_cart_keeps_a_coupon_and_points_then_the_order_takes_them_and_they_are_cleared(
         shop):
     cart = member_cart(shop)
-    cart.refresh_from_db()
     assert (cart.coupon_code, cart.points) == (shop["coupon"].code, 3000)
     preview = cart_discounts(cart=cart, member=shop["member"])
     assert (preview.coupon_discount, preview.points_discount, preview.total) == (
@@ -439,6 +439,27 @@ def test_points_spent_elsewhere_before_checkout_refuse_the_order_and_write_nothi
     assert not Order.objects.exists() and not Redemption.objects.exists()
     assert coupon_state(shop) == (0, CouponStatus.ISSUED)
     assert balance(shop["member"]) == 5000 and reserved(shop) == 0
+
+
+def test_codes_typed_on_the_review_page_count_towards_the_guessing_limit(client, settings,
+                                                                          shop):
+    """The page takes the same limit as the API (coupon_guess_ensure): no way round it."""
+    settings.COUPON_CHECK_RATE = "3/m"
+    client.post(reverse("orders:cart_add"), {"variant": shop["ring"].pk})
+    client.post(reverse("orders:checkout_contact"),
+                {"name": "林小姐", "phone": "138 0013 8000", "email": ""})
+    client.post(reverse("orders:checkout_fulfilment"),
+                {"fulfilment": "pickup", "store": shop["store"].code})
+    review = reverse("orders:checkout_review")
+    for n in range(3):
+        response = client.post(review, {"action": "discounts", "coupon_code": f"GUESS{n}"})
+        assert response.status_code == 400 and response.context["error"].code == "coupon_unknown"
+    printed = coupon(definition(value=D("100.00")), code="PRINTED7")
+    response = client.post(review, {"action": "discounts", "coupon_code": printed.code})
+    assert response.status_code == 429 and response.context["error"].code == "rate_limited"
+    assert Cart.objects.get().coupon_code == ""
+    # Removing a coupon or setting points types no code: not held back.
+    assert client.post(review, {"action": "coupon_remove"}).status_code == 302
 
 
 def test_a_preview_explains_without_writing(shop):
