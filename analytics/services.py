@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.models import AffinityKind
 from catalog.services import product_affinities_replace, product_popularity_set
+from members.models import User
 
 from . import buffer
 from .models import Event
@@ -31,10 +32,18 @@ def event_record(*, kind: str, user=None, session_key: str = "", product_id: int
 def _users_still_there(rows: list[dict]) -> set[int]:
     """The buffered events' members that still exist: one who erased their account while
     their events waited in Redis must not make the batch fail for ever (the event is
-    kept, without the person)."""
+    kept without the person, and without the session key that would tie it to their
+    other events: as analytics.privacy erases them)."""
     ids = {row["user_id"] for row in rows if row.get("user_id")}
-    return set(Event.user.field.related_model.objects.filter(pk__in=ids)
-               .values_list("pk", flat=True)) if ids else set()
+    return set(User.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
+def _event_from_buffer(row: dict, users: set[int]) -> Event:
+    gone = bool(row["user_id"]) and row["user_id"] not in users
+    return Event(kind=row["kind"], user_id=None if gone else row["user_id"],
+                 session_key="" if gone else row["session_key"], product_id=row["product_id"],
+                 store_id=row["store_id"], channel=row["channel"], data=row["data"],
+                 at=parse_datetime(row["at"]))
 
 
 def events_flush(*, max_batches: int = 50) -> int:
@@ -47,14 +56,7 @@ def events_flush(*, max_batches: int = 50) -> int:
         try:
             with transaction.atomic():
                 users = _users_still_there(rows)
-                Event.objects.bulk_create(
-                    Event(kind=row["kind"],
-                          user_id=row["user_id"] if row["user_id"] in users else None,
-                          session_key=row["session_key"], product_id=row["product_id"],
-                          store_id=row["store_id"], channel=row["channel"], data=row["data"],
-                          at=parse_datetime(row["at"]))
-                    for row in rows
-                )
+                Event.objects.bulk_create(_event_from_buffer(row, users) for row in rows)
         except Exception:
             buffer.events_push_back(rows)
             raise

@@ -854,10 +854,11 @@ class Server:
         process.wait()
 
 
-def fetch(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
+def fetch(port: int, path: str, timeout: float = 30, *, method: str = "GET",
+          body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -1076,13 +1077,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"first: {m.first_error[:300]}")
                     if cause := server.last_exception():
                         log(f"  server log ({server.log_path}): {cause}")
-                if scenario.check:
-                    try:
-                        subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell",
-                                        "-v", "0", "-c", scenario.check], env=env, cwd=BASE_DIR, check=True)
-                    except subprocess.CalledProcessError:
-                        log(f"  check after {scenario.name} FAILED")
-                        failed.append(scenario.name)
+                if scenario.check and not shell_ok(env, scenario.check):
+                    log(f"  check after {scenario.name} FAILED")
+                    failed.append(scenario.name)
         summaries = {name: summarize(runs) for name, runs in samples.items()}
         if {"checkout", "checkout-race"} & set(flows):
             flow_rows, flow_failed = run_checkout_flows(server.port, env, flows, args.seconds)
@@ -1167,6 +1164,17 @@ def shell_json(env: dict[str, str], code: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def shell_ok(env: dict[str, str], code: str) -> bool:
+    """Run a check (``code`` raises when the data is wrong) with manage.py shell in the
+    bench database; whether it passed."""
+    try:
+        subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-v", "0",
+                        "-c", code], env=env, cwd=BASE_DIR, check=True)
+    except subprocess.CalledProcessError:
+        return False
+    return True
+
+
 def desk_scenario(env: dict[str, str]) -> Scenario:
     """The pickup desk finding a code at its store, as a signed-in clerk (rate limits are
     lifted for the bench server: it measures the lookup, not the limiter)."""
@@ -1195,17 +1203,12 @@ def coupon_check_scenario(coupons: dict, port: int | None = None) -> Scenario:
                  "Cookie": f"sessionid={coupons['sessions'][0]}; csrftoken={csrf}"},
         connections=FLOW_CLIENTS)
     if port is not None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        try:
-            conn.request("POST", scenario.path, body=json.dumps(scenario.body),
-                         headers={**scenario.headers, "Content-Type": "application/json"})
-            response = conn.getresponse()
-            answer = response.read().decode(errors="replace")
-        finally:
-            conn.close()
-        if response.status != 200 or '"valid":true' not in answer.replace(" ", ""):
-            raise BenchError(f"coupon-check: the code does not apply: {response.status} "
-                             f"{answer[:300]}")
+        status, answer = fetch(port, scenario.path, method=scenario.method,
+                               body=json.dumps(scenario.body).encode(),
+                               headers={**scenario.headers, "Content-Type": "application/json"})
+        text = answer.decode(errors="replace")
+        if status != 200 or '"valid":true' not in text.replace(" ", ""):
+            raise BenchError(f"coupon-check: the code does not apply: {status} {text[:300]}")
     return scenario
 
 
@@ -1264,11 +1267,7 @@ def run_checkout_flows(port: int, env: dict[str, str], flows: list[str],
         rows.append(_flow_row("checkout-race (50 for 5)", r.checkout_ms, r.seconds, r.statuses,
                               r.errors, FLOW_CLIENTS))
         won = sum(n for k, n in r.statuses.items() if k.startswith("201"))
-        try:
-            subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-v", "0",
-                            "-c", CHECK_RACE.format(store=pieces["store"], sku=pieces["race"])],
-                           env=env, cwd=BASE_DIR, check=True)
-        except subprocess.CalledProcessError:
+        if not shell_ok(env, CHECK_RACE.format(store=pieces["store"], sku=pieces["race"])):
             failed.append("checkout-race")
         if won != 5 or r.errors:
             log(f"  FAILED: {won} orders for 5 pieces")
@@ -1301,11 +1300,7 @@ def run_loyalty_flows(port: int, env: dict[str, str], flows: list[str], coupons:
                                                      "o2o/benchmark_flows.py)"))
             won = sum(n for k, n in r.statuses.items() if k.startswith("201"))
             refused = sum(n for k, n in r.statuses.items() if k.startswith("400 coupon_"))
-            try:
-                subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-v", "0",
-                                "-c", CHECK_COUPON_RACE.format(code=code, wanted=wanted)],
-                               env=env, cwd=BASE_DIR, check=True)
-            except subprocess.CalledProcessError:
+            if not shell_ok(env, CHECK_COUPON_RACE.format(code=code, wanted=wanted)):
                 failed.append("coupon-race")
             if won != wanted or won + refused != FLOW_CLIENTS or r.errors:
                 log(f"  FAILED: {won} orders with {code} for {wanted}, {refused} refused "
@@ -1313,18 +1308,20 @@ def run_loyalty_flows(port: int, env: dict[str, str], flows: list[str], coupons:
                 failed.append("coupon-race")
     if "points-balance" in flows and points:
         timings = shell_json(env, TIME_POINTS.format(member=points["member"]))
+        timed = {}
         for name, key in (("points_balance (10k entries)", "points_balance"),
                           ("points_ledger_sum (10k entries)", "points_ledger_sum")):
             took = timings[key]
-            row = _flow_row(name, took, sum(took) / 1000, {"ok": len(took)}, [], 1,
-                            path=f"(members.services.{key} in one process, one connection)")
+            row = timed[key] = _flow_row(
+                name, took, sum(took) / 1000, {"ok": len(took)}, [], 1,
+                path=f"(members.services.{key} in one process, one connection)")
             rows.append(row)
             log(f"{name}: p50 {row['result']['p50_ms']} ms, p99 {row['result']['p99_ms']} ms "
                 f"over {len(took)} calls (balance {timings['balance']} points, "
                 f"{points['entries']} entries)")
         # The target (issue 6): a balance read under 5 ms, judged on the median so that a
         # busy machine's outliers (in the p99 column) do not fail the run.
-        p50 = rows[-2]["result"]["p50_ms"]
+        p50 = timed["points_balance"]["result"]["p50_ms"]
         if p50 is None or p50 >= 5:
             log(f"  FAILED: points_balance p50 {p50} ms, the target is under 5 ms")
             failed.append("points-balance")

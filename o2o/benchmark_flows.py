@@ -162,6 +162,21 @@ def coupon_race(*, port: int, clients: int, sku: str, store: str, code: str, nam
                 coupon=code, sessions=sessions)
 
 
+# The head of the scripts below that need a signed-in user: ``signed_in(user)`` saves a
+# session of theirs and returns its key (the ``sessionid`` cookie).
+SIGN_IN = """
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+def signed_in(user):
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key
+"""
+
 # Run by ``manage.py shell -c`` in the bench database before the flows: prints the
 # pieces to buy. The race piece is new each run (5 in stock), so runs never interfere.
 PREPARE = """
@@ -192,11 +207,8 @@ print(f"[bench]   {{sold}} orders for 5 pieces, none oversold")
 """
 
 # A signed-in clerk's session and a pickup waiting at the store, for the desk lookup.
-PREPARE_DESK = """
+PREPARE_DESK = SIGN_IN + """
 import json
-from importlib import import_module
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from members.models import User
 from orders.models import Order
 from stores.models import Store
@@ -204,13 +216,8 @@ store = Store.objects.get(code="sh-njxl")
 order = (Order.objects.filter(store=store, status="ready_for_pickup").exclude(pickup_code="")
          .order_by("pk").first())
 clerk = User.objects.filter(is_superuser=True).order_by("pk").first()
-session = import_module(settings.SESSION_ENGINE).SessionStore()
-session[SESSION_KEY] = str(clerk.pk)
-session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-session[HASH_SESSION_KEY] = clerk.get_session_auth_hash()
-session.save()
 print(json.dumps({"store": store.code, "code": order.pickup_code if order else "",
-                  "session": session.session_key}))
+                  "session": signed_in(clerk)}))
 """
 
 # Fresh offers for the coupon scenarios (new each run, so runs never interfere; 5% off with
@@ -219,12 +226,9 @@ print(json.dumps({"store": store.code, "code": order.pickup_code if order else "
 # races. Public codes need a signed-in member: 50 bench members (made once, their carts
 # emptied) with a session each, and a CSRF secret for the check's POST. The check's
 # answer is verified here with the engine itself.
-PREPARE_COUPONS = """
+PREPARE_COUPONS = SIGN_IN + """
 import json, time
 from decimal import Decimal
-from importlib import import_module
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.crypto import get_random_string
 from catalog.models import Variant
@@ -246,14 +250,7 @@ for i in range(50):
     member_profile_ensure(user=member)
     members.append(member)
 Cart.objects.filter(member__in=members).delete()
-sessions = []
-for member in members:
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(member.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = member.get_session_auth_hash()
-    session.save()
-    sessions.append(session.session_key)
+sessions = [signed_in(member) for member in members]
 store = Store.objects.get(code="sh-njxl")
 plenty = (Variant.objects.filter(is_active=True, product__is_active=True, pricing_mode="fixed")
           .order_by("pk").first())
@@ -293,13 +290,10 @@ print(f"[bench]   {{orders.count()}} orders carry {code} (wanted {wanted}), none
 
 # A member with 10,000 ledger entries (made once, in bulk) and a signed-in session of
 # theirs for GET /api/v1/me/ and /api/v1/me/points/.
-PREPARE_POINTS = """
+PREPARE_POINTS = SIGN_IN + """
 import json, random
 from datetime import timedelta
 from decimal import Decimal
-from importlib import import_module
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils import timezone
 from members.models import PointsEntry, User
 from members.services import member_profile_ensure, points_balance_rebuild
@@ -325,12 +319,7 @@ if have < ENTRIES:
                                     created_at=at))
     PointsEntry.objects.bulk_create(rows, batch_size=2000)
     points_balance_rebuild(member_ids=[member.pk])
-session = import_module(settings.SESSION_ENGINE).SessionStore()
-session[SESSION_KEY] = str(member.pk)
-session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-session[HASH_SESSION_KEY] = member.get_session_auth_hash()
-session.save()
-print(json.dumps({"member": member.pk, "session": session.session_key,
+print(json.dumps({"member": member.pk, "session": signed_in(member),
                   "entries": PointsEntry.objects.filter(member=member).count()}))
 """
 

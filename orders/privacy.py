@@ -67,14 +67,14 @@ def orders_erase(member: User) -> None:
                   .order_by("pk").values_list("pk", flat=True))
     if not orders:
         return
+    now = timezone.now()
     Order.objects.filter(pk__in=orders).update(
         member=None, contact_name="", contact_phone="", contact_email="", address={},
-        updated_at=timezone.now())
+        updated_at=now)
     sent = list(OrderEvent.objects.filter(order_id__in=orders, data__has_key="to"))
     for event in sent:
         event.data = {**event.data, "to": ""}
     OrderEvent.objects.bulk_update(sent, ["data"])
-    now = timezone.now()
     OrderEvent.objects.bulk_create([
         OrderEvent(order_id=pk, kind="member_erased", actor=None, at=now,
                    data={"via": "privacy"}) for pk in orders])

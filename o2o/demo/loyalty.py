@@ -48,6 +48,7 @@ from marketing.services import (
     coupons_birthday_issue,
     coupons_issue_to_members,
 )
+from marketing.services.issuing import birthday_matches
 from members.models import (
     Channel,
     Consent,
@@ -176,31 +177,24 @@ def top_spenders_load(*, now: datetime, members: list[User], shopper: User,
             variant = pieces.choose(rng, remaining, max(slack, Decimal(0)))
             day = (now - timedelta(days=rng.randint(6, HISTORY_DAYS - 5))).date()
             held = [shops[i] for i in pieces.shops.get(variant.pk, []) if i in shops]
-            counter = bool(held) and rng.random() < 0.6
-            if counter:
+            if held and rng.random() < 0.6:  # at a counter that shows it
                 store = rng.choice(held)
                 minute = rng.randrange(11 * 60, 20 * 60)
-                clerks = staff.get(store.code) or [None]
-                order = order_create_historical(
-                    channel=OrderChannel.STORE, fulfilment=Fulfilment.COUNTER,
-                    status=S.COMPLETED, member=member, store=store, staff=rng.choice(clerks),
-                    lines=[(variant, 1)],
-                    placed_at=_local(day, time(minute // 60, minute % 60)),
-                    contact_name=member.name, contact_phone=member.phone or "",
-                    contact_email=member.email or "",
-                    payment_provider=rng.choices(*COUNTER_PROVIDERS)[0],
-                    number=order_number_new(at=_local(day, time(12)), rng=rng), source=SOURCE)
+                sale = {"channel": OrderChannel.STORE, "fulfilment": Fulfilment.COUNTER,
+                        "store": store, "staff": rng.choice(staff.get(store.code) or [None]),
+                        "payment_provider": rng.choices(*COUNTER_PROVIDERS)[0]}
             else:
                 minute = rng.randrange(8 * 60, 23 * 60)
-                order = order_create_historical(
-                    channel=OrderChannel.ONLINE, fulfilment=Fulfilment.DELIVERY,
-                    status=S.COMPLETED, member=member, store=None, staff=None,
-                    lines=[(variant, 1)],
-                    placed_at=_local(day, time(minute // 60, minute % 60)),
-                    contact_name=member.name, contact_phone=member.phone or "",
-                    contact_email=member.email or "",
-                    payment_provider=PaymentProvider.STRIPE,
-                    number=order_number_new(at=_local(day, time(12)), rng=rng), source=SOURCE)
+                sale = {"channel": OrderChannel.ONLINE, "fulfilment": Fulfilment.DELIVERY,
+                        "store": None, "staff": None,
+                        "payment_provider": PaymentProvider.STRIPE}
+            order = order_create_historical(
+                status=S.COMPLETED, member=member, lines=[(variant, 1)],
+                placed_at=_local(day, time(minute // 60, minute % 60)),
+                contact_name=member.name, contact_phone=member.phone or "",
+                contact_email=member.email or "",
+                number=order_number_new(at=_local(day, time(12)), rng=rng), source=SOURCE,
+                **sale)
             spend[member.pk] = spend.get(member.pk, Decimal(0)) + order.total
             made += 1
         return made
@@ -422,6 +416,10 @@ PUBLIC_CODE = "LOVE520"
 BATCH_SIZE = 200
 
 
+def _definition_of(offer: Offer) -> CouponDefinition | None:
+    return CouponDefinition.objects.filter(name=offer.name).order_by("pk").first()
+
+
 def definitions_load(*, now: datetime, marketer: User | None) -> dict[str, CouponDefinition]:
     """The offers, found again by name."""
     today = timezone.localdate(now)
@@ -429,7 +427,7 @@ def definitions_load(*, now: datetime, marketer: User | None) -> dict[str, Coupo
     tiers = {t.code: t for t in Tier.objects.all()}
     found: dict[str, CouponDefinition] = {}
     for offer in OFFERS:
-        definition = CouponDefinition.objects.filter(name=offer.name).order_by("pk").first()
+        definition = _definition_of(offer)
         if definition is None:
             window = {}
             if offer.days:
@@ -510,15 +508,13 @@ def _birthdays_load(*, definition: CouponDefinition, now: datetime) -> None:
     """The birthday gifts the nightly task gave over the last two weeks (dated then), and
     today's through the task itself."""
     today = timezone.localdate(now)
-    codes = list(definition.birthday_tiers.values_list("code", flat=True))
-    born = list(MemberProfile.objects.filter(tier__code__in=codes, birthday__isnull=False)
-                .select_related("user").order_by("user_id"))
     for back in range(14, 0, -1):
         day = today - timedelta(days=back)
         at = _local(day, time(8))
-        for profile in born:
-            if (profile.birthday.month, profile.birthday.day) != (day.month, day.day):
-                continue
+        # The nightly task's own rule for whose birthday it is (Feb 29 included).
+        for profile in (MemberProfile.objects
+                        .filter(birthday_matches(day), tier__in=definition.birthday_tiers.all())
+                        .select_related("user").order_by("user_id")):
             coupon = coupon_issue(definition=definition, member=profile.user,
                                   occasion=f"birthday-{day.year}", now=at)
             Coupon.objects.filter(pk=coupon.pk).update(issued_at=at)
@@ -593,8 +589,7 @@ def loyalty_orders_load(*, stores: dict[str, Store], staff: dict[str, list[User]
     members' coupon on a pickup in Shanghai. Returns how many of each were made."""
     if OrderEvent.objects.filter(kind="placed", data__via=LIVE_VIA).exists():
         return LoyaltyOrders(0, 0)
-    offers = {o.key: CouponDefinition.objects.filter(name=o.name).order_by("pk").first()
-              for o in OFFERS}
+    offers = {o.key: _definition_of(o) for o in OFFERS}
     if any(d is None for d in offers.values()):
         return LoyaltyOrders(0, 0)
     rng = random.Random("2026:loyalty:orders")

@@ -111,4 +111,5 @@ def test_events_of_a_member_who_erased_their_account_still_flush():
     member.delete()  # erased while the event waited in Redis
     assert events_flush() == 1
     event = Event.objects.get()
-    assert (event.user_id, event.product_id) == (None, product.id)
+    # Kept without the person: no member, and no session key that ties their rows together.
+    assert (event.user_id, event.session_key, event.product_id) == (None, "", product.id)
