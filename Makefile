@@ -25,13 +25,14 @@ run: $(VENV)/.installed-run
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: $(VENV)/.installed-test lint
 	@$(PY) -m o2o.browser ensure
 	DJANGO_SETTINGS_MODULE=o2o.settings.test $(PY) -m o2o.devstack exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
-	$(PY) -m o2o.devstack exec -- $(PY) -m o2o.benchmark $(BENCH_ARGS)
+	$(PY) -m o2o.devstack exec -- $(PY) -m devtools.benchmark $(BENCH_ARGS)
 
 demo: $(VENV)/.installed-run
 	$(PY) -m o2o.devstack exec -- $(PY) manage.py load_demo

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from members.models import User
-from members.services.privacy import privacy_section_register
+from o2o.privacy import privacy_section_register
 
 from .models import Event
 

@@ -15,10 +15,11 @@ from django.utils.translation import ngettext, pgettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
-from o2o.admin_kit import ReadOnlyAdminMixin, ShownOnCatalogPagesMixin
+from o2o.admin_kit import ReadOnlyAdminMixin
 from o2o.errors import ApplicationError
 
 from . import services
+from .admin_kit import ShownOnCatalogPagesMixin
 from .cache import catalog_changed
 from .forms import (
     CatalogImportForm,

@@ -9,10 +9,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-# The shopper's pages read stock to answer "available at store X": a read-only use of
-# stores' models from catalog's page layer (catalog's models and services import nothing).
-from stores.models import StockLevel, Store, StoreKind
-
+from .availability import availability
 from .models import Category, Collection, Gemstone, Material, Metal, Product, Variant
 from .search import parse_query, search_filter
 
@@ -71,7 +68,7 @@ class ProductFilter(filters.FilterSet):
     price_max = filters.NumberFilter(field_name="price_from", lookup_expr="lte",
                                      min_value=0, label=_("Highest price"))
     store = filters.ModelChoiceFilter(
-        queryset=Store.objects.filter(is_active=True, kind=StoreKind.STORE),
+        queryset=lambda request: availability().shops(),  # stores' (catalog.availability)
         to_field_name="code", method="filter_store", label=_("Available at store"))
     sort = filters.ChoiceFilter(choices=Sort.CHOICES, method="filter_sort", label=_("Sort"),
                                 empty_label=None)
@@ -99,10 +96,7 @@ class ProductFilter(filters.FilterSet):
         return queryset.filter(Exists(variants))
 
     def filter_store(self, queryset, name, value: str):  # (the hint is for the schema)
-        in_stock = StockLevel.objects.filter(
-            variant__product=OuterRef("pk"), variant__is_active=True, store=value,
-            on_hand__gt=F("reserved"))
-        return queryset.filter(Exists(in_stock))
+        return queryset.filter(availability().product_available_at(value))
 
     def filter_sort(self, queryset, name, value):
         return queryset  # ordering is applied last, in ``filter_queryset``

@@ -3,8 +3,8 @@ members.services.privacy; deleted on erasure)."""
 
 from __future__ import annotations
 
-from members.models import User
-from members.services.privacy import privacy_section_register
+from o2o.auth import User
+from o2o.privacy import privacy_section_register
 
 from .models import WishlistItem
 

@@ -1,15 +1,15 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import JSONObject, RowNumber
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language
 
+from .availability import availability
 from .cache import catalog_version
 from .models import (
     AffinityKind,
@@ -23,9 +23,6 @@ from .models import (
 )
 from .pricing import Price, PriceUnavailable, RateKey, rates_in_force, variant_price
 from .search import ParsedQuery, parse_query, search_filter
-
-if TYPE_CHECKING:
-    from stores.models import Store
 
 PRODUCTS_PER_PAGE = 24
 
@@ -335,41 +332,14 @@ def products_for_cards() -> QuerySet[Product]:
 
 
 def _store_url(code: str) -> str:
-    # The stores app's pages (``stores:detail``) may not be installed yet.
-    try:
-        return reverse("stores:detail", kwargs={"code": code})
-    except NoReverseMatch:
-        return ""
-
-
-def _shop_floor_levels(variant_ids: list[int]) -> list[tuple[int, "Store", int]]:
-    """(variant id, store, available) for every active shop (not warehouse) with a piece
-    available; one query."""
-    from stores.models import StockLevel, StoreKind
-
-    try:
-        from stores.selectors import availability_for_variants
-    except ImportError:  # stores' shared reads arrive with its next commit
-        availability_for_variants = None
-    if availability_for_variants is not None:
-        return [(variant_id, store, available)
-                for variant_id, places in availability_for_variants(variant_ids).items()
-                for store, available in places if store.kind == StoreKind.STORE]
-    # A read of stores' rows from catalog's read layer, as catalog.filters does.
-    levels = (
-        StockLevel.objects.filter(variant_id__in=variant_ids, store__is_active=True,
-                                  store__kind=StoreKind.STORE, on_hand__gt=F("reserved"))
-        .select_related("store")
-        .order_by("store__code")
-    )
-    return [(level.variant_id, level.store, level.available) for level in levels]
+    return reverse("stores:detail", kwargs={"code": code})
 
 
 def _availability(variant_ids: list[int]) -> dict[int, list[dict]]:
     """Pieces on the shop floors (not warehouses) per variant, in one query."""
     lang = get_language() or ""
     found: dict[int, list[dict]] = {}
-    for variant_id, store, available in _shop_floor_levels(variant_ids):
+    for variant_id, store, available in availability().shop_floor(variant_ids):
         found.setdefault(variant_id, []).append({
             "store": store.code,
             "store_name": store.title,

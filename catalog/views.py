@@ -8,7 +8,7 @@ product, a price or stock shows at once. What belongs to one visitor (the wishli
 heart, the header's account link) is rendered around the cached fragments; recently
 viewed pieces are fetched by catalog.js after the page has loaded (``recently_viewed``),
 so an anonymous visitor's page is the same for everyone and is cached whole
-(o2o.middleware.AnonymousPageCacheMiddleware).
+(catalog.middleware.AnonymousPageCacheMiddleware).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
@@ -415,10 +415,7 @@ def _product_body(request: HttpRequest, slug: str) -> dict:
                or next((v for v in views if v["priced"]), None)
                or (views[0] if views else None))
     prices = [row["price"] for row in rows if row["price"] is not None]
-    try:
-        book_url = reverse("stores:appointment_book") + "?" + urlencode({"product": product.slug})
-    except NoReverseMatch:  # the stores app's booking is not installed yet
-        book_url = ""
+    book_url = reverse("stores:appointment_book") + "?" + urlencode({"product": product.slug})
     context = {
         "product": product,
         "images": list(product.images.all()),
@@ -476,7 +473,7 @@ def _recently_viewed(request: HttpRequest, *, exclude: int | None = None) -> str
 @require_safe
 def product_detail(request, slug):
     """The product page. It holds nothing of the visitor's but the wishlist heart, so an
-    anonymous visitor's copy is served whole from the page cache (o2o.middleware); the
+    anonymous visitor's copy is served whole from the page cache (catalog.middleware); the
     view is recorded, and recently viewed pieces shown, by ``recently_viewed`` below."""
     body = cached(page_key(request, "product"), lambda: _product_body(request, slug))
     return render(request, "catalog/product_detail.html", {

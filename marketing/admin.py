@@ -2,7 +2,7 @@
 redemptions and printed batches.
 
 Thin: the definition is a plain record edited here; everything issued goes through
-marketing.services (issue to members or a list of numbers, public code, printed batch,
+members.services (issue to members or a list of numbers, public code, printed batch,
 void). Coupons, redemptions and batches are read-only. Every refused input answers 400
 with the reason on the page, never a 500. Lists show members' mobile numbers masked, for
 every role; a full number typed in the coupon search finds its member's coupons.
@@ -20,15 +20,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from members.models import User
-from members.phone import phone_mask, phone_normalize
-from o2o.admin_kit import ReadOnlyAdminMixin
-from o2o.errors import ApplicationError
-
-from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
-from .models import Coupon, CouponBatch, CouponDefinition, Redemption
-from .selectors import coupon_definitions_with_counts, coupon_describe
-from .services.issuing import (
+from members.models import Coupon, CouponBatch, CouponDefinition, Redemption, User
+from members.selectors import coupon_definitions_with_counts, coupon_describe
+from members.services.coupon_issuing import (
     coupon_batch_create,
     coupon_batch_csv,
     coupon_code_clean,
@@ -37,6 +31,11 @@ from .services.issuing import (
     coupons_issue_to_members,
     coupons_issue_to_phones,
 )
+from o2o.admin_kit import ReadOnlyAdminMixin
+from o2o.errors import ApplicationError
+from o2o.phone import phone_mask, phone_normalize
+
+from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
 
 UNKNOWN_SHOWN = 500  # unknown numbers listed on the result page
 
@@ -130,17 +129,17 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:pk>/issue/", wrap(self.issue_view),
-                 name="marketing_coupondefinition_issue"),
+                 name="members_coupondefinition_issue"),
             path("<int:pk>/public-code/", wrap(self.public_code_view),
-                 name="marketing_coupondefinition_public_code"),
+                 name="members_coupondefinition_public_code"),
             path("<int:pk>/batch/", wrap(self.batch_view),
-                 name="marketing_coupondefinition_batch"),
+                 name="members_coupondefinition_batch"),
             *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_issue": request.user.has_perm("marketing.add_coupon"),
-                 "can_batch": request.user.has_perm("marketing.add_couponbatch")}
+        extra = {"can_issue": request.user.has_perm("members.add_coupon"),
+                 "can_batch": request.user.has_perm("members.add_couponbatch")}
         return super().change_view(request, object_id, form_url, {**extra,
                                                                   **(extra_context or {})})
 
@@ -154,12 +153,12 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta,
                    "title": title, "definition": definition, "form": form,
                    "description": coupon_describe(definition), **extra}
-        return TemplateResponse(request, "admin/marketing/coupondefinition/tool.html", context,
+        return TemplateResponse(request, "admin/members/coupondefinition/tool.html", context,
                                 status=status)
 
     def _back(self, definition):
         return HttpResponseRedirect(
-            reverse("admin:marketing_coupondefinition_change", args=[definition.pk]))
+            reverse("admin:members_coupondefinition_change", args=[definition.pk]))
 
     def _tool_view(self, request, pk, *, perm: str, title: str, tool: str, form_class, act):
         """GET: the tool's form. POST: the form checked (400 with its errors), then
@@ -203,7 +202,7 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
             return render(IssueForm(), unknown=unknown[:UNKNOWN_SHOWN],
                           unknown_count=len(unknown), issued=issued)
 
-        return self._tool_view(request, pk, perm="marketing.add_coupon",
+        return self._tool_view(request, pk, perm="members.add_coupon",
                                title=gettext("Issue “%(name)s” to members"), tool="issue",
                                form_class=IssueForm, act=act)
 
@@ -217,7 +216,7 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
                 "code": coupon.code})
             return self._back(definition)
 
-        return self._tool_view(request, pk, perm="marketing.add_coupon",
+        return self._tool_view(request, pk, perm="members.add_coupon",
                                title=gettext("A public code for “%(name)s”"), tool="public",
                                form_class=PublicCodeForm, act=act)
 
@@ -232,9 +231,9 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
                 "%(count)s codes made. Download the CSV to print them.",
                 batch.quantity) % {"count": batch.quantity})
             return HttpResponseRedirect(
-                reverse("admin:marketing_couponbatch_change", args=[batch.pk]))
+                reverse("admin:members_couponbatch_change", args=[batch.pk]))
 
-        return self._tool_view(request, pk, perm="marketing.add_couponbatch",
+        return self._tool_view(request, pk, perm="members.add_couponbatch",
                                title=gettext("Print a batch of “%(name)s” codes"), tool="batch",
                                form_class=BatchForm, act=act)
 
@@ -263,7 +262,7 @@ class BatchFilter(admin.SimpleListFilter):
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
     """Read-only: coupons are issued from their definition's page and voided by the action
-    (marketing.services). Search by code (as typed) or by the member's full mobile
+    (members.services). Search by code (as typed) or by the member's full mobile
     number."""
 
     list_display = ["code", "definition", "holder", "batch", "status", "uses", "max_uses",
@@ -367,13 +366,13 @@ class CouponBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("codes for printing"))
     def download(self, batch):
         return format_html('<a class="button" href="{}" download>{}</a>',
-                           reverse("admin:marketing_couponbatch_csv", args=[batch.pk]),
+                           reverse("admin:members_couponbatch_csv", args=[batch.pk]),
                            gettext("Download CSV"))
 
     def get_urls(self):
         return [
             path("<int:pk>/csv/", self.admin_site.admin_view(self.csv_view),
-                 name="marketing_couponbatch_csv"),
+                 name="members_couponbatch_csv"),
             *super().get_urls(),
         ]
 

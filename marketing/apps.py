@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
-
-    def ready(self):
-        from . import privacy  # noqa: F401  (registers its part of a member's data)

@@ -1,13 +1,11 @@
 """Forms of the marketers' screens (the coupon definition and its issuing tools). They
-parse and check the input; marketing.services does the work."""
+parse and check the input; members.services does the work."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Tier
-
-from .models import CouponDefinition, DiscountKind
-from .services.issuing import BATCH_MAX
+from members.models import CouponDefinition, DiscountKind, Tier
+from members.services.coupon_issuing import BATCH_MAX
 
 
 class CouponDefinitionForm(forms.ModelForm):

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from .services import coupons_birthday_issue
+from members.services import coupons_birthday_issue
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=60,

@@ -14,7 +14,8 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .phone import PhoneFormField, phone_normalize
+from o2o.phone import PhoneFormField, phone_normalize
+
 from .sms import SmsError, send_sms
 
 logger = logging.getLogger(__name__)

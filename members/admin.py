@@ -31,18 +31,19 @@ from django.utils.translation import gettext_lazy as _
 
 from o2o.admin_kit import ScreenEntryAdmin
 from o2o.errors import ApplicationError
+from o2o.phone import PhoneFormField, phone_mask, phone_normalize
+from stores.models import StaffAssignment
+from stores.selectors import staff_store_ids
 
 from .models import (
     Consent,
     MemberProfile,
     MemberRegistration,
     PointsEntry,
-    StaffAssignment,
     Tier,
     User,
 )
-from .phone import PhoneFormField, phone_mask, phone_normalize
-from .selectors import open_shops, staff_store_ids
+from .selectors import open_shops
 from .services import member_register, points_adjust, points_balance
 
 VIEW_CONTACT = "members.view_contact"

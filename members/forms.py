@@ -9,12 +9,13 @@ from allauth.core import context, ratelimit
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import Category
-from orders.forms import DeliveryAddressForm
+from o2o.phone import MobileField
 from stores.models import Store
 
 from .models import ConsentChannel, Gender
@@ -115,6 +116,36 @@ class ProfileForm(forms.Form):
             self.fields[name].widget.attrs.update(min=EARLIEST_DATE.isoformat(), max=today)
         self.fields["home_store"].queryset = open_shops()
         self.fields["preferred_categories"].queryset = profile_categories()
+
+
+class DeliveryAddressForm(forms.Form):
+    recipient = forms.CharField(label=_("Recipient"), max_length=50,
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    phone = MobileField(label=_("Recipient's mobile number"))
+    province = forms.CharField(label=_("Province"), max_length=30,
+                               widget=forms.TextInput(attrs={"autocomplete": "address-level1"}))
+    city = forms.CharField(label=_("City"), max_length=30,
+                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    district = forms.CharField(label=_("District"), max_length=30,
+                               widget=forms.TextInput(attrs={"autocomplete": "address-level3"}))
+    street = forms.CharField(label=_("Street address"), max_length=200,
+                             widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+                             help_text=_("Street, number, building and flat."))
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=6, min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+        validators=[RegexValidator(r"^[0-9]{6}$", _("A postcode is 6 digits, for example 200001."),
+                                   code="invalid_postcode")],
+        error_messages={"min_length": _("A postcode is 6 digits, for example 200001."),
+                        "max_length": _("A postcode is 6 digits, for example 200001.")})
+
+    def clean(self):
+        data = super().clean()
+        for name in ("recipient", "province", "city", "district", "street"):
+            if name in data:
+                data[name] = data[name].strip()
+        return data
+
 
 
 class AddressForm(DeliveryAddressForm):

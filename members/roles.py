@@ -24,7 +24,7 @@ _STORE_FLOOR = [
     "members.view_user", "members.add_user", "members.view_memberprofile",
     "members.add_memberprofile", "members.change_memberprofile",
     # Redemptions, not the coupon list: printed codes not yet used stay with marketing.
-    "marketing.view_redemption",
+    "members.view_redemption",
     # Members registered at the counter, with the consents they state; their points.
     "members.view_consent", "members.add_consent", "members.view_pointsentry",
     "members.view_tier",
@@ -46,7 +46,7 @@ ROLES: dict[str, list[str]] = {
         "stores.add_specialhours", "stores.change_specialhours", "stores.delete_specialhours",
         "stores.add_transfer", "stores.change_reservation", "stores.add_stockcount",
         "stores.view_stockcountline",
-        "members.view_staffassignment",
+        "stores.view_staffassignment",
         "catalog.add_metalrate",
         # Full mobile numbers and birthdays of members (others see them masked), and
         # points corrections with a reason (goodwill, a mistake at the counter).
@@ -54,18 +54,18 @@ ROLES: dict[str, list[str]] = {
     ],
     # Coupons and campaigns; reads members (masked) and the catalog.
     MARKETER: _CATALOG_READ + [
-        "marketing.view_coupondefinition", "marketing.add_coupondefinition",
-        "marketing.change_coupondefinition", "marketing.view_coupon",
-        "marketing.add_coupon", "marketing.change_coupon",
-        "marketing.view_couponbatch", "marketing.add_couponbatch", "marketing.view_redemption",
+        "members.view_coupondefinition", "members.add_coupondefinition",
+        "members.change_coupondefinition", "members.view_coupon",
+        "members.add_coupon", "members.change_coupon",
+        "members.view_couponbatch", "members.add_couponbatch", "members.view_redemption",
         "members.view_memberprofile", "members.view_tier", "members.view_consent",
     ],
     # Reads everything that describes the business; changes nothing.
     ANALYST: _CATALOG_READ + [
         "analytics.view_event", "orders.view_order", "orders.view_orderline",
-        "stores.view_store", "stores.view_stocklevel", "marketing.view_coupondefinition",
-        "marketing.view_coupon", "stores.view_appointment", "stores.view_transfer",
-        "stores.view_stockcount", "marketing.view_redemption", "members.view_tier",
+        "stores.view_store", "stores.view_stocklevel", "members.view_coupondefinition",
+        "members.view_coupon", "stores.view_appointment", "stores.view_transfer",
+        "stores.view_stockcount", "members.view_redemption", "members.view_tier",
         "members.view_pointsentry",
     ],
 }

@@ -16,5 +16,6 @@ urlpatterns = [
          name="address_default"),
     path("account/points/", views.points, name="points"),
     path("account/consents/", views.consents, name="consents"),
+    path("account/coupons/", views.wallet, name="wallet"),
 ]
 urlpatterns += privacy_urlpatterns

@@ -10,11 +10,13 @@ render. Private pages (never cached); anonymous visitors are sent to sign in.
     members:address_default  /account/addresses/<id>/default/  POST
     members:points           /account/points/                  balance and ledger, 20 a page
     members:consents         /account/consents/                marketing consents (GET, POST)
+    members:wallet           /account/coupons/                 my coupons: usable, used, expired or void
 
 Mobile verification is allauth's (account_change_phone, account_verify_phone), sending
 through members.sms (members.adapter).
 """
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -28,6 +30,7 @@ from o2o.errors import ApplicationError
 
 from .forms import AddressForm, ConsentForm, ProfileForm
 from .models import ADDRESS_FIELDS, Address, Consent, ConsentChannel, PointsEntry
+from .selectors import wallet_for_member
 from .services import (
     AddressInvalid,
     ProfileInvalid,
@@ -198,3 +201,21 @@ def consents(request):
         channels.append({"code": channel.value, "label": channel.label, "current": current,
                          "history": rows})
     return render(request, "members/consents.html", {"channels": channels}, status=status)
+
+
+def coupon_qr_svg(code: str) -> str:
+    """An inline SVG holding the code only (the counter's scanner types what a clerk
+    would); a viewBox and no fixed size, so CSS sizes it."""
+    return segno.make(code, error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True)
+
+
+@never_cache
+@login_required
+def wallet(request):
+    """The wallet (a fixed number of queries whatever the number of coupons); each usable
+    code large and as a QR image (segno) so a clerk can scan or type it at the counter."""
+    coupons = wallet_for_member(member=request.user)
+    return render(request, "members/wallet.html", {
+        "wallet": coupons,
+        "usable": [(entry, coupon_qr_svg(entry.code)) for entry in coupons.usable],
+    })

@@ -3,8 +3,6 @@
 from django.contrib import admin
 from django.shortcuts import redirect
 
-from catalog.cache import catalog_changed
-
 
 class ReadOnlyInline(admin.TabularInline):
     """Rows written only by services (lines, audit trails, emails sent): shown, never edited
@@ -52,21 +50,3 @@ class ScreenEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return redirect(self.target)
-
-
-class ShownOnCatalogPagesMixin:
-    """For records catalog pages show (categories, collections, certificates, stores):
-    every save or delete from the admin moves the catalog version, so no cached page
-    (o2o.middleware, catalog.cache) keeps showing the old row."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        catalog_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        catalog_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        catalog_changed()

@@ -6,8 +6,6 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
-from catalog.selectors import category_menu
-
 
 @dataclass(frozen=True)
 class LanguageLink:
@@ -37,14 +35,12 @@ def language_links(request) -> list[LanguageLink]:
 
 
 def shop(request):
-    """Values every storefront page needs.
+    """Values every page needs (the catalog's menu is catalog.context_processors').
 
-    The lazy ones cost nothing on a page that does not show them (the admin);
-    the category menu is one query on a cold cache, none on a warm one.
+    The lazy ones cost nothing on a page that does not show them (the admin).
     """
     return {
         "SHOP_NAME": settings.SHOP_NAME or _("Jinyuan Jewellery"),
         "CURRENCY": settings.CURRENCY,
-        "CATEGORY_MENU": SimpleLazyObject(category_menu),
         "LANGUAGE_LINKS": SimpleLazyObject(lambda: language_links(request)),
     }

@@ -31,7 +31,6 @@ urlpatterns += i18n_patterns(
     path("", include("stores.urls")),
     path("", include("members.urls")),
     path("", include("orders.urls")),
-    path("", include("marketing.urls")),
     prefix_default_language=False,
 )
 

@@ -21,13 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from catalog.templatetags.shop_tags import money
-from marketing.services.coupons import coupons_usable
 from members.models import User
-from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
+from members.services.coupons import coupons_usable
 from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
+from o2o.money import money
+from o2o.phone import phone_mask, phone_normalize
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 

@@ -21,9 +21,9 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.phone import phone_mask
 from o2o.admin_kit import ReadOnlyInline
 from o2o.errors import ApplicationError
+from o2o.phone import phone_mask
 from stores.admin import StoreScopedMixin, stores_for
 from stores.models import Store, StoreKind
 

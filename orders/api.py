@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
-from marketing.services.coupons import coupon_guess_ensure
+from members.services.coupons import coupon_guess_ensure
 from o2o.errors import ApplicationError, NotFoundError
 from stores.models import Store
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import User
-from members.services.privacy import privacy_section_register
+from o2o.privacy import privacy_section_register
 
 from .models import Cart, Order, OrderEvent, OrderStatus, ServiceTicket
 from .services import order_cancel

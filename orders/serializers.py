@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from members.phone import phone_normalize
+from o2o.phone import phone_normalize
 
 from .emails import shows_pickup_code
 from .models import Fulfilment, Order, OrderLine

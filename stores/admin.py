@@ -1,6 +1,6 @@
 """Staff screens for stores, stock, transfers and try-ons. Thin: they call stores.services.
 
-Store staff and managers see and act on their own stores only (members.selectors.
+Store staff and managers see and act on their own stores only (stores.selectors.
 staff_store_ids; superusers see all): every ModelAdmin here scopes its queryset, its
 store choices and its actions, and the services check the actor's store again.
 """
@@ -25,12 +25,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from catalog.admin_kit import ShownOnCatalogPagesMixin
 from catalog.models import Variant
-from members.models import StaffAssignment
-from members.phone import phone_mask
-from members.selectors import staff_store_ids
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin, ShownOnCatalogPagesMixin
+from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
+from o2o.phone import phone_mask
 
 from . import services
 from .counts import stock_count_preview
@@ -46,6 +45,7 @@ from .models import (
     ReservationStatus,
     Service,
     SpecialHours,
+    StaffAssignment,
     StockCount,
     StockCountLine,
     StockLevel,
@@ -56,7 +56,7 @@ from .models import (
     TransferLine,
     TransferStatus,
 )
-from .selectors import appointments_for_day, pieces_to_prepare
+from .selectors import appointments_for_day, pieces_to_prepare, staff_store_ids
 
 COUNT_SALT = "stores.stock_count"
 COUNT_MAX_AGE = 3600  # a preview older than an hour must be uploaded again

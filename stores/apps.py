@@ -7,4 +7,9 @@ class StoresConfig(AppConfig):
     verbose_name = _("Stores and stock")
 
     def ready(self):
+        from catalog.availability import availability_register
+
         from . import privacy  # noqa: F401  (registers its part of a member's data)
+        from .availability import StockAvailability
+
+        availability_register(StockAvailability())

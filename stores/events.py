@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from members.models import User
+from o2o.auth import User
 
 from .models import Appointment, AppointmentEvent, Transfer, TransferEvent
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from members.phone import PhoneFormField
+from o2o.phone import PhoneFormField
 
 from .selectors import MAX_PIECES
 

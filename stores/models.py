@@ -137,6 +137,12 @@ class OpeningHours(models.Model):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
+class StockLevelQuerySet(models.QuerySet):
+    def available(self) -> "StockLevelQuerySet":
+        """Rows with at least one piece that is neither sold nor held (on hand > reserved)."""
+        return self.filter(on_hand__gt=F("reserved"))
+
+
 class StockLevel(models.Model):
     """Pieces of a variant at a location. ``available`` = on_hand - reserved.
 
@@ -151,6 +157,8 @@ class StockLevel(models.Model):
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = StockLevelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stock level")
@@ -593,3 +601,30 @@ class StockCountLine(models.Model):
 
     def __str__(self):
         return f"{self.variant_id}: {self.expected} -> {self.counted}"
+
+
+class StaffRole(models.TextChoices):
+    STAFF = "staff", _("store staff")
+    MANAGER = "manager", _("store manager")
+
+
+class StaffAssignment(models.Model):
+    """Which stores a staff user works in; the admin scopes their view by it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="store_assignments", verbose_name=_("user"))
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE,
+                              related_name="staff_assignments", verbose_name=_("store"))
+    role = models.CharField(_("role"), max_length=10, choices=StaffRole.choices,
+                            default=StaffRole.STAFF)
+    created_at = models.DateTimeField(_("assigned"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff assignment")
+        verbose_name_plural = _("staff assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="staff_assignment_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.store}"

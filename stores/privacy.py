@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import User
-from members.services.privacy import privacy_section_register
+from o2o.auth import User
+from o2o.privacy import privacy_section_register
 
 from .models import Appointment, AppointmentEmail, AppointmentEvent, AppointmentStatus
 from .services import appointment_cancel

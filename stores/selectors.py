@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, Variant
-from members.models import User
+from o2o.auth import User
 
 from .errors import SlotUnavailable, UnknownVariant
 from .hours import OpenStatus, Specials, Weekly, open_status, specials_by_date, weekly_hours
@@ -24,6 +24,7 @@ from .models import (
     Reservation,
     ReservationStatus,
     SpecialHours,
+    StaffAssignment,
     StockLevel,
     Store,
     StoreKind,
@@ -35,6 +36,16 @@ from .slots import Busy, Day, compute_days, last_bookable_day, local_today
 
 MAX_PIECES = 5  # pieces one try-on may set aside
 MAX_SLOT_DAYS = 21  # days one slots request may span
+
+
+# --- Staff -----------------------------------------------------------------------------
+
+
+def staff_store_ids(*, user: User) -> set[int] | None:
+    """Stores a staff user may see; ``None`` means every store (superusers)."""
+    if user.is_superuser:
+        return None
+    return set(StaffAssignment.objects.filter(user=user).values_list("store_id", flat=True))
 
 
 # --- Stock ----------------------------------------------------------------------------
@@ -50,8 +61,7 @@ def availability_for_variants(variant_ids: Iterable[int]) -> dict[int, list[tupl
     result: dict[int, list[tuple[Store, int]]] = {}
     if not ids:
         return result
-    levels = (StockLevel.objects.filter(variant_id__in=ids, store__is_active=True,
-                                        on_hand__gt=F("reserved"))
+    levels = (StockLevel.objects.available().filter(variant_id__in=ids, store__is_active=True)
               .select_related("store").order_by("variant_id", "store__kind", "store__code"))
     for level in levels:
         result.setdefault(level.variant_id, []).append((level.store, level.available))
@@ -70,7 +80,7 @@ def products_in_stock_at(store: Store, *, limit: int = 48) -> list[Product]:
     """Active products with a piece available at ``store``, newest first, priced for cards."""
     from catalog import selectors as catalog_selectors
 
-    in_stock = StockLevel.objects.filter(store=store, on_hand__gt=F("reserved"))
+    in_stock = StockLevel.objects.available().filter(store=store)
     products = (catalog_selectors.products_for_display()
                 .filter(variants__in=in_stock.values("variant_id"), variants__is_active=True)
                 .distinct()[:limit])
@@ -81,7 +91,7 @@ def variants_in_stock_at(store: Store, *, limit: int = 40) -> list[Variant]:
     """Active pieces with one available at ``store``, by product (one query)."""
     return list(Variant.objects.filter(
         is_active=True, product__is_active=True,
-        pk__in=StockLevel.objects.filter(store=store, on_hand__gt=F("reserved")).values("variant_id"),
+        pk__in=StockLevel.objects.available().filter(store=store).values("variant_id"),
     ).select_related("product").order_by("product__name", "position", "pk")[:limit])
 
 
@@ -230,10 +240,7 @@ def pieces_for_store(*, store: Store, variant_ids: Sequence[int] = (), skus: Seq
     if len(ids) > MAX_PIECES:
         raise SlotUnavailable(_("Choose at most %(max)s pieces.") % {"max": MAX_PIECES},
                               code="too_many_pieces")
-    stock: dict[int, list[tuple[Store, int]]] = defaultdict(list)
-    for level in (StockLevel.objects.filter(variant_id__in=ids, store__is_active=True,
-                                            on_hand__gt=F("reserved")).select_related("store")):
-        stock[level.variant_id].append((level.store, level.available))
+    stock = defaultdict(list, availability_for_variants(ids))
     today = local_today(store, now)
     pieces = []
     for vid in ids:

@@ -1,32 +1,21 @@
 """Storefront helpers: money as the shop writes it, product pictures, phone numbers."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.templatetags.static import static
 from django.utils.translation import get_language
 
-register = template.Library()
+from o2o.money import money
+from o2o.phone import phone_display
 
-CURRENCY_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "GBP": "£"}
+register = template.Library()
+register.filter("money", money)
+register.filter("phone_display", phone_display)
+
 PLACEHOLDER = "img/placeholder.svg"
 DEFAULT_SIDE = 480  # originals and the placeholder are shown in square frames
-
-
-@register.filter
-def money(amount) -> str:
-    """``Decimal("12800.00")`` -> ``¥12,800``; cents only when there are some."""
-    if amount is None or amount == "":
-        return ""
-    try:
-        amount = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        return ""
-    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY, f"{settings.CURRENCY} ")
-    digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{symbol}{digits}"
 
 
 @register.filter
@@ -45,17 +34,6 @@ def grams(weight) -> str:
     if weight is None:
         return ""
     return f"{Decimal(weight).normalize():f} g"
-
-
-@register.filter
-def phone_display(phone: str | None) -> str:
-    """E.164 to a readable number: ``+8613900001234`` -> ``+86 139 0000 1234``."""
-    if not phone:
-        return ""
-    if phone.startswith("+86") and len(phone) == 14:
-        n = phone[3:]
-        return f"+86 {n[:3]} {n[3:7]} {n[7:]}"
-    return phone
 
 
 def _picture(image, size: str) -> dict:

@@ -1,4 +1,9 @@
-"""Every write to members. One module a subject; import from here."""
+"""Every write to members. One module a subject; import from here.
+
+coupons.py: the coupon engine (check, redeem, reverse), online and at the counter; the
+only door orders uses for coupons. coupon_issuing.py: coupons issued to members, lists,
+public codes, printed batches, birthdays (marketing's screens and campaigns call it).
+"""
 
 from .addresses import (
     AddressInvalid,
@@ -8,6 +13,27 @@ from .addresses import (
     address_save,
 )
 from .consents import consent_active, consent_set
+from .coupon_issuing import (
+    CouponIssueRefused,
+    coupon_batch_create,
+    coupon_batch_csv,
+    coupon_batch_rows,
+    coupon_code_clean,
+    coupon_code_new,
+    coupon_issue,
+    coupon_public_create,
+    coupon_void,
+    coupons_birthday_issue,
+    coupons_issue_to_members,
+    coupons_issue_to_phones,
+)
+from .coupons import (
+    CouponNotApplicable,
+    CouponQuote,
+    coupon_check,
+    coupon_redeem,
+    coupon_redemption_reverse,
+)
 from .points import (
     points_adjust,
     points_balance,
@@ -20,7 +46,7 @@ from .points import (
     points_reverse,
     points_value,
 )
-from .privacy import member_data_export, member_erase, privacy_section_register
+from .privacy import member_data_export, member_erase
 from .profile import (
     ProfileInvalid,
     Standing,
@@ -37,7 +63,13 @@ __all__ = [
     "AddressInvalid", "ProfileInvalid", "Standing", "address_clean", "address_delete",
     "address_make_default", "address_save", "member_account_update", "member_profile_update",
     "member_standing",
-    "member_data_export", "member_erase", "member_register", "privacy_section_register",
+    "member_data_export", "member_erase", "member_register",
+    "CouponNotApplicable", "CouponQuote", "coupon_check", "coupon_redeem",
+    "coupon_redemption_reverse",
+    "CouponIssueRefused", "coupon_batch_create", "coupon_batch_csv", "coupon_batch_rows",
+    "coupon_code_clean", "coupon_code_new", "coupon_issue", "coupon_public_create",
+    "coupon_void", "coupons_birthday_issue", "coupons_issue_to_members",
+    "coupons_issue_to_phones",
     "consent_active", "consent_set",
     "member_profile_ensure", "member_tier_refresh", "points_adjust", "points_balance",
     "points_balance_rebuild",

@@ -1,7 +1,7 @@
 """The member's address book: add, edit, delete, choose the default.
 
-Addresses are checked by the checkout's own rules (orders.forms.DeliveryAddressForm), so
-an address saved here is always one the checkout accepts. A member has at most one
+Addresses are checked by DeliveryAddressForm (members.forms), the checkout's address step
+too, so an address saved here is always one the checkout accepts. A member has at most one
 default address (UNIQUE address_one_default); the first address becomes the default,
 and when the default is deleted the newest remaining one takes over.
 
@@ -25,11 +25,12 @@ class AddressInvalid(ApplicationError):
     code = "address_invalid"
 
 
-def address_clean(data: dict) -> dict:
-    """``data`` checked by the checkout's DeliveryAddressForm: the cleaned address
-    fields, or AddressInvalid (400) naming each field's problem."""
-    from orders.forms import DeliveryAddressForm  # orders imports members: not at load time
+def address_clean(data: dict | None) -> dict:
+    """``data`` checked by DeliveryAddressForm (the address book's and the checkout's):
+    the cleaned address fields, or AddressInvalid (400) naming each field's problem."""
+    from ..forms import DeliveryAddressForm  # forms imports these services' constants
 
+    data = data or {}
     form = DeliveryAddressForm(data={name: data.get(name, "") for name in ADDRESS_FIELDS})
     if not form.is_valid():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}

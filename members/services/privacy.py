@@ -1,7 +1,8 @@
 """Privacy: a member's data as one JSON document, and the erasure of the member.
 
-members depends on no other app, so each app that keeps a member's data registers a
-*section* here from its own ``privacy.py`` (imported by its AppConfig.ready)::
+Apps below members (catalog, stores) must not import it, so the registry of *sections*
+is the kernel's (o2o.privacy): each app that keeps a member's data registers one from
+its own ``privacy.py`` (imported by its AppConfig.ready)::
 
     privacy_section_register("orders", export=..., erase=..., blocks=..., prepare=...)
 
@@ -52,8 +53,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -63,6 +62,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from o2o.errors import ApplicationError, ConflictError, NotFoundError
+from o2o.privacy import privacy_sections
 
 from ..models import Address, Consent, MemberProfile, PointsEntry, User
 
@@ -88,37 +88,6 @@ class EraseNotAllowed(ApplicationError):
 
     code = "erase_not_allowed"
     status = 403
-
-
-@dataclass(frozen=True)
-class PrivacySection:
-    name: str
-    export: Callable[[User], Any]
-    erase: Callable[[User], None]
-    blocks: Callable[[User], str | None] | None = None
-    prepare: Callable[[User], None] | None = None
-
-
-_sections: dict[str, PrivacySection] = {}
-
-
-def privacy_section_register(name: str, *, export: Callable[[User], Any],
-                             erase: Callable[[User], None],
-                             blocks: Callable[[User], str | None] | None = None,
-                             prepare: Callable[[User], None] | None = None) -> None:
-    """Add (or replace, by ``name``) a section of the member's data.
-
-    ``export(member)`` returns the section's part of the download (plain data; dates and
-    Decimals are fine). ``blocks(member)`` returns why the account cannot be deleted now,
-    or None. ``prepare(member)`` winds up what is in flight (runs before any section
-    erases). ``erase(member)`` deletes or anonymises the section's rows. All run inside
-    member_erase's transaction, with the member's User row locked."""
-    _sections[name] = PrivacySection(name=name, export=export, erase=erase, blocks=blocks,
-                                     prepare=prepare)
-
-
-def privacy_sections() -> list[PrivacySection]:
-    return list(_sections.values())
 
 
 # --- Export ----------------------------------------------------------------------------

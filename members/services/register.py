@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from o2o.errors import ApplicationError
+from o2o.phone import phone_normalize
 from stores.errors import NotYourStore  # one class: callers catch the stores' 403
 
 from ..models import Channel, ConsentChannel, MemberProfile, User
-from ..phone import phone_normalize
 from .consents import consent_set
 from .profile import member_profile_ensure, tier_lowest
 

@@ -43,7 +43,8 @@ INSTALLED_APPS = [
     "marketing",
     "orders",
     "analytics",
-    "o2o",  # cross-app commands: load_demo, devstack helpers
+    "o2o",  # the kernel: outbox and shared models
+    "devtools",  # the roof: load_demo, load_bench_data (nothing imports it)
 ]
 
 MIDDLEWARE = [
@@ -52,8 +53,8 @@ MIDDLEWARE = [
     "o2o.middleware.NulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "o2o.middleware.PathLocaleMiddleware",
-    # Outside CSRF and messages so it sees every cookie a page sets (o2o/middleware.py).
-    "o2o.middleware.AnonymousPageCacheMiddleware",
+    # Outside CSRF and messages so it sees every cookie a page sets (catalog/middleware.py).
+    "catalog.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -78,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "o2o.context_processors.shop",
+                "catalog.context_processors.catalog",
             ],
         },
     },

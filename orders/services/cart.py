@@ -23,18 +23,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
 from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
-from marketing.services.coupons import coupon_code_clean
 from members.errors import PointsInvalid
 from members.models import User
+from members.services.coupons import coupon_code_clean
 from o2o.errors import NotFoundError
 from stores.errors import SoldOut
-from stores.models import StockLevel, Store, StoreKind
+from stores.models import Store, StoreKind
+from stores.selectors import availability_for_variants
 
 from ..errors import OrderInvalid
 from ..models import Cart, CartLine, OrderChannel
@@ -136,16 +137,8 @@ def cart_count(*, cart: Cart | None) -> int:
 def sellable(variant_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     """Available pieces per variant per active location: ``{variant_id: {store_id: n}}``
     (one query; locations with none are left out)."""
-    result: dict[int, dict[int, int]] = {}
-    ids = sorted(set(variant_ids))
-    if not ids:
-        return result
-    rows = (StockLevel.objects.filter(variant_id__in=ids, store__is_active=True,
-                                      on_hand__gt=F("reserved"))
-            .values_list("variant_id", "store_id", "on_hand", "reserved"))
-    for variant_id, store_id, on_hand, reserved in rows:
-        result.setdefault(variant_id, {})[store_id] = on_hand - reserved
-    return result
+    return {variant_id: {store.pk: available for store, available in places}
+            for variant_id, places in availability_for_variants(variant_ids).items()}
 
 
 def _check_quantity(quantity) -> int:

@@ -23,12 +23,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from members.models import User
-from o2o.errors import ApplicationError, ConflictError
+from members.services import address_clean
+from o2o.errors import ConflictError
 from stores.errors import SoldOut
 from stores.models import Store, StoreKind
 
 from ..errors import OrderInvalid
-from ..forms import DeliveryAddressForm
 from ..models import Cart, CartLine, Fulfilment, Order
 from .cart import CartLineView, _locked, cart_lines, source_for_delivery
 from .lifecycle import order_place, transfer_source_quickest
@@ -38,10 +38,6 @@ class CartNeedsReview(ConflictError):
     """A line's price changed, or it sold out, since the shopper last saw it."""
 
     code = "cart_needs_review"
-
-
-class AddressInvalid(ApplicationError):
-    code = "address_invalid"
 
 
 @dataclass(frozen=True)
@@ -83,16 +79,6 @@ def checkout_pickup_stores(*, cart: Cart | None) -> list[PickupOption]:
                                     tuple(view.variant.sku for view in lacking)))
     options.sort(key=lambda o: (o.ready_in_days is None, o.ready_in_days or 0))
     return options
-
-
-def address_clean(address: dict | None) -> dict:
-    """A delivery address checked by DeliveryAddressForm; AddressInvalid (400) naming each
-    field's problem otherwise."""
-    form = DeliveryAddressForm(data=address or {})
-    if not form.is_valid():
-        fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-        raise AddressInvalid(_("Please check the delivery address."), extra={"fields": fields})
-    return dict(form.cleaned_data)
 
 
 @transaction.atomic

@@ -29,13 +29,6 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
-from marketing.services.coupons import (
-    CouponNotApplicable,
-    CouponQuote,
-    coupon_check,
-    coupon_redeem,
-    coupon_redemption_reverse,
-)
 from members.errors import PointsInvalid
 from members.models import User
 from members.services import (
@@ -46,6 +39,13 @@ from members.services import (
     points_return,
     points_reverse,
     points_value,
+)
+from members.services.coupons import (
+    CouponNotApplicable,
+    CouponQuote,
+    coupon_check,
+    coupon_redeem,
+    coupon_redemption_reverse,
 )
 
 from ..models import Order, OrderChannel, OrderStatus, Refund, RefundStatus

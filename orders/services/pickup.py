@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from members.models import User
-from members.phone import phone_normalize
 from o2o.errors import ApplicationError, NotFoundError, RateLimited
+from o2o.phone import phone_normalize
 from stores.models import Store, StoreKind
 from stores.services.permissions import ensure_may_act
 

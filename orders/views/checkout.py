@@ -16,12 +16,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from marketing.services.coupons import coupon_guess_ensure, coupons_usable
 from members.errors import PointsInvalid
+from members.forms import DeliveryAddressForm
+from members.services.coupons import coupon_guess_ensure, coupons_usable
 from o2o.errors import ApplicationError
 from stores.models import Store
 
-from ..forms import ContactForm, DeliveryAddressForm, FulfilmentForm
+from ..forms import ContactForm, FulfilmentForm
 from ..links import order_token
 from ..models import Fulfilment
 from ..services.cart import (

@@ -19,12 +19,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.models import User
-from members.phone import phone_normalize
+from o2o.auth import User
+from o2o.phone import phone_normalize
 
 from ..errors import BookingInvalid, SlotTaken, SoldOut, TransitionNotAllowed
 from ..events import appointment_event_record, transfer_event_record
@@ -432,8 +432,7 @@ def appointment_create_historical(*, store: Store, starts_at: datetime, status: 
     AppointmentItem.objects.bulk_create([AppointmentItem(appointment=appointment, variant=v)
                                          for v in variants])
     if live:
-        here = set(StockLevel.objects.filter(store=store, variant__in=list(variants),
-                                             on_hand__gt=F("reserved"))
+        here = set(StockLevel.objects.available().filter(store=store, variant__in=list(variants))
                    .values_list("variant_id", flat=True))
         reserve_lines([ReserveLine(store, v, 1, ReservationPurpose.APPOINTMENT, appointment.number,
                                    ends_at + HOLD_AFTER_APPOINTMENT, appointment)

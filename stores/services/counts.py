@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from catalog.cache import catalog_changed
 from catalog.models import Variant
-from members.models import User
+from o2o.auth import User
 
 from ..errors import BookingInvalid, StockChanged
 from ..models import StockCount, StockCountLine, StockLevel, Store

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from members.models import User
-from members.selectors import staff_store_ids
+from o2o.auth import User
 
 from ..errors import NotYourStore
 from ..models import Store
+from ..selectors import staff_store_ids
 
 
 def may_act(*, actor: User | None, store: Store) -> bool:

@@ -9,17 +9,20 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from marketing.models import (
+from members import roles
+from members.models import (
+    Consent,
     Coupon,
     CouponBatch,
     CouponDefinition,
     CouponStatus,
     DiscountKind,
+    MemberProfile,
     Redemption,
+    User,
 )
-from members import roles
-from members.models import Consent, MemberProfile, StaffAssignment, User
 from orders.models import Order, OrderStatus
+from stores.models import StaffAssignment
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory

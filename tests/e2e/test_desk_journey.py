@@ -7,9 +7,8 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from members import roles
-from members.models import StaffAssignment
 from orders.models import Order, OrderStatus
-from stores.models import StockLevel
+from stores.models import StaffAssignment, StockLevel
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory

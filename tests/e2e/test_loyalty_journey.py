@@ -8,8 +8,15 @@ import pytest
 from django.test import override_settings
 from playwright.sync_api import expect
 
-from marketing.models import Coupon, CouponDefinition, CouponStatus, DiscountKind, Redemption
-from members.models import PointsEntry, PointsKind
+from members.models import (
+    Coupon,
+    CouponDefinition,
+    CouponStatus,
+    DiscountKind,
+    PointsEntry,
+    PointsKind,
+    Redemption,
+)
 from members.services import points_adjust, points_balance, points_ledger_sum
 from orders.models import Order, OrderStatus
 from stores.services import stock_receive

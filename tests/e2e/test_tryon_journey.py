@@ -8,8 +8,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from members import roles
-from members.models import StaffAssignment
-from stores.models import Appointment
+from stores.models import Appointment, StaffAssignment
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory

@@ -7,19 +7,24 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from marketing.models import Coupon, CouponBatch, CouponDefinition, CouponStatus, Redemption
-from marketing.services import coupon_batch_create, coupon_issue
-from members.models import MemberProfile
+from members.models import (
+    Coupon,
+    CouponBatch,
+    CouponDefinition,
+    CouponStatus,
+    MemberProfile,
+    Redemption,
+)
 from members.roles import STORE_STAFF
+from members.services import coupon_batch_create, coupon_issue
 from tests.catalog.factories import CategoryFactory
+from tests.members.coupon_factories import CouponDefinitionFactory, CouponFactory, TierFactory
 from tests.members.factories import StaffFactory, UserFactory
 from tests.stores.factories import StoreFactory
 
-from .factories import CouponDefinitionFactory, CouponFactory, TierFactory
-
 pytestmark = pytest.mark.django_db
 
-ADMIN = "/en/admin/marketing"
+ADMIN = "/en/admin/members"
 
 
 def definition_form(**overrides):
@@ -95,7 +100,7 @@ def test_the_definition_page_offers_the_tools(marketer_client):
     response = marketer_client.get(f"{ADMIN}/coupondefinition/{definition.pk}/change/")
     assert response.status_code == 200
     for name in ("issue", "public_code", "batch"):
-        assert reverse(f"admin:marketing_coupondefinition_{name}",
+        assert reverse(f"admin:members_coupondefinition_{name}",
                        args=[definition.pk]) in response.text
 
 
@@ -177,11 +182,11 @@ def test_a_printed_batch_is_made_and_offered_as_csv(marketer_client):
     batch = CouponBatch.objects.get()
     assert response.status_code == 302
     with translation.override("en"):
-        assert response["Location"] == reverse("admin:marketing_couponbatch_change",
+        assert response["Location"] == reverse("admin:members_couponbatch_change",
                                                args=[batch.pk])
     assert batch.coupons.count() == 25
     page = marketer_client.get(f"{ADMIN}/couponbatch/{batch.pk}/change/")
-    csv_url = reverse("admin:marketing_couponbatch_csv", args=[batch.pk])
+    csv_url = reverse("admin:members_couponbatch_csv", args=[batch.pk])
     assert csv_url in page.text
     download = marketer_client.get(csv_url)
     assert download.status_code == 200
@@ -283,14 +288,14 @@ def test_redemptions_and_batches_are_read_only_lists(marketer_client):
     assert marketer_client.get(f"{ADMIN}/redemption/{redemption.pk}/change/").status_code == 200
     assert marketer_client.get(f"{ADMIN}/redemption/add/").status_code == 403
     response = marketer_client.get(f"{ADMIN}/couponbatch/")
-    assert reverse("admin:marketing_couponbatch_csv", args=[batch.pk]) in response.text
+    assert reverse("admin:members_couponbatch_csv", args=[batch.pk]) in response.text
     assert marketer_client.get(f"{ADMIN}/couponbatch/add/").status_code == 403
 
 
 def test_the_scope_pickers_search_the_catalog_for_a_marketer(marketer_client):
     CategoryFactory()
     response = marketer_client.get("/en/admin/autocomplete/", {
-        "app_label": "marketing", "model_name": "coupondefinition",
+        "app_label": "members", "model_name": "coupondefinition",
         "field_name": "excluded_categories", "term": "Ring"})
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["戒指"]

@@ -3,13 +3,11 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from marketing.models import Coupon
-from marketing.services import coupons_birthday_issue
 from marketing.tasks import coupons_birthday_issue_task
-from members.models import MemberProfile
+from members.models import Coupon, MemberProfile
+from members.services import coupons_birthday_issue
+from tests.members.coupon_factories import CouponDefinitionFactory, TierFactory
 from tests.members.factories import UserFactory
-
-from .factories import CouponDefinitionFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
 

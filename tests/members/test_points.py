@@ -24,7 +24,7 @@ from members.services import (
 )
 from members.services.points import points_ledger_sum
 from tests.concurrency import race
-from tests.marketing.engine_factories import tiers_ladder
+from tests.members.coupon_engine_factories import tiers_ladder
 from tests.members.factories import StaffFactory, UserFactory
 
 D = Decimal

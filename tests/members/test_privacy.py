@@ -18,8 +18,17 @@ from analytics.models import Event
 from analytics.services import event_record
 from catalog.models import WishlistItem
 from catalog.services import wishlist_add
-from marketing.models import Coupon, CouponDefinition, CouponStatus, Redemption
-from members.models import Address, Consent, MemberProfile, PointsEntry, StaffAssignment, User
+from members.models import (
+    Address,
+    Consent,
+    Coupon,
+    CouponDefinition,
+    CouponStatus,
+    MemberProfile,
+    PointsEntry,
+    Redemption,
+    User,
+)
 from members.services import (
     consent_set,
     member_data_export,
@@ -32,7 +41,7 @@ from orders.models import Cart, Order, OrderEvent, OrderLine, OrderStatus, Servi
 from orders.services import order_transition
 from orders.services.cart import cart_add
 from orders.services.tickets import ticket_move, ticket_open
-from stores.models import Appointment, AppointmentEmail, AppointmentEvent
+from stores.models import Appointment, AppointmentEmail, AppointmentEvent, StaffAssignment
 from stores.services import appointment_book, stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory, UserFactory

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from members import roles
-from members.models import Consent, MemberProfile, StaffAssignment, Tier, User
+from members.models import Consent, MemberProfile, Tier, User
 from members.services import consent_set, member_register
 from members.services.register import NotYourStore, RegistrationInvalid
+from stores.models import StaffAssignment
 from tests.concurrency import race
 from tests.members.factories import StaffFactory, UserFactory
 from tests.stores.factories import StoreFactory

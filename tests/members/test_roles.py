@@ -20,7 +20,7 @@ def test_roles_say_what_each_may_do():
     assert "orders.change_order" in perms(STORE_STAFF)
     assert "stores.change_stocklevel" not in perms(STORE_STAFF)
     assert "stores.change_stocklevel" in perms(STORE_MANAGER)
-    assert "marketing.add_coupondefinition" in perms(MARKETER)
+    assert "members.add_coupondefinition" in perms(MARKETER)
     assert "orders.change_order" not in perms(MARKETER)
     assert all(p.split(".")[1].startswith("view_") for p in perms(ANALYST))
 

@@ -18,7 +18,7 @@ from members.services import (
     tiers_refresh_all,
 )
 from members.services.tiers import member_spend, spend_window_start, tier_for_spend
-from tests.marketing.engine_factories import tiers_ladder
+from tests.members.coupon_engine_factories import tiers_ladder
 from tests.members.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

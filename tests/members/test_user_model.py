@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from members.models import User
-from members.phone import phone_mask, phone_normalize
+from o2o.phone import phone_mask, phone_normalize
 
 pytestmark = pytest.mark.django_db
 

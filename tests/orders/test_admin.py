@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from members import roles
-from members.models import StaffAssignment
 from orders.models import Fulfilment, Order, OrderEvent, OrderStatus
 from orders.services import order_place
+from stores.models import StaffAssignment
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory, UserFactory

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from members.services import AddressInvalid
 from orders.errors import OrderInvalid
 from orders.models import Cart, CartLine, Fulfilment, Order, OrderEvent, OrderStatus
 from orders.services.cart import cart_add
 from orders.services.checkout import (
-    AddressInvalid,
     CartNeedsReview,
     checkout_pickup_stores,
     checkout_place,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from members import roles
-from members.models import StaffAssignment, User
+from members.models import User
 from orders.errors import OrderInvalid
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Payment
 from orders.services import order_collected
@@ -25,7 +25,7 @@ from orders.services.counter import (
 )
 from orders.services.pickup import PickupRefused
 from stores.errors import NotYourStore, SoldOut
-from stores.models import Reservation, StockLevel
+from stores.models import Reservation, StaffAssignment, StockLevel
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race

@@ -15,13 +15,21 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.urls import reverse
 
-from marketing.models import Coupon, CouponChannel, CouponStatus, DiscountKind, Redemption
-from marketing.services.coupons import CouponNotApplicable, coupon_redeem
-from marketing.services.issuing import coupon_batch_create, coupon_void
 from members import roles
 from members.errors import PointsInsufficient, PointsInvalid
-from members.models import MemberProfile, PointsEntry, PointsKind, StaffAssignment
+from members.models import (
+    Coupon,
+    CouponChannel,
+    CouponStatus,
+    DiscountKind,
+    MemberProfile,
+    PointsEntry,
+    PointsKind,
+    Redemption,
+)
 from members.services import points_adjust, points_balance, points_redeem
+from members.services.coupon_issuing import coupon_batch_create, coupon_void
+from members.services.coupons import CouponNotApplicable, coupon_redeem
 from members.services.points import points_ledger_sum
 from orders.errors import PaymentMismatch
 from orders.models import Cart, Fulfilment, Order, OrderEvent, OrderStatus, Payment
@@ -38,11 +46,11 @@ from orders.services.checkout import checkout_place
 from orders.services.counter import PricesMoved, order_sell_at_counter
 from orders.services.loyalty import discounts_quote
 from orders.services.payments import payment_refund
-from stores.models import StockLevel
+from stores.models import StaffAssignment, StockLevel
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race
-from tests.marketing.engine_factories import coupon, definition, tiers_ladder
+from tests.members.coupon_engine_factories import coupon, definition, tiers_ladder
 from tests.members.factories import StaffFactory, UserFactory
 from tests.orders.factories import pay
 from tests.stores.factories import StoreFactory, warehouse

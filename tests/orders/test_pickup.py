@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import translation
 
 from members import roles
-from members.models import StaffAssignment
 from orders.errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
 from orders.models import Order, OrderEvent, OrderStatus, Payment
 from orders.services import order_collected
@@ -22,7 +21,7 @@ from orders.services.pickup import (
     pickup_search,
 )
 from stores.errors import NotYourStore
-from stores.models import StockLevel
+from stores.models import StaffAssignment, StockLevel
 from tests.concurrency import race
 from tests.members.factories import StaffFactory, UserFactory
 from tests.stores.factories import StoreFactory, warehouse

@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from members.models import StaffAssignment
 from orders.errors import OrderInvalid, OrderTransitionNotAllowed
 from orders.models import Fulfilment, Order, OrderEvent, OrderStatus
 from orders.services import (
@@ -26,6 +25,7 @@ from stores.models import (
     Reservation,
     ReservationPurpose,
     ReservationStatus,
+    StaffAssignment,
     StockLevel,
     Transfer,
     TransferEvent,

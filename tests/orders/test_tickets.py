@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from members import roles
-from members.models import StaffAssignment
 from orders.models import (
     Order,
     OrderStatus,
@@ -33,7 +32,7 @@ from orders.services.tickets import (
     ticket_open,
 )
 from stores.errors import NotYourStore
-from stores.models import StockLevel
+from stores.models import StaffAssignment, StockLevel
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race
 from tests.members.factories import StaffFactory, UserFactory

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from members import roles
-from members.models import StaffAssignment
 from stores.models import (
     Appointment,
     AppointmentEvent,
+    StaffAssignment,
     StockCount,
     StockLevel,
     Transfer,

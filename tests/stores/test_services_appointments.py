@@ -7,7 +7,6 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from members.models import StaffAssignment
 from stores.errors import (
     BookingInvalid,
     NotYourStore,
@@ -16,7 +15,14 @@ from stores.errors import (
     SoldOut,
     TransitionNotAllowed,
 )
-from stores.models import Appointment, AppointmentEvent, Reservation, StockLevel, Transfer
+from stores.models import (
+    Appointment,
+    AppointmentEvent,
+    Reservation,
+    StaffAssignment,
+    StockLevel,
+    Transfer,
+)
 from stores.services import (
     APPOINTMENT_TRANSITIONS,
     appointment_book,

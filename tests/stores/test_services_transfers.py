@@ -2,9 +2,8 @@
 
 import pytest
 
-from members.models import StaffAssignment
 from stores.errors import NotYourStore, SoldOut, TransitionNotAllowed
-from stores.models import Reservation, StockLevel, TransferEvent
+from stores.models import Reservation, StaffAssignment, StockLevel, TransferEvent
 from stores.selectors import in_transit_to
 from stores.services import (
     stock_receive,

@@ -1,0 +1,142 @@
+"""Runs the demo writers in dependency order, in one transaction."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import services as catalog_services
+
+from . import appointments, catalog, loyalty, orders, people, stores
+
+# What a full and a small demo hold.
+FULL = {"members": 300, "orders_per_day": 4.2}
+SMALL = {"members": 40, "orders_per_day": 0.5}
+
+# The models the summary counts, in the order it prints them.
+COUNTED = [
+    "catalog.Category", "catalog.Collection", "catalog.Product", "catalog.Variant",
+    "catalog.Certificate", "catalog.ProductImage", "catalog.MetalRate",
+    "stores.Store", "stores.OpeningHours", "stores.StockLevel",
+    "members.User", "members.MemberProfile", "stores.StaffAssignment",
+    "orders.Order", "orders.OrderLine", "orders.Payment", "orders.OrderEvent",
+    "members.PointsEntry", "members.Consent", "members.CouponDefinition",
+    "members.CouponBatch", "members.Coupon", "members.Redemption",
+]
+
+
+@dataclass
+class Report:
+    steps: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def step(self, name: str, detail: str, started: float) -> None:
+        self.steps.append((name, detail, time.monotonic() - started))
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of every model the demo writes: the loader's idempotence is checked with it."""
+    return {label: apps.get_model(label).objects.count() for label in COUNTED}
+
+
+@transaction.atomic
+def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line: None) -> Report:
+    """Load (or complete) the demo shop. Idempotent: rows are found by natural keys, so a
+    second run adds none. All or nothing: one transaction (photo files of a failed run
+    stay on disk and are overwritten by the next)."""
+    size = SMALL if small else FULL
+    now = timezone.now()
+    report = Report()
+
+    started = time.monotonic()
+    categories = catalog.categories_load()
+    collections = catalog.collections_load()
+    new_rates = catalog.metal_rates_load(now=now)
+    report.step("metal rates", f"{new_rates} new", started)
+
+    started = time.monotonic()
+    specs, numbers = catalog.demo_specs(small=small)
+    products = catalog.products_load(specs=specs, numbers=numbers, categories=categories,
+                                     collections=collections)
+    report.step("catalogue", f"{len(products)} products", started)
+
+    started = time.monotonic()
+    total = len(products)
+
+    def photo_progress(done: int) -> None:
+        if done % 25 == 0:
+            log(f"  photos: {done}/{total} products")
+
+    # The small demo runs inside test processes: no worker processes there.
+    photos, renditions = catalog.images_load(products=products, parallel=not small,
+                                             progress=photo_progress)
+    report.step("photos", f"{photos} new, {renditions} rendition sets", started)
+
+    started = time.monotonic()
+    searchable = catalog_services.product_search_refresh()
+    repriced = catalog_services.prices_refresh(reason="demo")
+    report.step("search and prices", f"{searchable} indexed, {repriced} repriced", started)
+
+    started = time.monotonic()
+    places = stores.stores_load()
+    receipts = stores.stock_load(products=products, stores=places)
+    report.step("stores and stock", f"{len(places)} places, {receipts} receipts", started)
+
+    started = time.monotonic()
+    staff = people.staff_load(stores=places)
+    shopper = people.demo_shopper_load()
+    members = people.members_load(count=size["members"], now=now)
+    report.step("people", f"{len(staff)} staff, {len(members) + 1} members", started)
+
+    started = time.monotonic()
+    dated, tryons = appointments.tryon_load(now=now, stores=places, members=members, shopper=shopper)
+    report.step("try-ons", f"{dated} dated hours, {tryons} appointments", started)
+
+    started = time.monotonic()
+    counter_staff: dict[str, list] = {}
+    for spec in people.STAFF:
+        if spec.store:
+            counter_staff.setdefault(spec.store, []).append(staff[spec.email])
+    created = orders.orders_load(now=now, members=members, shopper=shopper, stores=places,
+                                 staff=counter_staff, products=products,
+                                 per_day=size["orders_per_day"])
+    report.step("orders", f"{created} new" if created else "already there", started)
+
+    # Loyalty: members in every tier (big purchases in the history), points for what
+    # reached them, consents and coupons; today's orders then use them.
+    started = time.monotonic()
+    big = loyalty.top_spenders_load(now=now, members=members, shopper=shopper, stores=places,
+                                    staff=counter_staff, products=products, small=small)
+    report.step("top spenders", f"{big} orders" if big else "already there", started)
+
+    started = time.monotonic()
+    points = loyalty.points_history_load(now=now, shopper=shopper)
+    report.step("points and tiers", (f"{points.earned} earned, {points.redeemed} redeemed; "
+                                     if points.earned else "") + loyalty.tiers_summary(), started)
+
+    started = time.monotonic()
+    consents = loyalty.consents_load(now=now, members=members, shopper=shopper, stores=places,
+                                     staff=counter_staff)
+    report.step("consents", f"{consents} new" if consents else "already there", started)
+
+    started = time.monotonic()
+    coupons = loyalty.coupons_load(now=now, members=members, shopper=shopper,
+                                   marketer=staff.get("marketer@o2o.example"))
+    report.step("coupons", f"{coupons.definitions} offers, {coupons.issued} coupons issued"
+                if coupons.issued else "already there", started)
+
+    started = time.monotonic()
+    live = orders.live_orders_load(stores=places, staff=counter_staff, shopper=shopper,
+                                   members=members)
+    report.step("live orders", f"{live.created} new, {live.waiting} pickups waiting"
+                if live.created else "already there", started)
+
+    started = time.monotonic()
+    used = loyalty.loyalty_orders_load(stores=places, staff=counter_staff, shopper=shopper,
+                                       members=members, products=products)
+    report.step("coupons used", (f"{used.online} online, {used.counter} at counters: "
+                                 if used.online or used.counter else "already there: ")
+                + loyalty.loyalty_summary(), started)
+    return report
