@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -21,6 +22,18 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class AuditEventInline(ReadOnlyInline):
+    """A record's audit trail (o2o.audit.AuditEvent rows): when, who, and what happened in
+    a sentence of the reader's language; never the code or the JSON."""
+
+    select = ("actor",)
+    fields = ["at", "actor", "what"]
+
+    @admin.display(description=_("what happened"))
+    def what(self, event) -> str:
+        return event.describe()
 
 
 class ReadOnlyAdminMixin:

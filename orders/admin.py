@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import User
 from members.selectors import users_with_phone
 from members.services.coupons import coupons_usable
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
+from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
 from o2o.money import money
 from o2o.phone import phone_mask, phone_normalize
@@ -33,7 +33,6 @@ from stores.models import Store, StoreKind
 
 from .models import (
     CounterSale,
-    Fulfilment,
     Order,
     OrderChannel,
     OrderEvent,
@@ -44,7 +43,13 @@ from .models import (
     PaymentStatus,
     PickupDesk,
 )
-from .services import order_cancel, order_transition, transition_allowed
+from .services import (
+    order_cancel,
+    order_complete,
+    order_deliver,
+    order_ship,
+    order_staff_moves,
+)
 from .services.counter import counter_lines_resolve, order_sell_at_counter
 from .services.loyalty import discounts_quote
 from .services.pickup import (
@@ -71,16 +76,15 @@ class PaymentInline(ReadOnlyInline):
     fields = ["provider", "reference", "amount", "currency", "status", "created_at"]
 
 
-class OrderEventInline(ReadOnlyInline):
+class OrderEventInline(AuditEventInline):
     """The audit trail: who did what, when, from where."""
 
     model = OrderEvent
-    select = ("actor",)
-    fields = ["at", "kind", "actor", "data"]
 
 
-# The moves staff make by hand on the order page; the pickup desk and the counter have
-# their own screens, payments come from the provider.
+# The moves staff make by hand on the order page (orders.services.order_staff_moves says
+# which apply now); the pickup desk and the counter have their own screens, payments come
+# from the provider.
 ORDER_ACTS: dict[str, tuple] = {
     "ship": (pgettext_lazy("order", "Mark shipped"), S.SHIPPED),
     "deliver": (_("Mark delivered"), S.DELIVERED),
@@ -90,24 +94,15 @@ ORDER_ACTS: dict[str, tuple] = {
 
 
 def order_acts(order: Order) -> list[tuple[str, str]]:
-    acts = []
-    for name, (label, to) in ORDER_ACTS.items():
-        if name == "cancel":
-            if order.status == S.PENDING_PAYMENT:
-                acts.append((name, label))
-        elif order.fulfilment == Fulfilment.DELIVERY and transition_allowed(
-                status=order.status, fulfilment=order.fulfilment, to=to):
-            acts.append((name, label))
-    return acts
+    allowed = order_staff_moves(order=order)
+    return [(name, label) for name, (label, to) in ORDER_ACTS.items() if to in allowed]
 
 
 def order_act(*, order: Order, act: str, actor) -> Order:
     if act == "cancel":
         return order_cancel(order=order, actor=actor, via="admin", reason="cancelled by staff")
-    if act not in ORDER_ACTS or order.fulfilment != Fulfilment.DELIVERY:
-        raise ApplicationError(gettext("This order cannot be moved this way."),
-                               code="not_allowed")
-    return order_transition(order=order, to=ORDER_ACTS[act][1], actor=actor, via="admin")
+    service = {"ship": order_ship, "deliver": order_deliver, "complete": order_complete}[act]
+    return service(order=order, actor=actor, via="admin")
 
 
 def _error_page(request, context, template, exc: ApplicationError):

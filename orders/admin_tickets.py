@@ -21,7 +21,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from o2o.admin_kit import ReadOnlyInline
+from o2o.admin_kit import AuditEventInline
 from o2o.errors import ApplicationError
 from o2o.phone import phone_mask
 from stores.admin import StoreScopedMixin, stores_for
@@ -31,10 +31,8 @@ from .models import Order, ServiceTicket, ServiceTicketEvent, TicketKind, Ticket
 from .services.tickets import DESCRIPTION_MAX, NOTE_MAX, ticket_move, ticket_moves, ticket_open
 
 
-class ServiceTicketEventInline(ReadOnlyInline):
+class ServiceTicketEventInline(AuditEventInline):
     model = ServiceTicketEvent
-    select = ("actor",)
-    fields = ["status", "at", "actor", "note"]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -310,8 +310,7 @@ class OrdersPagination(PageNumberPagination):
 
 def _my_orders(request):
     return (Order.objects.filter(member=request.user).select_related("store")
-            # events: whether a pickup is paid at the counter (orders.emails.pays_at_counter)
-            .prefetch_related("lines", "events").order_by("-placed_at", "-pk"))
+            .prefetch_related("lines").order_by("-placed_at", "-pk"))
 
 
 NUMBER_PARAM = OpenApiParameter("number", str, OpenApiParameter.PATH,

@@ -74,14 +74,6 @@ def order_link(order: Order, *, language: str | None = None) -> str:
     return absolute(path)
 
 
-def pays_at_counter(order: Order) -> bool:
-    """A pickup the shopper pays at the counter (said when it was placed)."""
-    if order.fulfilment != Fulfilment.PICKUP:
-        return False
-    placed = next((e for e in order.events.all() if e.kind == "placed"), None)
-    return bool(placed and placed.data.get("pay_at_counter"))
-
-
 def shows_pickup_code(order: Order) -> bool:
     """The pickup code (and its QR) is shown while it can open a hand-over: the order is
     ready for pickup, or waits for its payment at the counter (and has not run out)."""
@@ -89,7 +81,7 @@ def shows_pickup_code(order: Order) -> bool:
         return False
     if order.status == OrderStatus.READY_FOR_PICKUP:
         return True
-    return (order.status == OrderStatus.PENDING_PAYMENT and pays_at_counter(order)
+    return (order.status == OrderStatus.PENDING_PAYMENT and order.pay_at_counter
             and (order.expires_at is None or order.expires_at > timezone.now()))
 
 
@@ -118,7 +110,7 @@ def order_message(order: Order, kind: str) -> EmailMultiAlternatives:
     """The email, rendered in the order's language; a pickup code comes with its QR as an
     inline PNG (Content-ID ``pickup-qr``)."""
     with translation.override(order.language):
-        counter = pays_at_counter(order)
+        counter = order.pay_at_counter
         show_code = kind in (PLACED, READY_FOR_PICKUP) and shows_pickup_code(order)
         store = order.store
         context = {

@@ -1,9 +1,10 @@
 """The orders app's error codes. Services raise these; o2o.errors turns them into 4xx."""
 
-from o2o.errors import ApplicationError, ConflictError
+from o2o.errors import ApplicationError
+from o2o.transitions import TransitionNotAllowed
 
 
-class OrderTransitionNotAllowed(ConflictError):
+class OrderTransitionNotAllowed(TransitionNotAllowed):
     """The order's status does not allow this move (TRANSITIONS in orders.services)."""
 
     code = "order_transition_not_allowed"

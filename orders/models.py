@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from o2o.audit import AuditEvent
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("awaiting payment")
@@ -75,6 +77,10 @@ class Order(models.Model):
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES,
                                 default=settings.LANGUAGE_CODE,
                                 help_text=_("The shopper's language, for emails."))
+    pay_at_counter = models.BooleanField(
+        _("paid at the counter"), default=False,
+        help_text=_("A pickup the shopper pays when collecting it (the pieces are held "
+                    "PAY_AT_COUNTER_DAYS)."))
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True,
                                    help_text=_("Shown to the shopper; opens the order only at "
                                                "its own pickup store."))
@@ -106,6 +112,8 @@ class Order(models.Model):
             ),
             models.UniqueConstraint(fields=["store", "pickup_code"], condition=~Q(pickup_code=""),
                                     name="order_pickup_code_unique_per_store"),
+            models.CheckConstraint(condition=Q(pay_at_counter=False) | Q(fulfilment="pickup"),
+                                   name="order_pay_at_counter_is_a_pickup"),
         ]
 
     def __str__(self):
@@ -186,24 +194,39 @@ class Payment(models.Model):
         return f"{self.provider} {self.amount} {self.currency}"
 
 
-class OrderEvent(models.Model):
-    """The audit trail of an order: who did what, when (Saleor's order events)."""
+class OrderEventKind(models.TextChoices):
+    PLACED = "placed", _("placed")
+    STATUS = "status", _("status changed")
+    IMPORTED = "imported", _("imported")
+    PAYMENT_STARTED = "payment_started", _("payment started")
+    PAYMENT_FAILED = "payment_failed", _("payment failed")
+    PAYMENT_MISMATCH = "payment_mismatch", _("payment refused")
+    LATE_PAYMENT = "late_payment", _("late payment refunded")
+    REFUND = "refund", _("refund asked")
+    REFUND_SUCCEEDED = "refund_succeeded", _("refund made")
+    REFUND_FAILED = "refund_failed", _("refund failed")
+    MEMBER_ERASED = "member_erased", _("shopper's data erased")
+
+
+class OrderEvent(AuditEvent):
+    """The audit trail of an order: who did what, when (Saleor's order events); written by
+    orders.events, shown to staff as sentences (``describe``)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events",
                               verbose_name=_("order"))
-    kind = models.CharField(_("event"), max_length=40)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    kind = models.CharField(_("event"), max_length=40, choices=OrderEventKind.choices)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.order_id} {self.kind}"
+
+    def describe(self) -> str:
+        from .events import order_event_sentence  # the sentences use the app's labels
+
+        return order_event_sentence(self)
 
 
 class PaymentEvent(models.Model):
@@ -366,24 +389,26 @@ class ServiceTicket(models.Model):
         return self.number
 
 
-class ServiceTicketEvent(models.Model):
-    """The ticket's history, shown to the shopper: each status with who, when and a note."""
+class ServiceTicketEvent(AuditEvent):
+    """The ticket's history, shown to the shopper: each status with who, when and a note.
+    A ticket's trail speaks in its statuses, so ``status`` stands for the base's ``kind``."""
 
     ticket = models.ForeignKey(ServiceTicket, on_delete=models.CASCADE, related_name="events",
                                verbose_name=_("service ticket"))
+    kind = None
     status = models.CharField(_("status"), max_length=12, choices=TicketStatus.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"))
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("service ticket event")
         verbose_name_plural = _("service ticket events")
-        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.ticket_id} {self.status}"
+
+    def describe(self) -> str:
+        status = self.get_status_display()
+        return f"{status}: {self.note}" if self.note else str(status)
 
 
 class PickupDesk(Order):

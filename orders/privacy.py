@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from members.models import User
 from o2o.privacy import privacy_section_register
 
-from .models import Cart, Order, OrderEvent, OrderStatus, ServiceTicket
+from .models import Cart, Order, OrderEvent, OrderEventKind, OrderStatus, ServiceTicket
 from .services import order_cancel
 from .services.tickets import FINAL_STATUSES
 
@@ -76,7 +76,7 @@ def orders_erase(member: User) -> None:
         event.data = {**event.data, "to": ""}
     OrderEvent.objects.bulk_update(sent, ["data"])
     OrderEvent.objects.bulk_create([
-        OrderEvent(order_id=pk, kind="member_erased", actor=None, at=now,
+        OrderEvent(order_id=pk, kind=OrderEventKind.MEMBER_ERASED, actor=None, at=now,
                    data={"via": "privacy"}) for pk in orders])
 
 

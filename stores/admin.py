@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.admin_kit import ShownOnCatalogPagesMixin
 from catalog.models import Variant
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
+from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin
 from o2o.errors import ApplicationError
 from o2o.phone import phone_mask
 
@@ -361,10 +361,8 @@ class TransferLineInline(ReadOnlyInline):
     fields = ["variant", "quantity"]
 
 
-class TransferEventInline(ReadOnlyInline):
+class TransferEventInline(AuditEventInline):
     model = TransferEvent
-    select = ("actor",)
-    fields = ["at", "kind", "actor", "data"]
 
 
 class TransferCreateForm(forms.Form):
@@ -526,10 +524,8 @@ class AppointmentItemInline(ReadOnlyInline):
     fields = ["variant", "transfer"]
 
 
-class AppointmentEventInline(ReadOnlyInline):
+class AppointmentEventInline(AuditEventInline):
     model = AppointmentEvent
-    select = ("actor",)
-    fields = ["at", "kind", "actor", "data"]
 
 
 class AppointmentEmailInline(ReadOnlyInline):

@@ -6,6 +6,7 @@ Codes are stable (clients and tests match on them); messages are for people.
 from django.utils.translation import gettext_lazy as _
 
 from o2o.errors import ApplicationError, ConflictError, NotFoundError
+from o2o.transitions import TransitionNotAllowed as KernelTransitionNotAllowed
 
 
 class SoldOut(ConflictError):
@@ -44,7 +45,7 @@ class UnknownVariant(ApplicationError):
     code = "unknown_variant"
 
 
-class TransitionNotAllowed(ConflictError):
+class TransitionNotAllowed(KernelTransitionNotAllowed):
     """The record is not in a state that allows this step (already done, or too late)."""
 
     code = "not_allowed"

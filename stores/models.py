@@ -11,6 +11,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Bilingual
+from o2o.audit import AuditEvent
 
 # Every store keeps Beijing time today. Code reads a store's zone through
 # ``Store.zone`` only, so a per-store time-zone column can replace this constant.
@@ -343,24 +344,32 @@ class TransferLine(models.Model):
         return f"{self.quantity} x {self.variant_id}"
 
 
-class TransferEvent(models.Model):
+class TransferEventKind(models.TextChoices):
+    CREATED = "created", _("requested")
+    SHIPPED = "shipped", _("shipped")
+    RECEIVED = "received", _("received")
+    CANCELLED = "cancelled", _("cancelled")
+    DETACHED = "detached", _("no longer for its order")
+
+
+class TransferEvent(AuditEvent):
     """The audit trail of a transfer: who created, shipped, received or cancelled it."""
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="events",
                                  verbose_name=_("transfer"))
-    kind = models.CharField(_("event"), max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    kind = models.CharField(_("event"), max_length=40, choices=TransferEventKind.choices)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("transfer event")
         verbose_name_plural = _("transfer events")
-        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.transfer_id} {self.kind}"
+
+    def describe(self) -> str:
+        from .events import transfer_event_sentence
+
+        return transfer_event_sentence(self)
 
 
 class AppointmentStatus(models.TextChoices):
@@ -511,24 +520,35 @@ class AppointmentItem(models.Model):
         return f"{self.appointment_id}: {self.variant_id}"
 
 
-class AppointmentEvent(models.Model):
+class AppointmentEventKind(models.TextChoices):
+    BOOKED = "booked", _("booked")
+    RESCHEDULED = "rescheduled", _("new time")
+    CHECKED_IN = "checked_in", _("checked in")
+    COMPLETED = "completed", _("completed")
+    NO_SHOW = "no_show", _("did not come")
+    CANCELLED = "cancelled", _("cancelled")
+    IMPORTED = "imported", _("imported")
+    MEMBER_ERASED = "member_erased", _("shopper's data erased")
+
+
+class AppointmentEvent(AuditEvent):
     """The audit trail of an appointment: booked, rescheduled, checked in... by whom, when."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events",
                                     verbose_name=_("appointment"))
-    kind = models.CharField(_("event"), max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    kind = models.CharField(_("event"), max_length=40, choices=AppointmentEventKind.choices)
 
-    class Meta:
+    class Meta(AuditEvent.Meta):
         verbose_name = _("appointment event")
         verbose_name_plural = _("appointment events")
-        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.appointment_id} {self.kind}"
+
+    def describe(self) -> str:
+        from .events import appointment_event_sentence
+
+        return appointment_event_sentence(self)
 
 
 class AppointmentEmail(models.Model):

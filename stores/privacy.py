@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from o2o.auth import User
 from o2o.privacy import privacy_section_register
 
-from .models import Appointment, AppointmentEmail, AppointmentEvent, AppointmentStatus
+from .models import (
+    Appointment,
+    AppointmentEmail,
+    AppointmentEvent,
+    AppointmentEventKind,
+    AppointmentStatus,
+)
 from .services import appointment_cancel
 
 S = AppointmentStatus
@@ -65,7 +71,7 @@ def appointments_erase(member: User) -> None:
         event.data = {key: value for key, value in event.data.items() if key != "reason"}
     AppointmentEvent.objects.bulk_update(typed, ["data"])
     AppointmentEvent.objects.bulk_create([
-        AppointmentEvent(appointment_id=pk, kind="member_erased", actor=None, at=now,
+        AppointmentEvent(appointment_id=pk, kind=AppointmentEventKind.MEMBER_ERASED, at=now,
                          data={"via": "privacy"}) for pk in ids])
 
 

@@ -15,16 +15,21 @@ re-exported here because every other part builds on it.
 
 from .lifecycle import (
     COMPLETED_STATUSES,
+    ORDER,
     PAID_STATUSES,
     TRANSITIONS,
     order_cancel,
     order_collect,
     order_collected,
+    order_complete,
     order_create_historical,
+    order_deliver,
     order_number_new,
     order_pay,
     order_pieces_expected_on,
     order_place,
+    order_ship,
+    order_staff_moves,
     order_transition,
     orders_expire,
     orders_ready_when_arrived,
@@ -33,8 +38,9 @@ from .lifecycle import (
 )
 
 __all__ = [
-    "COMPLETED_STATUSES", "PAID_STATUSES", "TRANSITIONS", "order_cancel", "order_collect",
-    "order_collected", "order_create_historical", "order_number_new", "order_pay",
+    "COMPLETED_STATUSES", "ORDER", "PAID_STATUSES", "TRANSITIONS", "order_cancel",
+    "order_collect", "order_collected", "order_complete", "order_create_historical",
+    "order_deliver", "order_number_new", "order_pay", "order_ship", "order_staff_moves",
     "order_pieces_expected_on", "order_place", "order_transition", "orders_expire",
     "orders_ready_when_arrived", "transfer_source_quickest", "transition_allowed",
 ]

@@ -32,7 +32,8 @@ from stores.services import ReserveLine, reserve_lines
 from stores.services.permissions import ensure_may_act
 
 from ..errors import OrderInvalid
-from ..models import Fulfilment, Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
+from ..events import order_event_record
+from ..models import Fulfilment, Order, OrderChannel, OrderEventKind, OrderLine, OrderStatus
 from .lifecycle import _wanted, order_collected, order_number_new, order_pay, order_transition
 from .loyalty import order_discounts_apply, order_discounts_event_data
 from .pickup import counter_payment_check
@@ -210,9 +211,8 @@ def order_sell_at_counter(
                           extra={"total": str(order.total)})
     reserve_lines([ReserveLine(store, variant, quantity, ReservationPurpose.ORDER, order.number,
                                None) for variant, quantity, _unit in priced], now=now)
-    OrderEvent.objects.create(order=order, kind="placed", actor=staff, at=now,
-                              data={"via": "counter", "stock_from": store.code,
-                                    **order_discounts_event_data(order)})
+    order_event_record(order=order, kind=OrderEventKind.PLACED, actor=staff, at=now,
+                       via="counter", stock_from=store.code, **order_discounts_event_data(order))
     locked = order_pay(order=order, provider=payment_provider, reference=reference,
                        amount=order.total, currency=order.currency, actor=staff, via="counter")
     # paid -> collected commits the reservations: the pieces leave on_hand and reserved.

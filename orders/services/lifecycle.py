@@ -46,6 +46,7 @@ from catalog.models import Variant
 from catalog.pricing import rates_in_force, variant_price
 from members.models import User
 from o2o.errors import ApplicationError, ConflictError
+from o2o.transitions import Lifecycle
 from stores.errors import SoldOut
 from stores.models import (
     Reservation,
@@ -68,11 +69,12 @@ from stores.services.stock import sold_out_message
 from ..emails import PLACED as PLACED_EMAIL
 from ..emails import email_kind_for_move, order_email_schedule
 from ..errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
+from ..events import order_event_record
 from ..models import (
     Fulfilment,
     Order,
     OrderChannel,
-    OrderEvent,
+    OrderEventKind,
     OrderLine,
     OrderStatus,
     Payment,
@@ -252,10 +254,8 @@ def order_create_historical(
             currency=order.currency,
             status=PaymentStatus.REFUNDED if status == S.REFUNDED else PaymentStatus.SUCCEEDED,
         )
-    OrderEvent.objects.create(
-        order=order, kind="imported", actor=None, at=timezone.now(),
-        data={"status": status, "source": source, "placed_at": placed_at.isoformat()},
-    )
+    order_event_record(order=order, kind=OrderEventKind.IMPORTED,
+                       status=status, source=source, placed_at=placed_at.isoformat())
     return order
 
 
@@ -315,36 +315,36 @@ _STOCK_EFFECT: dict[OrderStatus, tuple[str, str]] = {
 }
 
 
+def _refused(order: Order, to) -> OrderTransitionNotAllowed:
+    return OrderTransitionNotAllowed(
+        _("Order %(number)s is %(status)s; it cannot become %(to)s.") % {
+            "number": order.number, "status": order.get_status_display(), "to": S(to).label},
+        extra={"status": order.status, "to": str(to)})
+
+
+# The order's life cycle (o2o.transitions): the table, and the statuses each way of
+# handing the pieces over never takes.
+ORDER = Lifecycle(model=Order, table=TRANSITIONS, refused=_refused,
+                  also=lambda order, to: to not in _NOT_FOR_FULFILMENT[order.fulfilment])
+
+
 def transition_allowed(*, status: str, fulfilment: str, to: str) -> bool:
-    return to in TRANSITIONS[S(status)] and to not in _NOT_FOR_FULFILMENT[fulfilment]
+    return ORDER.allows(S(status), to) and to not in _NOT_FOR_FULFILMENT[fulfilment]
 
 
 def _locked(order: Order) -> Order:
-    return Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    return ORDER.lock(order)
 
 
 def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: datetime,
           data: dict | None = None) -> bool:
-    """Move a locked order to ``to``; False when it is already there."""
+    """Move a locked order to ``to`` with the move's effects; False when it is already
+    there. Coupon and points first, then the stock: the lock order is order -> coupon ->
+    profile -> stock."""
     if locked.status == to:
         return False
-    if not transition_allowed(status=locked.status, fulfilment=locked.fulfilment, to=to):
-        raise OrderTransitionNotAllowed(
-            _("Order %(number)s is %(status)s; it cannot become %(to)s.") % {
-                "number": locked.number, "status": locked.get_status_display(),
-                "to": S(to).label},
-            extra={"status": locked.status, "to": str(to)})
+    ORDER.check(locked, to)
     previous = locked.status
-    locked.status = to
-    fields = ["status", "updated_at"]
-    if to == S.PAID:
-        locked.paid_at, locked.expires_at = now, None
-        fields += ["paid_at", "expires_at"]
-    elif to == S.COMPLETED:
-        locked.completed_at = now
-        fields.append("completed_at")
-    locked.save(update_fields=fields)
-    # Coupon and points first: the lock order is order -> coupon -> profile -> stock.
     order_loyalty_on_move(order=locked, previous=previous, to=to, actor=actor, now=now)
     if to in _STOCK_EFFECT:
         status, reason = _STOCK_EFFECT[to]
@@ -353,8 +353,14 @@ def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: 
             # transfer received meanwhile has reserved for the order before we release.
             transfers_release_for(reference=locked.number, actor=actor, reason=reason)
         reservations_close(_order_reservations(locked), status=status, reason=reason, now=now)
-    OrderEvent.objects.create(order=locked, kind="status", actor=actor, at=now,
-                              data={"from": previous, "to": str(to), "via": via, **(data or {})})
+    fields: dict = {}
+    if to == S.PAID:
+        fields = {"paid_at": now, "expires_at": None}
+    elif to == S.COMPLETED:
+        fields = {"completed_at": now}
+    ORDER.move(locked, to, fields=fields, audit=lambda previous: order_event_record(
+        order=locked, kind=OrderEventKind.STATUS, actor=actor, at=now,
+        **{"from": previous, "to": str(to), "via": via, **(data or {})}))
     _enqueue_email(locked, email_kind_for_move(order=locked, to=to))
     return True
 
@@ -528,6 +534,7 @@ def order_place(
         currency=settings.CURRENCY, subtotal=subtotal, discount=Decimal("0.00"), total=subtotal,
         pickup_code=_pickup_code(store) if store is not None else "",
         placed_at=now, expires_at=(hold_from if pay_at_counter else now) + hold,
+        pay_at_counter=pay_at_counter,
     )
     OrderLine.objects.bulk_create([
         OrderLine(order=order, variant=variant, product_name=variant.product.name,
@@ -557,8 +564,8 @@ def order_place(
     if transfers:
         data.update(transfers=transfers, transfer_from=source.code,
                     expected_on=expected_on.isoformat())
-    OrderEvent.objects.create(order=order, kind="placed", actor=actor or member, at=now,
-                              data=data)
+    order_event_record(order=order, kind=OrderEventKind.PLACED, actor=actor or member, at=now,
+                       **data)
     _enqueue_email(order, PLACED_EMAIL)
     return order
 
@@ -649,6 +656,55 @@ def order_collect(*, order: Order, store: Store, actor: User) -> Order:
     _move(locked, S.COMPLETED, actor=actor, via="pickup desk", now=now)
     transaction.on_commit(lambda: order_collected.send(sender=Order, order=locked))
     return locked
+
+
+def _delivery_move(order: Order, to: OrderStatus, *, actor: User | None, via: str,
+                   data: dict | None = None) -> Order:
+    locked = _locked(order)
+    if locked.fulfilment != Fulfilment.DELIVERY:
+        raise OrderInvalid(_("Order %(number)s is not a delivery.") % {"number": locked.number},
+                           code="not_a_delivery")
+    _move(locked, to, actor=actor, via=via, now=timezone.now(), data=data)
+    return locked
+
+
+@transaction.atomic
+def order_ship(*, order: Order, actor: User | None, carrier: str = "", tracking: str = "",
+               via: str = "admin") -> Order:
+    """A paid delivery leaves: paid -> shipped, and its pieces leave the stock they were
+    reserved in. ``carrier`` and ``tracking`` go into the audit row and the shopper's
+    email. Idempotent; OrderInvalid (not_a_delivery) for a pickup or counter sale,
+    OrderTransitionNotAllowed for an order that is not paid."""
+    data = {key: value.strip()[:60] for key, value in
+            (("carrier", carrier), ("tracking", tracking)) if value and value.strip()}
+    return _delivery_move(order, S.SHIPPED, actor=actor, via=via, data=data)
+
+
+@transaction.atomic
+def order_deliver(*, order: Order, actor: User | None, via: str = "admin") -> Order:
+    """The carrier handed a shipped delivery over: shipped -> delivered (points are earned
+    on this move). Idempotent."""
+    return _delivery_move(order, S.DELIVERED, actor=actor, via=via)
+
+
+@transaction.atomic
+def order_complete(*, order: Order, actor: User | None, via: str = "admin") -> Order:
+    """Close a delivered order: delivered -> completed (a pickup completes at the
+    hand-over, order_collect). Idempotent."""
+    return _delivery_move(order, S.COMPLETED, actor=actor, via=via)
+
+
+# Moves staff make by hand on an order's page; the desk, the counter and the payment
+# provider make the others through their own services.
+_BY_HAND = {Fulfilment.DELIVERY: (S.SHIPPED, S.DELIVERED, S.COMPLETED)}
+
+
+def order_staff_moves(*, order: Order) -> list[OrderStatus]:
+    """The statuses staff may move ``order`` to by hand now: cancel while unpaid; ship,
+    deliver and complete a delivery (read only: the services check again under lock)."""
+    moves = [S.CANCELLED] if order.status == S.PENDING_PAYMENT else []
+    return moves + [to for to in _BY_HAND.get(order.fulfilment, ())
+                    if ORDER.allows(S(order.status), to, order)]
 
 
 def orders_expire(*, now: datetime | None = None, batch_size: int = 200) -> int:

@@ -35,9 +35,10 @@ from members.models import User
 from o2o.errors import ApplicationError, ConflictError
 
 from ..errors import OrderTransitionNotAllowed, PaymentMismatch
+from ..events import order_event_record
 from ..models import (
     Order,
-    OrderEvent,
+    OrderEventKind,
     OrderStatus,
     Payment,
     PaymentEvent,
@@ -188,9 +189,8 @@ def payment_start(*, order: Order, success_url: str, cancel_url: str) -> str:
         raise PaymentUnavailable(
             _("The payment service is not available just now; nothing was charged. "
               "Please try again in a moment.")) from exc
-    OrderEvent.objects.create(order=order, kind="payment_started", actor=None, at=timezone.now(),
-                              data={"provider": "stripe", "session": session.id,
-                                    "amount_minor": session.amount_total})
+    order_event_record(order=order, kind=OrderEventKind.PAYMENT_STARTED, provider="stripe",
+                       session=session.id, amount_minor=session.amount_total)
     return session.url
 
 
@@ -230,8 +230,8 @@ def payment_test_fail(*, order: Order) -> None:
     """The test gateway's "Fail": nothing is paid; the attempt is noted on the order."""
     if payments_provider() != PaymentProvider.TEST:
         raise ApplicationError(_("The test gateway is off."), code="test_gateway_off")
-    OrderEvent.objects.create(order=order, kind="payment_failed", actor=None, at=timezone.now(),
-                              data={"provider": "test", "via": "test gateway"})
+    order_event_record(order=order, kind=OrderEventKind.PAYMENT_FAILED, provider="test",
+                       via="test gateway")
 
 
 # --- Stripe's webhook -------------------------------------------------------------------
@@ -315,8 +315,8 @@ def _stripe_event_apply(record: PaymentEvent, kind: str, obj: dict,
     record.order = order
     now = timezone.now()
     if kind == "checkout.session.async_payment_failed":
-        OrderEvent.objects.create(order=order, kind="payment_failed", at=now,
-                                  data={"provider": "stripe", "session": obj.get("id")})
+        order_event_record(order=order, kind=OrderEventKind.PAYMENT_FAILED, at=now,
+                           provider="stripe", session=obj.get("id"))
         return "payment_failed"
     if kind not in PAID_EVENTS:
         return "ignored"
@@ -332,9 +332,9 @@ def _stripe_event_apply(record: PaymentEvent, kind: str, obj: dict,
     except (TypeError, ValueError, InvalidOperation):
         amount = None
     if not reference or amount is None or amount <= 0:
-        OrderEvent.objects.create(order=order, kind="payment_mismatch", at=now,
-                                  data={"provider": "stripe", "event": record.event_id,
-                                        "reason": "no reference or amount"})
+        order_event_record(order=order, kind=OrderEventKind.PAYMENT_MISMATCH, at=now,
+                           provider="stripe", event=record.event_id,
+                           reason="no reference or amount")
         return "amount_mismatch"
     if Payment.objects.filter(provider=PaymentProvider.STRIPE, reference=reference).exists():
         return "already_recorded"
@@ -344,9 +344,9 @@ def _stripe_event_apply(record: PaymentEvent, kind: str, obj: dict,
     except PaymentMismatch as exc:
         logger.error("Stripe payment %s does not match order %s: %s", reference, order.number,
                      exc.message)
-        OrderEvent.objects.create(order=order, kind="payment_mismatch", at=now, data={
-            "provider": "stripe", "reference": reference, "event": record.event_id,
-            "amount": str(amount), "currency": currency})
+        order_event_record(order=order, kind=OrderEventKind.PAYMENT_MISMATCH, at=now,
+                           provider="stripe", reference=reference, event=record.event_id,
+                           amount=str(amount), currency=currency)
         return "amount_mismatch"
     except OrderTransitionNotAllowed:
         # Paid after the order expired (or paid twice): the money goes back.
@@ -364,9 +364,9 @@ def _late_payment_refund(*, order: Order, reference: str, amount: Decimal, curre
                                      status=PaymentStatus.SUCCEEDED, refunded_amount=amount)
     refund = Refund.objects.create(payment=payment, amount=amount, status=RefundStatus.PENDING,
                                    reason=LATE_PAYMENT_REASON)
-    OrderEvent.objects.create(order=locked, kind="late_payment", at=timezone.now(), data={
-        "provider": "stripe", "reference": reference, "amount": str(amount),
-        "status": locked.status, "event": event_id, "refund": refund.pk})
+    order_event_record(order=locked, kind=OrderEventKind.LATE_PAYMENT, provider="stripe",
+                       reference=reference, amount=str(amount), status=locked.status,
+                       event=event_id, refund=refund.pk)
     return refund.pk
 
 
@@ -442,9 +442,8 @@ def payment_refund(*, order: Order, amount: Decimal | None = None, actor: User |
         Payment.objects.filter(pk__in=[p.pk for p in payments], status=PaymentStatus.SUCCEEDED,
                                refunded_amount=F("amount")).exclude(
             refunds__status=RefundStatus.PENDING).update(status=PaymentStatus.REFUNDED)
-        OrderEvent.objects.create(order=locked, kind="refund", actor=actor, at=timezone.now(),
-                                  data={"amount": str(wanted), "reason": reason,
-                                        "refunds": [r.pk for r in refunds]})
+        order_event_record(order=locked, kind=OrderEventKind.REFUND, actor=actor,
+                           amount=str(wanted), reason=reason, refunds=[r.pk for r in refunds])
         pending = [r.pk for r in refunds if r.status == RefundStatus.PENDING]
         if not pending:
             _order_refund_settle(locked, actor=actor)
@@ -519,18 +518,16 @@ def refund_send(*, refund_id: int, actor: User | None = None) -> Refund:
         if succeeded:
             Payment.objects.filter(pk=payment.pk, refunded_amount=F("amount")).exclude(
                 refunds__status=RefundStatus.PENDING).update(status=PaymentStatus.REFUNDED)
-            OrderEvent.objects.create(order=locked, kind="refund_succeeded", actor=actor,
-                                      at=timezone.now(),
-                                      data={"refund": refund.pk, "reference": reference,
-                                            "amount": str(refund.amount)})
+            order_event_record(order=locked, kind=OrderEventKind.REFUND_SUCCEEDED, actor=actor,
+                               refund=refund.pk, reference=reference,
+                               amount=str(refund.amount))
             if refund.reason != LATE_PAYMENT_REASON:  # that money never paid the order
                 _order_refund_settle(locked, actor=actor)
         else:
             Payment.objects.filter(pk=payment.pk).update(
                 refunded_amount=F("refunded_amount") - refund.amount)
-            OrderEvent.objects.create(order=locked, kind="refund_failed", actor=actor,
-                                      at=timezone.now(),
-                                      data={"refund": refund.pk, "amount": str(refund.amount)})
+            order_event_record(order=locked, kind=OrderEventKind.REFUND_FAILED, actor=actor,
+                               refund=refund.pk, amount=str(refund.amount))
     return refund
 
 

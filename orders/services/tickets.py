@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from o2o.errors import ApplicationError, ConflictError
+from o2o.transitions import Lifecycle, TransitionNotAllowed
 from stores.models import Store, StoreKind
 from stores.services import stock_receive
 from stores.services.permissions import ensure_may_act
@@ -78,7 +79,7 @@ class TicketInvalid(ApplicationError):
     code = "ticket_invalid"
 
 
-class TicketTransitionNotAllowed(ConflictError):
+class TicketTransitionNotAllowed(TransitionNotAllowed):
     """The ticket's status does not allow this move (TICKET_TRANSITIONS)."""
 
     code = "ticket_transition_not_allowed"
@@ -103,13 +104,24 @@ def ticket_number_new(*, at: datetime | None = None) -> str:
                         code="ticket_number_exhausted")
 
 
+def _refused(ticket: ServiceTicket, to) -> TicketTransitionNotAllowed:
+    return TicketTransitionNotAllowed(
+        _("Ticket %(number)s is %(status)s; it cannot become %(to)s.") % {
+            "number": ticket.number, "status": ticket.get_status_display(), "to": T(to).label},
+        extra={"status": ticket.status, "to": str(to)})
+
+
+# The ticket's life cycle (o2o.transitions).
+TICKET = Lifecycle(model=ServiceTicket, table=TICKET_TRANSITIONS, refused=_refused)
+
+
 def ticket_move_allowed(*, status: str, to: str) -> bool:
-    return to in TICKET_TRANSITIONS[T(status)]
+    return TICKET.allows(T(status), to)
 
 
 def ticket_moves(ticket: ServiceTicket) -> list[TicketStatus]:
-    """The statuses the ticket may move to next, in the table's order."""
-    return [to for to in T if to in TICKET_TRANSITIONS[T(ticket.status)]]
+    """The statuses the ticket may move to next, in the order of the statuses."""
+    return [to for to in T if TICKET.allows(T(ticket.status), to)]
 
 
 def order_handed_over_at(order: Order) -> datetime | None:
@@ -229,37 +241,20 @@ def ticket_open(*, kind: str, member: User | None = None, order: Order | None = 
     return ticket
 
 
-def _check_move(locked: ServiceTicket, to: TicketStatus) -> None:
-    if not ticket_move_allowed(status=locked.status, to=to):
-        raise TicketTransitionNotAllowed(
-            _("Ticket %(number)s is %(status)s; it cannot become %(to)s.") % {
-                "number": locked.number, "status": locked.get_status_display(),
-                "to": to.label},
-            extra={"status": locked.status, "to": str(to)})
-
-
 def _record(locked: ServiceTicket, to: TicketStatus, *, actor: User | None, note: str,
             now: datetime, refund: Refund | None = None) -> None:
-    locked.status = to
-    fields = ["status", "updated_at"]
+    fields: dict = {}
     if actor is not None and actor.is_staff:
-        locked.staff = actor
-        fields.append("staff")
+        fields["staff"] = actor
     if to in FINAL_STATUSES:
-        locked.closed_at = now
-        fields.append("closed_at")
+        fields["closed_at"] = now
         if note:
-            locked.resolution = note
-            fields.append("resolution")
+            fields["resolution"] = note
     if refund is not None:
-        locked.refund = refund
-        fields.append("refund")
-    locked.save(update_fields=fields)
-    ServiceTicketEvent.objects.create(ticket=locked, status=to, actor=actor, at=now, note=note)
-
-
-def _lock(ticket: ServiceTicket) -> ServiceTicket:
-    return ServiceTicket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        fields["refund"] = refund
+    TICKET.move(locked, to, fields=fields, audit=lambda _previous:
+                ServiceTicketEvent.objects.create(ticket=locked, status=to, actor=actor, at=now,
+                                                  note=note))
 
 
 def _ensure_staff(actor: User | None, ticket: ServiceTicket) -> None:
@@ -284,11 +279,11 @@ def ticket_move(*, ticket: ServiceTicket, to: str, actor: User | None,
     if to == T.CLOSED and ticket.kind == TicketKind.RETURN:
         return _return_close(ticket=ticket, actor=actor, note=note)
     with transaction.atomic():
-        locked = _lock(ticket)
+        locked = TICKET.lock(ticket)
         _ensure_staff(actor, locked)
         if locked.status == to:
             return locked
-        _check_move(locked, to)
+        TICKET.check(locked, to)
         _record(locked, to, actor=actor, note=note, now=timezone.now())
     return locked
 
@@ -312,11 +307,11 @@ def _return_close(*, ticket: ServiceTicket, actor: User | None, note: str) -> Se
                             code="ticket_busy")
     try:
         with transaction.atomic():
-            locked = _lock(ticket)
+            locked = TICKET.lock(ticket)
             _ensure_staff(actor, locked)
             if locked.status == T.CLOSED:
                 return locked
-            _check_move(locked, T.CLOSED)
+            TICKET.check(locked, T.CLOSED)
             if locked.line_id is None or locked.order_id is None:
                 raise TicketInvalid(_("A return needs the order and the piece."),
                                     code="piece_required")
@@ -326,10 +321,10 @@ def _return_close(*, ticket: ServiceTicket, actor: User | None, note: str) -> Se
             refund = payment_refund(order=locked.order, amount=locked.line.line_total,
                                     actor=actor, reason=_refund_reason(locked))
         with transaction.atomic():
-            locked = _lock(ticket)
+            locked = TICKET.lock(ticket)
             if locked.status == T.CLOSED:
                 return locked
-            _check_move(locked, T.CLOSED)
+            TICKET.check(locked, T.CLOSED)
             line = locked.line
             stock_receive(store=locked.store, variant=line.variant, quantity=line.quantity)
             _record(locked, T.CLOSED, actor=actor, note=note, now=timezone.now(),

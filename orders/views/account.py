@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 from o2o.errors import ApplicationError
 
 from .. import services
-from ..emails import pays_at_counter, shows_pickup_code
+from ..emails import shows_pickup_code
 from ..links import order_from_token, order_token
 from ..models import Fulfilment, Order, OrderStatus, PaymentStatus
 from ..qr import pickup_qr_svg
@@ -114,7 +114,7 @@ def _order_query():
 
 
 def _awaiting_online_payment(order: Order) -> bool:
-    return (order.status == S.PENDING_PAYMENT and not pays_at_counter(order)
+    return (order.status == S.PENDING_PAYMENT and not order.pay_at_counter
             and (order.expires_at is None or order.expires_at > timezone.now()))
 
 
@@ -134,7 +134,7 @@ def _render_order(request, order: Order, *, token: str | None):
         "order": order, "lines": list(order.lines.all()), "timeline": order_timeline(order),
         "store": order.store, "hours": list(order.store.hours.all()) if order.store else [],
         "address": order.address or {}, "payments": paid, "refunded": refunded,
-        "pay_at_counter": pays_at_counter(order), "show_code": show_code,
+        "pay_at_counter": order.pay_at_counter, "show_code": show_code,
         "qr_svg": pickup_qr_svg(order.pickup_code) if show_code else "",
         "can_cancel": order.status == S.PENDING_PAYMENT,
         # Pieces coming by transfer: "on its way, expected <date>".

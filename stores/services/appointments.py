@@ -25,12 +25,14 @@ from django.utils.translation import gettext as _
 
 from o2o.auth import User
 from o2o.phone import phone_normalize
+from o2o.transitions import Lifecycle
 
 from ..errors import BookingInvalid, SlotTaken, SoldOut, TransitionNotAllowed
 from ..events import appointment_event_record, transfer_event_record
 from ..models import (
     Appointment,
     AppointmentEmail,
+    AppointmentEventKind,
     AppointmentItem,
     AppointmentStatus,
     Outcome,
@@ -40,15 +42,17 @@ from ..models import (
     StockLevel,
     Store,
     Transfer,
+    TransferEventKind,
     TransferStatus,
 )
 from ..selectors import MAX_PIECES, appointment_ready_at, busy_intervals, slots_for_store
 from ..slots import seat_free, slot_check
 from .permissions import ensure_may_act
 from .stock import ReserveLine, locked_reservations_close, reserve_lines
-from .transfers import ALPHABET, HOLD_AFTER_APPOINTMENT, transfer_create_locked
+from .transfers import ALPHABET, HOLD_AFTER_APPOINTMENT, TRANSFER, transfer_create_locked
 
 S = AppointmentStatus
+K = AppointmentEventKind
 
 # The appointment life cycle: from each status, the statuses it may move to.
 # (booked -> completed: staff may close a try-on they forgot to check in.)
@@ -68,17 +72,16 @@ def appointment_number_new() -> str:
     return "A" + "".join(secrets.choice(ALPHABET) for _ in range(7))
 
 
-def _guard(appointment: Appointment, to: AppointmentStatus) -> None:
-    if to not in TRANSITIONS[AppointmentStatus(appointment.status)]:
-        raise TransitionNotAllowed(
-            _("This appointment is %(status)s; it cannot become %(to)s.") % {
-                "status": appointment.get_status_display(), "to": AppointmentStatus(to).label},
-            extra={"status": appointment.status})
+def _refused(appointment: Appointment, to) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
+        _("This appointment is %(status)s; it cannot become %(to)s.") % {
+            "status": appointment.get_status_display(), "to": AppointmentStatus(to).label},
+        extra={"status": appointment.status})
 
 
-def _lock(appointment: Appointment) -> Appointment:
-    return (Appointment.objects.select_for_update(of=("self",)).select_related("store")
-            .get(pk=appointment.pk))
+# The appointment's life cycle (o2o.transitions).
+APPOINTMENT = Lifecycle(model=Appointment, table=TRANSITIONS, refused=_refused,
+                        select_related=("store",))
 
 
 def _language(language: str, member: User | None) -> str:
@@ -195,7 +198,7 @@ def appointment_book(*, store: Store, starts_at: datetime, variant_ids: Sequence
         AppointmentItem.objects.bulk_create(items.values())
         reserve_lines(holds, now=now)  # all stock rows of the booking, in pk order
         appointment_event_record(
-            appointment=appointment, kind="booked", actor=member, at=now,
+            appointment=appointment, kind=K.BOOKED, actor=member, at=now,
             skus=[p.variant.sku for p in view.pieces],
             transfers=sorted({i.transfer.number for i in items.values() if i.transfer}))
         if notify:
@@ -230,7 +233,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
     with transaction.atomic():
         store = Store.objects.select_for_update(no_key=True, of=("self",)).get(
             pk=appointment.store_id)
-        locked = _lock(appointment)
+        locked = APPOINTMENT.lock(appointment)
         if actor is not None and actor.is_staff:
             ensure_may_act(actor=actor, store=store)
         if locked.status != S.BOOKED:
@@ -263,7 +266,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
         Reservation.objects.filter(appointment=locked, status=ReservationStatus.ACTIVE,
                                    purpose=ReservationPurpose.APPOINTMENT).update(
             expires_at=locked.ends_at + HOLD_AFTER_APPOINTMENT)
-        appointment_event_record(appointment=locked, kind="rescheduled", actor=actor, at=now,
+        appointment_event_record(appointment=locked, kind=K.RESCHEDULED, actor=actor, at=now,
                                  before=before.isoformat(), after=locked.starts_at.isoformat())
         if notify:
             _enqueue_email(locked, AppointmentEmail.Kind.RESCHEDULED)
@@ -291,10 +294,10 @@ def _wind_up(appointment: Appointment, *, actor: User | None, now: datetime, rea
             purpose=ReservationPurpose.ORDER, reference=order_reference or appointment.number,
             expires_at=now + ORDER_HOLD)
     for transfer in transfers:
-        transfer.status, transfer.cancelled_at = TransferStatus.CANCELLED, now
-        transfer.save(update_fields=["status", "cancelled_at"])
-        transfer_event_record(transfer=transfer, kind="cancelled", actor=actor, at=now,
-                              reason=f"appointment {appointment.number}: {reason}")
+        TRANSFER.move(transfer, TransferStatus.CANCELLED, fields={"cancelled_at": now},
+                      audit=lambda _previous, transfer=transfer: transfer_event_record(
+                          transfer=transfer, kind=TransferEventKind.CANCELLED, actor=actor,
+                          at=now, reason=f"appointment {appointment.number}: {reason}"))
     return {"released": len(release), "kept_for_order": len(keep),
             "transfers_cancelled": [t.number for t in transfers]}
 
@@ -304,13 +307,12 @@ def appointment_check_in(*, appointment: Appointment, actor: User | None,
                          now: datetime | None = None) -> Appointment:
     """The shopper has arrived. Staff of the store only; the pieces stay reserved."""
     now = now or timezone.now()
-    locked = _lock(appointment)
+    locked = APPOINTMENT.lock(appointment)
     ensure_may_act(actor=actor, store=locked.store)
-    _guard(locked, S.CHECKED_IN)
-    locked.status, locked.checked_in_at = S.CHECKED_IN, now
-    locked.staff = actor if actor is not None else locked.staff
-    locked.save(update_fields=["status", "checked_in_at", "staff", "updated_at"])
-    appointment_event_record(appointment=locked, kind="checked_in", actor=actor, at=now)
+    APPOINTMENT.move(locked, S.CHECKED_IN,
+                     fields={"checked_in_at": now, "staff": actor or locked.staff},
+                     audit=lambda _previous: appointment_event_record(
+                         appointment=locked, kind=K.CHECKED_IN, actor=actor, at=now))
     return locked
 
 
@@ -325,25 +327,23 @@ def appointment_complete(*, appointment: Appointment, actor: User | None, outcom
     now = now or timezone.now()
     if outcome not in (Outcome.BOUGHT, Outcome.NOT_BOUGHT):
         raise BookingInvalid(_("Say whether the shopper bought something."), code="outcome_required")
-    locked = _lock(appointment)
+    locked = APPOINTMENT.lock(appointment)
     ensure_may_act(actor=actor, store=locked.store)
-    _guard(locked, S.COMPLETED)
+    APPOINTMENT.check(locked, S.COMPLETED)
     keep: set[int] = set()
     if outcome == Outcome.BOUGHT:
         items = set(locked.items.values_list("variant_id", flat=True))
         keep = items if bought_variant_ids is None else items & {int(v) for v in bought_variant_ids}
     summary = _wind_up(locked, actor=actor, now=now, reason=f"try-on {outcome}",
                        keep_variant_ids=keep, order_reference=(order_reference or "").strip()[:40])
-    locked.status, locked.completed_at = S.COMPLETED, now
-    locked.outcome = outcome
-    locked.order_reference = (order_reference or "").strip()[:40] if outcome == Outcome.BOUGHT else ""
-    locked.outcome_reason = (reason or "").strip()[:200] if outcome == Outcome.NOT_BOUGHT else ""
-    locked.staff = actor if actor is not None else locked.staff
-    locked.save(update_fields=["status", "completed_at", "outcome", "order_reference",
-                               "outcome_reason", "staff", "updated_at"])
-    appointment_event_record(appointment=locked, kind="completed", actor=actor, at=now,
-                             outcome=outcome, order_reference=locked.order_reference,
-                             reason=locked.outcome_reason, **summary)
+    APPOINTMENT.move(locked, S.COMPLETED, fields={
+        "completed_at": now, "outcome": outcome,
+        "order_reference": (order_reference or "").strip()[:40] if outcome == Outcome.BOUGHT else "",
+        "outcome_reason": (reason or "").strip()[:200] if outcome == Outcome.NOT_BOUGHT else "",
+        "staff": actor or locked.staff,
+    }, audit=lambda _previous: appointment_event_record(
+        appointment=locked, kind=K.COMPLETED, actor=actor, at=now, outcome=outcome,
+        order_reference=locked.order_reference, reason=locked.outcome_reason, **summary))
     return locked
 
 
@@ -352,16 +352,15 @@ def appointment_no_show(*, appointment: Appointment, actor: User | None,
                         now: datetime | None = None) -> Appointment:
     """The shopper did not come: only once the appointment has begun. Releases the pieces."""
     now = now or timezone.now()
-    locked = _lock(appointment)
+    locked = APPOINTMENT.lock(appointment)
     ensure_may_act(actor=actor, store=locked.store)
-    _guard(locked, S.NO_SHOW)
+    APPOINTMENT.check(locked, S.NO_SHOW)
     if now < locked.starts_at:
         raise TransitionNotAllowed(_("A shopper can be marked absent only once the "
                                      "appointment has begun."), code="not_started")
     summary = _wind_up(locked, actor=actor, now=now, reason="no-show")
-    locked.status = S.NO_SHOW
-    locked.save(update_fields=["status", "updated_at"])
-    appointment_event_record(appointment=locked, kind="no_show", actor=actor, at=now, **summary)
+    APPOINTMENT.move(locked, S.NO_SHOW, audit=lambda _previous: appointment_event_record(
+        appointment=locked, kind=K.NO_SHOW, actor=actor, at=now, **summary))
     return locked
 
 
@@ -374,20 +373,21 @@ def appointment_cancel(*, appointment: Appointment, actor: User | None = None,
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _lock(appointment)
+        locked = APPOINTMENT.lock(appointment)
         if not by_shopper:
             ensure_may_act(actor=actor, store=locked.store)
-        _guard(locked, S.CANCELLED)
+        APPOINTMENT.check(locked, S.CANCELLED)
         if by_shopper and locked.starts_at <= now:
             raise TransitionNotAllowed(_("This appointment has already begun; please call the "
                                          "store."), code="started")
         summary = _wind_up(locked, actor=actor, now=now, reason="cancelled")
-        locked.status, locked.cancelled_at = S.CANCELLED, now
-        locked.cancel_reason = (reason or "").strip()[:200]
-        locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        appointment_event_record(appointment=locked, kind="cancelled", actor=actor, at=now,
-                                 by="shopper" if by_shopper else "staff",
-                                 reason=locked.cancel_reason, **summary)
+        APPOINTMENT.move(
+            locked, S.CANCELLED,
+            fields={"cancelled_at": now, "cancel_reason": (reason or "").strip()[:200]},
+            audit=lambda _previous: appointment_event_record(
+                appointment=locked, kind=K.CANCELLED, actor=actor, at=now,
+                by="shopper" if by_shopper else "staff", reason=locked.cancel_reason,
+                **summary))
         if notify:
             _enqueue_email(locked, AppointmentEmail.Kind.CANCELLED)
     return locked
@@ -437,6 +437,6 @@ def appointment_create_historical(*, store: Store, starts_at: datetime, status: 
         reserve_lines([ReserveLine(store, v, 1, ReservationPurpose.APPOINTMENT, appointment.number,
                                    ends_at + HOLD_AFTER_APPOINTMENT, appointment)
                        for v in variants if v.pk in here])
-    appointment_event_record(appointment=appointment, kind="imported", actor=staff,
+    appointment_event_record(appointment=appointment, kind=K.IMPORTED, actor=staff,
                              at=booked_at, source=source, status=status)
     return appointment

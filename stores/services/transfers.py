@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from catalog.cache import catalog_changed
 from catalog.models import Variant
 from o2o.auth import User
+from o2o.transitions import Lifecycle
 
 from ..errors import BookingInvalid, TransitionNotAllowed
 from ..events import transfer_event_record
@@ -44,6 +45,7 @@ from ..models import (
     ReservationStatus,
     Store,
     Transfer,
+    TransferEventKind,
     TransferLine,
     TransferStatus,
 )
@@ -51,6 +53,7 @@ from .permissions import ensure_may_act, may_act
 from .stock import ReserveLine, reservations_close, reserve_lines, stock_add_locked
 
 S = TransferStatus
+K = TransferEventKind
 
 # The transfer life cycle: from each status, the statuses it may move to.
 TRANSITIONS: dict[TransferStatus, frozenset[TransferStatus]] = {
@@ -69,13 +72,17 @@ def transfer_number_new(at: datetime | None = None) -> str:
     return "T" + at.strftime("%y%m%d") + "".join(secrets.choice(ALPHABET) for _ in range(5))
 
 
-def _guard(transfer: Transfer, to: TransferStatus) -> None:
-    if to not in TRANSITIONS[TransferStatus(transfer.status)]:
-        raise TransitionNotAllowed(
-            _("Transfer %(number)s is %(status)s; it cannot be %(to)s now.") % {
-                "number": transfer.number, "status": transfer.get_status_display(),
-                "to": TransferStatus(to).label},
-            extra={"status": transfer.status})
+def _refused(transfer: Transfer, to) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
+        _("Transfer %(number)s is %(status)s; it cannot be %(to)s now.") % {
+            "number": transfer.number, "status": transfer.get_status_display(),
+            "to": TransferStatus(to).label},
+        extra={"status": transfer.status})
+
+
+# The transfer's life cycle (o2o.transitions).
+TRANSFER = Lifecycle(model=Transfer, table=TRANSITIONS, refused=_refused,
+                     select_related=("source", "destination"))
 
 
 def transfer_create_locked(*, source: Store, destination: Store,
@@ -121,7 +128,7 @@ def transfer_create_locked(*, source: Store, destination: Store,
                          transfer.number, None, None, transfer) for variant, quantity in lines]
     if reserve:
         reserve_lines(holds, now=now)
-    transfer_event_record(transfer=transfer, kind="created", actor=actor, at=now,
+    transfer_event_record(transfer=transfer, kind=K.CREATED, actor=actor, at=now,
                           lines=[[v.sku, q] for v, q in lines],
                           appointment=appointment.number if appointment else None,
                           **({"reference": reference} if reference else {}))
@@ -144,19 +151,14 @@ def _ensure_either(actor: User | None, one: Store, other: Store) -> None:
         ensure_may_act(actor=actor, store=other)
 
 
-def _lock(transfer: Transfer) -> Transfer:
-    return (Transfer.objects.select_for_update(of=("self",))
-            .select_related("source", "destination").get(pk=transfer.pk))
-
-
 @transaction.atomic
 def transfer_ship(*, transfer: Transfer, actor: User | None) -> Transfer:
     """The pieces leave the source: its reservations are committed (on_hand and reserved
     fall there) and the lines count as in transit. Staff of the source only."""
     now = timezone.now()
-    locked = _lock(transfer)
+    locked = TRANSFER.lock(transfer)
     ensure_may_act(actor=actor, store=locked.source)
-    _guard(locked, S.SHIPPED)
+    TRANSFER.check(locked, S.SHIPPED)
     held = reservations_close(Reservation.objects.filter(transfer=locked),
                               status=ReservationStatus.COMMITTED, reason="shipped", now=now)
     held_by_variant = {r.variant_id: r.quantity for r in held}
@@ -165,9 +167,8 @@ def transfer_ship(*, transfer: Transfer, actor: User | None) -> Transfer:
         # Every line was reserved at creation and only this service closes them.
         raise RuntimeError(f"transfer {locked.number}: reservations {held_by_variant} "
                            f"do not match lines {wanted}")
-    locked.status, locked.shipped_at = S.SHIPPED, now
-    locked.save(update_fields=["status", "shipped_at"])
-    transfer_event_record(transfer=locked, kind="shipped", actor=actor, at=now)
+    TRANSFER.move(locked, S.SHIPPED, fields={"shipped_at": now}, audit=lambda _previous:
+                  transfer_event_record(transfer=locked, kind=K.SHIPPED, actor=actor, at=now))
     return locked
 
 
@@ -187,9 +188,9 @@ def transfer_receive(*, transfer: Transfer, actor: User | None) -> Transfer:
     if appointment_id:
         appointment = (Appointment.objects.select_for_update(of=("self",))
                        .filter(pk=appointment_id).first())
-    locked = _lock(transfer)
+    locked = TRANSFER.lock(transfer)
     ensure_may_act(actor=actor, store=locked.destination)
-    _guard(locked, S.RECEIVED)
+    TRANSFER.check(locked, S.RECEIVED)
     lines = list(locked.lines.select_related("variant__product").order_by("variant_id"))
     for line in lines:
         stock_add_locked(store=locked.destination, variant=line.variant, quantity=line.quantity, now=now)
@@ -209,30 +210,28 @@ def transfer_receive(*, transfer: Transfer, actor: User | None) -> Transfer:
                                    ReservationPurpose.ORDER, locked.reference, None)
                        for line in lines], now=now)
         extra["reserved_for_order"] = locked.reference
-    locked.status, locked.received_at = S.RECEIVED, now
-    locked.save(update_fields=["status", "received_at"])
-    transfer_event_record(transfer=locked, kind="received", actor=actor, at=now,
-                          reserved_for_appointment=reserved_for, **extra)
+    TRANSFER.move(locked, S.RECEIVED, fields={"received_at": now}, audit=lambda _previous:
+                  transfer_event_record(transfer=locked, kind=K.RECEIVED, actor=actor, at=now,
+                                        reserved_for_appointment=reserved_for, **extra))
     return locked
 
 
 def transfer_cancel_locked(*, transfer: Transfer, actor: User | None, reason: str,
                            now: datetime) -> Transfer:
     """Cancel a transfer the caller has locked; releases its reservations at the source."""
-    _guard(transfer, S.CANCELLED)
+    TRANSFER.check(transfer, S.CANCELLED)
     reservations_close(Reservation.objects.filter(transfer=transfer),
                        status=ReservationStatus.RELEASED, reason="transfer cancelled", now=now)
-    transfer.status, transfer.cancelled_at = S.CANCELLED, now
-    transfer.save(update_fields=["status", "cancelled_at"])
-    transfer_event_record(transfer=transfer, kind="cancelled", actor=actor, at=now,
-                          reason=reason)
+    TRANSFER.move(transfer, S.CANCELLED, fields={"cancelled_at": now}, audit=lambda _previous:
+                  transfer_event_record(transfer=transfer, kind=K.CANCELLED, actor=actor, at=now,
+                                        reason=reason))
     return transfer
 
 
 @transaction.atomic
 def transfer_cancel(*, transfer: Transfer, actor: User | None, reason: str = "") -> Transfer:
     """Call off a transfer that has not shipped; the source's pieces become available again."""
-    locked = _lock(transfer)
+    locked = TRANSFER.lock(transfer)
     _ensure_either(actor, locked.source, locked.destination)
     return transfer_cancel_locked(transfer=locked, actor=actor, reason=reason, now=timezone.now())
 
@@ -259,6 +258,6 @@ def transfers_release_for(*, reference: str, actor: User | None = None, reason: 
         else:
             transfer.reference = ""
             transfer.save(update_fields=["reference"])
-            transfer_event_record(transfer=transfer, kind="detached", actor=actor, at=now,
+            transfer_event_record(transfer=transfer, kind=K.DETACHED, actor=actor, at=now,
                                   reference=reference, reason=reason)
     return len(live)
