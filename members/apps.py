@@ -19,3 +19,4 @@ class MembersConfig(AppConfig):
         # Migration members/0003 makes the roles; this keeps them after a database flush
         # (transactional tests) and on every migrate. Idempotent.
         post_migrate.connect(_roles_sync, sender=self, dispatch_uid="members-roles-sync")
+        from . import emails  # noqa: F401  (the outbox renderer of allauth's emails)

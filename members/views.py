@@ -12,7 +12,7 @@ render. Private pages (never cached); anonymous visitors are sent to sign in.
     members:consents         /account/consents/                marketing consents (GET, POST)
 
 Mobile verification is allauth's (account_change_phone, account_verify_phone), sending
-through members.sms (members.adapter).
+through o2o.sms (members.adapter).
 """
 
 from django.contrib import messages

@@ -29,14 +29,19 @@ from catalog.models import Variant
 from members.models import StaffAssignment
 from members.phone import phone_mask
 from members.selectors import staff_store_ids
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin, ShownOnCatalogPagesMixin
+from o2o.admin_kit import (
+    ReadOnlyInline,
+    ScreenEntryAdmin,
+    ShownOnCatalogPagesMixin,
+    outbox_summary,
+)
 from o2o.errors import ApplicationError
+from o2o.outbox import messages_about
 
 from . import services
 from .counts import stock_count_preview
 from .models import (
     Appointment,
-    AppointmentEmail,
     AppointmentEvent,
     AppointmentItem,
     AppointmentStatus,
@@ -57,6 +62,8 @@ from .models import (
     TransferStatus,
 )
 from .selectors import appointments_for_day, pieces_to_prepare
+from .services.emails import Kind as EmailKind
+from .services.emails import about_appointment
 
 COUNT_SALT = "stores.stock_count"
 COUNT_MAX_AGE = 3600  # a preview older than an hour must be uploaded again
@@ -532,9 +539,6 @@ class AppointmentEventInline(ReadOnlyInline):
     fields = ["at", "kind", "actor", "data"]
 
 
-class AppointmentEmailInline(ReadOnlyInline):
-    model = AppointmentEmail
-    fields = ["sent_at", "kind", "sequence", "to"]
 
 
 ACTIONS = {
@@ -575,8 +579,8 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
                        "contact_name", "contact_phone", "contact_email", "language", "note",
                        "outcome", "outcome_reason", "order_reference", "staff", "sequence",
                        "created_at", "checked_in_at", "completed_at", "cancelled_at",
-                       "cancel_reason", "reminder_24h_sent_at", "reminder_2h_sent_at"]
-    inlines = [AppointmentItemInline, AppointmentEventInline, AppointmentEmailInline]
+                       "cancel_reason", "emails"]
+    inlines = [AppointmentItemInline, AppointmentEventInline]
     actions = ["check_in_selected", "cancel_selected"]
     change_list_template = "stores/admin/appointment_change_list.html"
     change_form_template = "stores/admin/appointment_change_form.html"
@@ -592,6 +596,11 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
     @admin.display(description=_("mobile number"), ordering="contact_phone")
     def masked_phone(self, appointment):
         return phone_mask(appointment.contact_phone)
+
+    @admin.display(description=_("emails"))
+    def emails(self, appointment):
+        return outbox_summary(messages_about(about_appointment(appointment.pk)),
+                              kinds=dict(EmailKind.choices), prefix="stores.appointment.")
 
     @admin.display(description=_("pieces"))
     def pieces(self, appointment):

@@ -7,4 +7,6 @@ class StoresConfig(AppConfig):
     verbose_name = _("Stores and stock")
 
     def ready(self):
-        from . import privacy  # noqa: F401  (registers its part of a member's data)
+        # Its part of a member's data; the outbox renderers of its emails.
+        from . import privacy  # noqa: F401
+        from .services import emails  # noqa: F401

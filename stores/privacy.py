@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 
 from members.models import User
 from members.services.privacy import privacy_section_register
+from o2o.outbox import outbox_forget
 
-from .models import Appointment, AppointmentEmail, AppointmentEvent, AppointmentStatus
+from .models import Appointment, AppointmentEvent, AppointmentStatus
 from .services import appointment_cancel
+from .services.emails import about_appointment
 
 S = AppointmentStatus
 
@@ -59,7 +61,7 @@ def appointments_erase(member: User) -> None:
     Appointment.objects.filter(pk__in=ids).update(
         member=None, contact_name="", contact_phone="", contact_email="", note="",
         outcome_reason="", cancel_reason="", updated_at=now)
-    AppointmentEmail.objects.filter(appointment_id__in=ids).update(to="")
+    outbox_forget(about=[about_appointment(pk) for pk in ids])
     typed = list(AppointmentEvent.objects.filter(appointment_id__in=ids, data__has_key="reason"))
     for event in typed:
         event.data = {key: value for key, value in event.data.items() if key != "reason"}

@@ -30,11 +30,12 @@ members    User deleted; with it MemberProfile, Consent (and their history), Add
 catalog    WishlistItem deleted.
 stores     Appointment kept for the store's figures, but member NULL, contact name, phone
            and email, the shopper's note and the reasons typed for it blanked;
-           AppointmentEmail.to blanked; "reason" dropped from its events' data; an
+           its outbox messages' recipient and payload blanked; "reason" dropped from its events' data; an
            AppointmentEvent "member_erased". Booked try-ons are cancelled first.
 orders     Order kept for the accounts (amounts, lines, payments, events) with the person
            removed: member NULL, contact name, phone, email and delivery address blanked,
-           the address of the emails sent ("to" in OrderEvent data) blanked, an OrderEvent
+           the address of the emails sent ("to" in OrderEvent data) and the recipient and
+           payload of its outbox messages blanked, an OrderEvent
            "member_erased". Orders awaiting payment are cancelled first.
            ServiceTicket (closed ones; open ones block): member NULL, contact name and
            phone and the shopper's description blanked. Cart and its lines deleted.

@@ -108,7 +108,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# How long a task a worker took (acks_late) stays invisible before Redis hands it to
+# another worker, when the first died without acknowledging it. It must outlast the
+# longest task and any countdown (we use none: beat polls due rows instead), or a task
+# would run twice. Messages no longer depend on it (the outbox's sweeper resends within
+# seconds), so a crash now delays only the other tasks, which beat repeats anyway: ten
+# minutes instead of Kombu's hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT",
+                                                                 default=600)}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -135,7 +142,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 # Mobile verification by one-time SMS code (allauth's flow; members.adapter sends through
-# members.sms). A member verifies, or changes, their number from the account page
+# o2o.sms). A member verifies, or changes, their number from the account page
 # (/accounts/phone/change/). True also makes it a step of sign-up and of every login
 # while the number is unverified (members registered at a counter included).
 ACCOUNT_PHONE_VERIFICATION_ENABLED = env.bool("ACCOUNT_PHONE_VERIFICATION_ENABLED",
@@ -156,9 +163,9 @@ ACCOUNT_FORMS = {
     "change_phone": "members.forms.PhoneChangeForm",
     "verify_phone": "members.forms.PhoneVerifyForm",
 }
-# Text messages (members/sms.py): a dotted path to the backend; a provider's keys and
+# Text messages (o2o/sms.py): a dotted path to the backend; a provider's keys and
 # template ids come from the environment too (SMS_* settings of its own).
-SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="o2o.sms.ConsoleBackend")
 ACCOUNT_LOGOUT_ON_GET = False
 # A taken email or number is said plainly on the sign-up form (shoppers expect it);
 # allauth's login and sign-up rate limits stand against enumeration by brute force.
@@ -171,6 +178,21 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- Mail -----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; a hung SMTP server ends
+
+# --- The outbox (o2o.outbox): every email and text message -----------------------------
+# Messages claimed per round, how long a claim (lease) lasts before another worker may
+# take the rows back, attempts before a message is marked failed, the first retry's
+# delay (doubling up to the max), text messages per provider call.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_SWEEP_BUDGET_SECONDS = env.int("OUTBOX_SWEEP_BUDGET_SECONDS", default=50)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_SMS_CALL_SIZE = env.int("OUTBOX_SMS_CALL_SIZE", default=100)
+# The domain of the Message-IDs the outbox makes; empty: DEFAULT_FROM_EMAIL's.
+OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="珠宝之家 <noreply@o2o-jewelry.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
