@@ -28,7 +28,8 @@ AppConfig.ready() (the kernel imports no app)::
 It gets the row and returns the email (EmailMessage; ``to`` defaults to the row's
 recipient) or the text (``o2o.sms.Sms`` or a plain str), rendered at send time from
 current data, or None when the message has become moot (the try-on moved, the order was
-cancelled): the row is then cancelled, not sent.
+cancelled): the row is then cancelled, not sent. ``message.sending_at`` is the time of
+the round that sends it (judge "too late" against it, not the clock).
 
 Sending (``outbox_deliver``), never inside a transaction:
 
@@ -69,7 +70,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from psycopg.types.json import Jsonb
@@ -146,7 +147,8 @@ def outbox_enqueue(*, channel: str, kind: str, recipient: str, dedupe_key: str,
 
 def outbox_enqueue_many(items: Iterable[OutboxItem]) -> int:
     """Queue many messages in one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
-    NOTHING: one statement whatever their number. Returns how many were new."""
+    NOTHING: one statement and one nudge whatever their number. Returns how many were
+    new."""
     rows = list(items)
     if not rows:
         return 0
@@ -185,12 +187,9 @@ def _nudge() -> None:
 
 
 def _nudge_after_commit() -> None:
-    """Ask a worker to deliver once the transaction commits: once per transaction, and
-    ``robust``: a broker that cannot be reached is logged, never fails the caller (the
-    sweeper sends the message anyway)."""
-    conn = transaction.get_connection()
-    if any(entry[1] is _nudge for entry in conn.run_on_commit):
-        return
+    """Ask a worker to deliver once the transaction commits: one nudge per enqueue call
+    (queue many rows with ``outbox_enqueue_many``, one call), ``robust``: a broker that
+    cannot be reached is logged, never fails the caller (the sweeper sends anyway)."""
     transaction.on_commit(_nudge, robust=True)
 
 
@@ -208,12 +207,14 @@ def outbox_cancel(*, about: str = "", dedupe_keys: Sequence[str] = (),
     return queryset.update(state=State.CANCELLED, last_error=reason[:200])
 
 
-def outbox_forget(*, about: Sequence[str]) -> int:
+def outbox_forget(*, about: Sequence[str] = (), recipients: Sequence[str] = ()) -> int:
     """Privacy erasure: blank the recipient and payload of every message about these
-    records (sent or not); pending ones are cancelled. Returns the rows touched."""
-    if not about:
+    records, or to these addresses or numbers (sent or not); those not sent are
+    cancelled. Returns the rows touched."""
+    about, recipients = [a for a in about if a], [r for r in recipients if r]
+    if not about and not recipients:
         return 0
-    queryset = OutboxMessage.objects.filter(about__in=list(about))
+    queryset = OutboxMessage.objects.filter(Q(about__in=about) | Q(recipient__in=recipients))
     queryset.filter(state__in=[State.PENDING, State.FAILED]).update(
         state=State.CANCELLED, last_error="erased")
     return queryset.update(recipient="", payload={})
@@ -510,8 +511,8 @@ def outbox_deliver(*, limit: int | None = None, ids: Sequence[int] | None = None
     lease = timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS", 120))
     token = _token()
     started = time.monotonic()
-    claimed = _claim(now=now or timezone.now(), limit=limit, lease=lease, token=token,
-                     ids=ids)
+    now = now or timezone.now()
+    claimed = _claim(now=now, limit=limit, lease=lease, token=token, ids=ids)
     batch = _Batch(token=token, lease_ends=started + lease.total_seconds())
     batch.result.claimed = len(claimed)
     if not claimed:
@@ -519,6 +520,7 @@ def outbox_deliver(*, limit: int | None = None, ids: Sequence[int] | None = None
     messages = list(OutboxMessage.objects.filter(pk__in=claimed).order_by("due_at", "pk"))
     by_channel: dict[str, list[OutboxMessage]] = {}
     for message in messages:
+        message.sending_at = now  # what a renderer judges "moot" against
         by_channel.setdefault(message.channel, []).append(message)
     for channel, group in by_channel.items():
         transport = _TRANSPORTS.get(channel)

@@ -64,6 +64,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from o2o.errors import ApplicationError, ConflictError, NotFoundError
+from o2o.outbox import outbox_forget
 
 from ..models import Address, Consent, MemberProfile, PointsEntry, User
 
@@ -248,6 +249,8 @@ def member_erase(*, member: User, actor: User) -> None:
     for section in sections:
         section.erase(locked)
     _log_entries_anonymise(locked)
+    # Whatever the outbox holds for their address or number (allauth's emails, notices).
+    outbox_forget(recipients=[locked.email or "", locked.phone or ""])
     # The ledger first: its rows go by DELETE (allowed) before the foreign keys that set
     # NULL would try an UPDATE (refused by the append-only trigger).
     PointsEntry.objects.filter(member=locked).delete()

@@ -111,10 +111,10 @@ def _contact(*, name: str, phone: str, email: str) -> tuple[str, str, str]:
     return name[:100], phone, email
 
 
-def _enqueue_email(appointment: Appointment, kind: str, now: datetime) -> None:
-    """The shopper's email (and the reminders of a new time): outbox rows in the
-    caller's transaction (stores.services.emails)."""
-    appointment_emails_enqueue(appointment=appointment, kind=kind, now=now)
+def _enqueue_email(appointment: Appointment, kind: str, now: datetime, notify: bool) -> None:
+    """The shopper's email (unless ``notify`` is off) and the reminders of the new time:
+    outbox rows in the caller's transaction (stores.services.emails)."""
+    appointment_emails_enqueue(appointment=appointment, kind=kind, notify=notify, now=now)
 
 
 def appointment_book(*, store: Store, starts_at: datetime, variant_ids: Sequence[int],
@@ -195,8 +195,7 @@ def appointment_book(*, store: Store, starts_at: datetime, variant_ids: Sequence
             appointment=appointment, kind="booked", actor=member, at=now,
             skus=[p.variant.sku for p in view.pieces],
             transfers=sorted({i.transfer.number for i in items.values() if i.transfer}))
-        if notify:
-            _enqueue_email(appointment, EmailKind.CONFIRMATION, now)
+        _enqueue_email(appointment, EmailKind.CONFIRMATION, now, notify)
     return appointment
 
 
@@ -260,8 +259,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
             expires_at=locked.ends_at + HOLD_AFTER_APPOINTMENT)
         appointment_event_record(appointment=locked, kind="rescheduled", actor=actor, at=now,
                                  before=before.isoformat(), after=locked.starts_at.isoformat())
-        if notify:
-            _enqueue_email(locked, EmailKind.RESCHEDULED, now)
+        _enqueue_email(locked, EmailKind.RESCHEDULED, now, notify)
     return locked
 
 
@@ -383,8 +381,7 @@ def appointment_cancel(*, appointment: Appointment, actor: User | None = None,
         appointment_event_record(appointment=locked, kind="cancelled", actor=actor, at=now,
                                  by="shopper" if by_shopper else "staff",
                                  reason=locked.cancel_reason, **summary)
-        if notify:
-            _enqueue_email(locked, EmailKind.CANCELLED, now)
+        _enqueue_email(locked, EmailKind.CANCELLED, now, notify)
     return locked
 
 

@@ -68,13 +68,14 @@ def _item(appointment: Appointment, kind: str, due_at: datetime | None = None) -
         due_at=due_at, about=about)
 
 
-def appointment_emails_enqueue(*, appointment: Appointment, kind: str,
+def appointment_emails_enqueue(*, appointment: Appointment, kind: str, notify: bool = True,
                                now: datetime | None = None) -> int:
-    """Queue, in the caller's transaction, the ``kind`` email (confirmation, new time,
-    cancellation) and, for a booking or a new time, the reminders of this time; the
-    reminders of an earlier time are withdrawn. Nothing without an email address.
-    A booking made inside a reminder's window does not get that reminder (its
-    confirmation is fresh). Returns how many rows were new."""
+    """Queue, in the caller's transaction, what a booking, a new time or a cancellation
+    (``kind``) means for the shopper's inbox: the ``kind`` email itself unless ``notify``
+    is off; for a booking or a new time the reminders of this time (a booking made
+    inside a reminder's window does not get that one: its confirmation is fresh); the
+    reminders of an earlier time, or of a cancelled try-on, are withdrawn. Nothing
+    without an email address. Returns how many rows were new."""
     if not appointment.contact_email:
         return 0
     now = now or timezone.now()
@@ -83,7 +84,7 @@ def appointment_emails_enqueue(*, appointment: Appointment, kind: str,
         outbox_cancel(dedupe_keys=[f"{about}:{k}:{seq}" for k, _before in REMINDERS
                                    for seq in range(appointment.sequence)],
                       reason="a new time")
-    items = [_item(appointment, kind)]
+    items = [_item(appointment, kind)] if notify else []
     if kind == Kind.CANCELLED:
         outbox_cancel(dedupe_keys=[f"{about}:{k}:{appointment.sequence}"
                                    for k, _before in REMINDERS], reason="cancelled")
@@ -117,7 +118,7 @@ def render_appointment_email(message: OutboxMessage) -> EmailMultiAlternatives |
     appointment = (Appointment.objects.select_related("store")
                    .filter(pk=payload.get("appointment_id")).first())
     if appointment is None or _moot(appointment, payload["kind"], payload["sequence"],
-                                    timezone.now()):
+                                    getattr(message, "sending_at", None) or timezone.now()):
         return None
     email = appointment_message(appointment, payload["kind"])
     email.to = [message.recipient]
