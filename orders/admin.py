@@ -26,11 +26,14 @@ from marketing.services.coupons import coupons_usable
 from members.models import User
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin
+from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin, outbox_summary
 from o2o.errors import ApplicationError
+from o2o.outbox import messages_about
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 
+from .emails import EMAIL_NAMES as ORDER_EMAIL_NAMES
+from .emails import about_order
 from .models import (
     CounterSale,
     Fulfilment,
@@ -185,7 +188,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     list_select_related = ["store"]
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = [*(f.name for f in Order._meta.fields), "emails"]
     actions = ["cancel_unpaid", "mark_shipped", "mark_delivered"]
 
     def get_queryset(self, request):
@@ -200,6 +203,11 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj) or [])
         return [f for f in self.readonly_fields if f not in hidden]
+
+    @admin.display(description=_("emails"))
+    def emails(self, order):
+        return outbox_summary(messages_about(about_order(order.pk)), prefix="orders.",
+                              kinds=ORDER_EMAIL_NAMES)
 
     @admin.display(description=_("contact"), ordering="contact_name")
     def contact(self, order):

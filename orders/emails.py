@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from o2o.models import OutboxMessage
 from o2o.outbox import outbox_cancel, outbox_enqueue, outbox_renderer
@@ -48,6 +49,16 @@ EMAIL_ON_STATUS: dict[str, str] = {
     OrderStatus.SHIPPED: SHIPPED,
     OrderStatus.REFUNDED: REFUNDED,
     OrderStatus.PARTIALLY_REFUNDED: PARTIALLY_REFUNDED,
+}
+
+# What staff screens call each email.
+EMAIL_NAMES: dict[str, str] = {
+    PLACED: gettext_lazy("order received"),
+    READY_FOR_PICKUP: gettext_lazy("ready for pickup"),
+    COLLECTED: gettext_lazy("thank you for collecting"),
+    SHIPPED: gettext_lazy("on its way"),
+    REFUNDED: gettext_lazy("refund"),
+    PARTIALLY_REFUNDED: gettext_lazy("partial refund"),
 }
 
 QR_CONTENT_ID = "pickup-qr"
