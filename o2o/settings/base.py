@@ -63,6 +63,14 @@ MIDDLEWARE = [
     "o2o.middleware.TooManyTriesMiddleware",
 ]
 
+# --- Behind a reverse proxy --------------------------------------------------------
+# How many reverse proxies in front of the web server append to X-Forwarded-For (the
+# compose stack's TLS proxy: 1). 0: the connection's address is the client's. Every rate
+# limit reads the client's address through o2o.net.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "o2o.net.client_ip"
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 ROOT_URLCONF = "o2o.urls"
 WSGI_APPLICATION = "o2o.wsgi.application"
 
@@ -222,11 +230,29 @@ PAY_AT_COUNTER_DAYS = env.int("PAY_AT_COUNTER_DAYS", default=3)
 # Pickup-code lookups at the desk (django-ratelimit rates): per clerk and per store.
 PICKUP_LOOKUP_RATE_USER = env("PICKUP_LOOKUP_RATE_USER", default="30/m")
 PICKUP_LOOKUP_RATE_STORE = env("PICKUP_LOOKUP_RATE_STORE", default="120/m")
+# Holding pieces without paying (orders.services.checkout; docs/decisions.md): lines in
+# a cart; checkouts per client address and per contact (django-ratelimit rates); open
+# unpaid orders and their value per contact (member, mobile, email), more for a member
+# whose mobile is verified; a pickup paid at the counter by anyone else: one order of at
+# most this much.
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=20)
+CHECKOUT_RATE_CLIENT = env("CHECKOUT_RATE_CLIENT", default="10/m")
+CHECKOUT_RATE_CONTACT = env("CHECKOUT_RATE_CONTACT", default="10/h")
+HOLD_MAX_ORDERS = env.int("HOLD_MAX_ORDERS", default=3)
+HOLD_MAX_VALUE = env.int("HOLD_MAX_VALUE", default=100_000)
+HOLD_MAX_VALUE_VERIFIED = env.int("HOLD_MAX_VALUE_VERIFIED", default=300_000)
+HOLD_COUNTER_GUEST_MAX_VALUE = env.int("HOLD_COUNTER_GUEST_MAX_VALUE", default=20_000)
 # A guest's cart is forgotten after this many days without a change.
 GUEST_CART_DAYS = env.int("GUEST_CART_DAYS", default=30)
 
 # --- Payments -----------------------------------------------------------------------
-# Stripe Checkout; with no secret key the offline test gateway takes payments (the demo).
+# Stripe Checkout takes online payments when its secret key is set. The offline test
+# gateway ("Pay" without money: the demo, the tests) only where PAYMENT_TEST_GATEWAY says
+# so; with neither, online payment is refused with a clear message (pickups can still be
+# paid at the counter) and `check --deploy` reports it.
+PAYMENT_TEST_GATEWAY = env.bool("PAYMENT_TEST_GATEWAY", default=False)
+# Development pages (/bench/bare, /api/docs/): never in production.
+DEV_ENDPOINTS = env.bool("DEV_ENDPOINTS", default=False)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Another address for Stripe's API (the tests' local stand-in); empty: Stripe itself.

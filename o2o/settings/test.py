@@ -15,3 +15,5 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # noqa: F40
 ALLOWED_HOSTS = ["*"]
 # A shop started with `make run` on the same Redis must never take the tests' tasks.
 CELERY_TASK_DEFAULT_QUEUE = "o2o-test"
+PAYMENT_TEST_GATEWAY = True  # tests pay through the offline gateway (or Stripe's stand-in)
+DEV_ENDPOINTS = True
