@@ -327,7 +327,7 @@ class OrderAdmin(admin.ModelAdmin):
         if store is None or not query:
             return TemplateResponse(request, template, context)
         try:
-            pickup_lookup_ensure(request=request, store=store)
+            pickup_lookup_ensure(request=request, store=store, actor=request.user)
             found = pickup_search(store=store, actor=request.user, query=query)
         except ApplicationError as exc:
             return _error_page(request, context, template, exc)
