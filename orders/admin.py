@@ -22,7 +22,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.templatetags.shop_tags import money
-from marketing.services.coupons import coupons_usable
+from marketing.services.coupons import coupon_guess_ensure, coupons_usable
 from members.models import User
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
@@ -437,6 +437,11 @@ class OrderAdmin(admin.ModelAdmin):
                 return TemplateResponse(request, template, context, status=400)
             context.update(member=member, new_member=member is None)
         coupon_code, points = data["coupon_code"] or "", data["points"] or 0
+        if coupon_code:
+            try:  # a typed code counts towards the guessing limit, as online (429)
+                coupon_guess_ensure(request=request)
+            except ApplicationError as exc:
+                return _error_page(request, context, template, exc)
         if points and member is None:
             form.add_error("points", gettext("Points belong to a member: enter the member's "
                                              "mobile number first."))
