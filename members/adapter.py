@@ -15,8 +15,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from o2o.phone import PhoneFormField, phone_normalize
+from o2o.sms import SmsError, send_sms
 
-from .sms import SmsError, send_sms
+from .emails import account_email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,18 @@ class AccountAdapter(DefaultAccountAdapter):
         signed_in = request.user.is_authenticated
         raise ImmediateHttpResponse(redirect("account_change_phone" if signed_in
                                              else "account_login"))
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Rendered here, in the shopper's request, and sent by the outbox's worker
+        (members.emails), in this request's transaction if there is one."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        account_email_enqueue(message=message, purpose=template_prefix.rsplit("/", 1)[-1])
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)

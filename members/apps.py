@@ -19,4 +19,5 @@ class MembersConfig(AppConfig):
         # Migration members/0003 makes the roles; this keeps them after a database flush
         # (transactional tests) and on every migrate. Idempotent.
         post_migrate.connect(_roles_sync, sender=self, dispatch_uid="members-roles-sync")
-        from . import privacy  # noqa: F401  (registers the coupons' part of a member's data)
+        # The coupons' part of a member's data; the outbox renderer of allauth's emails.
+        from . import emails, privacy  # noqa: F401

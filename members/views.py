@@ -13,7 +13,7 @@ render. Private pages (never cached); anonymous visitors are sent to sign in.
     members:wallet           /account/coupons/                 my coupons: usable, used, expired or void
 
 Mobile verification is allauth's (account_change_phone, account_verify_phone), sending
-through members.sms (members.adapter).
+through o2o.sms (members.adapter).
 """
 
 import segno

@@ -2,6 +2,10 @@
 
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,3 +67,23 @@ class ScreenEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return redirect(self.target)
+
+
+def outbox_summary(messages, *, kinds: dict[str, str], prefix: str) -> str:
+    """The outbox rows about one record as a short table for its staff screen: when,
+    which message (``kinds`` names them, by kind less ``prefix``), to whom, and what
+    became of it, in words."""
+    if not messages:
+        return gettext("None yet")
+
+    def when(message):
+        at = message.sent_at or message.due_at
+        return date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((when(m), kinds.get(m.kind.removeprefix(prefix), m.kind), m.recipient,
+          m.get_state_display()) for m in messages))
+    return format_html('<table class="outbox-summary"><thead><tr><th>{}</th><th>{}</th>'
+                       "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+                       gettext("when"), gettext("message"), gettext("to"), gettext("state"), rows)

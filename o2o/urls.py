@@ -15,9 +15,7 @@ admin.site.index_title = _("Stores, orders and members")
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("bench/bare", bench.bare, name="bench-bare"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("o2o.api_urls")),
     path("payments/", include("orders.webhook_urls")),
 ]
@@ -33,6 +31,15 @@ urlpatterns += i18n_patterns(
     path("", include("orders.urls")),
     prefix_default_language=False,
 )
+
+# Development only (DEV_ENDPOINTS, off in production): the bench's bare view, and the
+# Swagger page (its script comes from a CDN).
+if settings.DEV_ENDPOINTS:
+    urlpatterns += [
+        path("bench/bare", bench.bare, name="bench-bare"),
+        path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"),
+             name="api-docs"),
+    ]
 
 if settings.SERVE_MEDIA:
     urlpatterns += [

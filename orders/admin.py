@@ -23,14 +23,17 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.selectors import users_with_phone
-from members.services.coupons import coupons_usable
-from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin
+from members.services.coupons import coupon_guess_ensure, coupons_usable
+from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin, outbox_summary
 from o2o.errors import ApplicationError
 from o2o.money import money
+from o2o.outbox import messages_about
 from o2o.phone import phone_mask, phone_normalize
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 
+from .emails import EMAIL_NAMES as ORDER_EMAIL_NAMES
+from .emails import about_order
 from .models import (
     CounterSale,
     Order,
@@ -180,7 +183,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     list_select_related = ["store"]
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = [*(f.name for f in Order._meta.fields), "emails"]
     actions = ["cancel_unpaid", "mark_shipped", "mark_delivered"]
 
     def get_queryset(self, request):
@@ -195,6 +198,11 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj) or [])
         return [f for f in self.readonly_fields if f not in hidden]
+
+    @admin.display(description=_("emails"))
+    def emails(self, order):
+        return outbox_summary(messages_about(about_order(order.pk)), prefix="orders.",
+                              kinds=ORDER_EMAIL_NAMES)
 
     @admin.display(description=_("contact"), ordering="contact_name")
     def contact(self, order):
@@ -314,7 +322,7 @@ class OrderAdmin(admin.ModelAdmin):
         if store is None or not query:
             return TemplateResponse(request, template, context)
         try:
-            pickup_lookup_ensure(request=request, store=store)
+            pickup_lookup_ensure(request=request, store=store, actor=request.user)
             found = pickup_search(store=store, actor=request.user, query=query)
         except ApplicationError as exc:
             return _error_page(request, context, template, exc)
@@ -424,6 +432,11 @@ class OrderAdmin(admin.ModelAdmin):
                 return TemplateResponse(request, template, context, status=400)
             context.update(member=member, new_member=member is None)
         coupon_code, points = data["coupon_code"] or "", data["points"] or 0
+        if coupon_code:
+            try:  # a typed code counts towards the guessing limit, as online (429)
+                coupon_guess_ensure(request=request)
+            except ApplicationError as exc:
+                return _error_page(request, context, template, exc)
         if points and member is None:
             form.add_error("points", gettext("Points belong to a member: enter the member's "
                                              "mobile number first."))

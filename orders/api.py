@@ -65,7 +65,7 @@ from .services.cart import (
     cart_set_quantity,
     cart_subtotal,
 )
-from .services.checkout import checkout_place
+from .services.checkout import checkout_place, checkout_rate_limit
 
 TAGS = ["orders"]
 
@@ -264,6 +264,8 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        checkout_rate_limit(request=request, contact_phone=values["contact_phone"],
+                            contact_email=values["contact_email"])
         store = None
         if values.get("store"):
             store = Store.objects.filter(code=values["store"]).first()

@@ -12,4 +12,5 @@ class OrdersConfig(AppConfig):
         from .receivers import cart_merge_at_login
 
         user_logged_in.connect(cart_merge_at_login, dispatch_uid="orders.cart_merge_at_login")
-        from . import privacy  # noqa: F401  (registers its part of a member's data)
+        # Its outbox renderers, and its part of a member's data.
+        from . import emails, privacy  # noqa: F401

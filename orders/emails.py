@@ -3,14 +3,12 @@ ready for pickup (with the pickup code and its QR image inline), collected (than
 shipped, refunded. Plain text plus HTML; the link opens the order page through a
 signed link (orders.links), so a guest needs no account.
 
-Each email goes once per order and kind. The claim is an OrderEvent ``email:<kind>``
-written under the order's row lock in its own short transaction and committed before
-the mail goes out (no lock is held across SMTP); a failed send deletes its claim so the
-task's retry can send it (the same scheme as stores.services.emails). A worker that
-dies between claim and send loses that one email.
-
-The life cycle (orders.services.lifecycle) schedules ``orders.tasks.order_email_task``
-after commit for the moves named in ``EMAIL_ON_STATUS`` and for a placed order.
+Each email is an outbox row (o2o.outbox) written by the life cycle
+(orders.services.lifecycle) in the transaction of the move that causes it, once per
+order and kind (the dedupe key ``orders.order:<id>:<kind>``). The outbox's worker
+renders it from the order as it is then (``render_order_email``, registered for the
+``orders.<kind>`` kinds when the app loads) and sends it: at least once, with a
+Message-ID made from the key.
 """
 
 from __future__ import annotations
@@ -20,16 +18,18 @@ from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from o2o.models import OutboxMessage
+from o2o.outbox import outbox_cancel, outbox_enqueue, outbox_renderer
 from stores.tokens import absolute
 
 from .links import order_token
-from .models import Fulfilment, Order, OrderEvent, OrderStatus
+from .models import Fulfilment, Order, OrderStatus
 from .qr import pickup_qr_png
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,16 @@ EMAIL_ON_STATUS: dict[str, str] = {
     OrderStatus.PARTIALLY_REFUNDED: PARTIALLY_REFUNDED,
 }
 
+# What staff screens call each email.
+EMAIL_NAMES: dict[str, str] = {
+    PLACED: gettext_lazy("order received"),
+    READY_FOR_PICKUP: gettext_lazy("ready for pickup"),
+    COLLECTED: gettext_lazy("thank you for collecting"),
+    SHIPPED: gettext_lazy("on its way"),
+    REFUNDED: gettext_lazy("refund"),
+    PARTIALLY_REFUNDED: gettext_lazy("partial refund"),
+}
+
 QR_CONTENT_ID = "pickup-qr"
 
 
@@ -63,8 +73,13 @@ def email_kind_for_move(*, order: Order, to: str) -> str | None:
     return kind
 
 
-def event_kind(kind: str) -> str:
-    return f"email:{kind}"
+def outbox_kind(kind: str) -> str:
+    return f"orders.{kind}"
+
+
+def about_order(order_id: int) -> str:
+    """What the outbox rows of an order are about (o2o.outbox ``about``)."""
+    return f"orders.order:{order_id}"
 
 
 def order_link(order: Order, *, language: str | None = None) -> str:
@@ -141,70 +156,38 @@ def order_message(order: Order, kind: str) -> EmailMultiAlternatives:
     return message
 
 
-def _claim(order_id: int, kind: str) -> OrderEvent | None:
-    """Write the ``email:<kind>`` row unless one exists: under the order's row lock, so two
-    runs at once cannot both claim it. Committed when this returns."""
-    with transaction.atomic():
-        order = (Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first())
-        if order is None or OrderEvent.objects.filter(order=order, kind=event_kind(kind)).exists():
-            return None
-        return OrderEvent.objects.create(order=order, kind=event_kind(kind), at=timezone.now(),
-                                         data={"to": order.contact_email})
-
-
 def _order_for_email(order_id: int) -> Order | None:
     return (Order.objects.select_related("store")
             .prefetch_related("lines", "events", "payments", "store__hours")
             .filter(pk=order_id).first())
 
 
-def order_email_send(*, order_id: int, kind: str) -> bool:
-    """Send the ``kind`` email for an order once; True when it was sent now.
-
-    Quietly does nothing for an unknown kind, an order that is gone or has no email,
-    or an email already sent (or claimed). Raises the transport's error after
-    withdrawing the claim, so the caller (the task) retries.
-    """
+def order_email_enqueue(*, order: Order, kind: str) -> bool:
+    """Queue the ``kind`` email of ``order`` in the current transaction (the move's), once
+    per order and kind; nothing for an order without an email address. True when new."""
     if kind not in KINDS:
-        log.warning("unknown order email kind %r", kind)
-        return False
-    order = _order_for_email(order_id)
-    if order is None or not order.contact_email:
-        return False
-    claim = _claim(order_id, kind)
-    if claim is None:
-        return False
-    try:
-        order_message(order, kind).send()
-    except Exception:
-        claim.delete()  # let the task's retry send it
-        raise
-    return True
-
-
-def order_email_schedule(*, order: Order, kind: str) -> None:
-    """Send the email after the current transaction commits (through Celery); nothing when
-    the order has no email address."""
+        raise ValueError(f"unknown order email kind {kind!r}")
     if not order.contact_email:
-        return
-    from .tasks import order_email_task  # tasks imports the services, which import this
+        return False
+    return outbox_enqueue(channel=OutboxMessage.Channel.EMAIL, kind=outbox_kind(kind),
+                          recipient=order.contact_email,
+                          dedupe_key=f"{about_order(order.pk)}:{kind}",
+                          payload={"order_id": order.pk, "kind": kind},
+                          about=about_order(order.pk))
 
-    order_id = order.pk
-    transaction.on_commit(lambda: order_email_task.delay(order_id=order_id, kind=kind))
+
+@outbox_renderer(*[outbox_kind(kind) for kind in KINDS])
+def render_order_email(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    """The outbox's renderer: the email from the order as it is now (None: it is gone)."""
+    order = _order_for_email(message.payload.get("order_id"))
+    if order is None:
+        return None
+    email = order_message(order, message.payload["kind"])
+    email.to = [message.recipient]
+    return email
 
 
 def order_emails_skip(*, order: Order, reason: str) -> int:
-    """Mark the emails an order's moves so far have scheduled as already handled (imported
-    or demo orders), so their tasks send nothing. Returns how many were marked."""
-    kinds = {PLACED} if order.events.filter(kind="placed").exists() else set()
-    for to in order.events.filter(kind="status").values_list("data__to", flat=True):
-        kind = email_kind_for_move(order=order, to=to)
-        if kind:
-            kinds.add(kind)
-    done = set(order.events.filter(kind__in=[event_kind(k) for k in kinds])
-               .values_list("kind", flat=True))
-    now = timezone.now()
-    new = [OrderEvent(order=order, kind=event_kind(k), at=now, data={"skipped": reason})
-           for k in sorted(kinds) if event_kind(k) not in done]
-    OrderEvent.objects.bulk_create(new)
-    return len(new)
+    """Withdraw the emails an order's moves so far have queued and that have not gone yet
+    (imported or demo orders). Returns how many were withdrawn."""
+    return outbox_cancel(about=about_order(order.pk), reason=f"skipped: {reason}")

@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import User
+from o2o.outbox import outbox_forget
 from o2o.privacy import privacy_section_register
 
+from .emails import about_order
 from .models import Cart, Order, OrderEvent, OrderEventKind, OrderStatus, ServiceTicket
 from .services import order_cancel
 from .services.tickets import FINAL_STATUSES
@@ -75,6 +77,7 @@ def orders_erase(member: User) -> None:
     for event in sent:
         event.data = {**event.data, "to": ""}
     OrderEvent.objects.bulk_update(sent, ["data"])
+    outbox_forget(about=[about_order(pk) for pk in orders])
     OrderEvent.objects.bulk_create([
         OrderEvent(order_id=pk, kind=OrderEventKind.MEMBER_ERASED, actor=None, at=now,
                    data={"via": "privacy"}) for pk in orders])

@@ -27,15 +27,15 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.admin_kit import ShownOnCatalogPagesMixin
 from catalog.models import Variant
-from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin
+from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin, outbox_summary
 from o2o.errors import ApplicationError
+from o2o.outbox import messages_about
 from o2o.phone import phone_mask
 
 from . import services
 from .counts import stock_count_preview
 from .models import (
     Appointment,
-    AppointmentEmail,
     AppointmentEvent,
     AppointmentItem,
     AppointmentStatus,
@@ -57,6 +57,8 @@ from .models import (
     TransferStatus,
 )
 from .selectors import appointments_for_day, pieces_to_prepare, staff_store_ids
+from .services.emails import Kind as EmailKind
+from .services.emails import about_appointment
 
 COUNT_SALT = "stores.stock_count"
 COUNT_MAX_AGE = 3600  # a preview older than an hour must be uploaded again
@@ -528,9 +530,6 @@ class AppointmentEventInline(AuditEventInline):
     model = AppointmentEvent
 
 
-class AppointmentEmailInline(ReadOnlyInline):
-    model = AppointmentEmail
-    fields = ["sent_at", "kind", "sequence", "to"]
 
 
 ACTIONS = {
@@ -571,8 +570,8 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
                        "contact_name", "contact_phone", "contact_email", "language", "note",
                        "outcome", "outcome_reason", "order_reference", "staff", "sequence",
                        "created_at", "checked_in_at", "completed_at", "cancelled_at",
-                       "cancel_reason", "reminder_24h_sent_at", "reminder_2h_sent_at"]
-    inlines = [AppointmentItemInline, AppointmentEventInline, AppointmentEmailInline]
+                       "cancel_reason", "emails"]
+    inlines = [AppointmentItemInline, AppointmentEventInline]
     actions = ["check_in_selected", "cancel_selected"]
     change_list_template = "stores/admin/appointment_change_list.html"
     change_form_template = "stores/admin/appointment_change_form.html"
@@ -588,6 +587,11 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
     @admin.display(description=_("mobile number"), ordering="contact_phone")
     def masked_phone(self, appointment):
         return phone_mask(appointment.contact_phone)
+
+    @admin.display(description=_("emails"))
+    def emails(self, appointment):
+        return outbox_summary(messages_about(about_appointment(appointment.pk)),
+                              kinds=dict(EmailKind.choices), prefix="stores.appointment.")
 
     @admin.display(description=_("pieces"))
     def pieces(self, appointment):

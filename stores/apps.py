@@ -9,7 +9,9 @@ class StoresConfig(AppConfig):
     def ready(self):
         from catalog.availability import availability_register
 
-        from . import privacy  # noqa: F401  (registers its part of a member's data)
+        # Its part of a member's data; the outbox renderers of its emails.
+        from . import privacy  # noqa: F401
         from .availability import StockAvailability
+        from .services import emails  # noqa: F401
 
         availability_register(StockAvailability())

@@ -443,8 +443,6 @@ class Appointment(models.Model):
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("why cancelled"), max_length=200, blank=True)
-    reminder_24h_sent_at = models.DateTimeField(_("24 h reminder sent"), null=True, blank=True)
-    reminder_2h_sent_at = models.DateTimeField(_("2 h reminder sent"), null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -549,36 +547,6 @@ class AppointmentEvent(AuditEvent):
         from .events import appointment_event_sentence
 
         return appointment_event_sentence(self)
-
-
-class AppointmentEmail(models.Model):
-    """One row per email sent about an appointment: the UNIQUE key makes each send once."""
-
-    class Kind(models.TextChoices):
-        CONFIRMATION = "confirmation", _("confirmation")
-        RESCHEDULED = "rescheduled", _("new time")
-        CANCELLED = "cancelled", _("cancellation")
-        REMINDER_24H = "reminder_24h", _("reminder, 24 h")
-        REMINDER_2H = "reminder_2h", _("reminder, 2 h")
-
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="emails",
-                                    verbose_name=_("appointment"))
-    kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
-    sequence = models.PositiveSmallIntegerField(_("calendar sequence"))
-    to = models.EmailField(pgettext_lazy("email", "to"))
-    sent_at = models.DateTimeField(_("sent"))
-
-    class Meta:
-        verbose_name = _("appointment email")
-        verbose_name_plural = _("appointment emails")
-        ordering = ["sent_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["appointment", "kind", "sequence"],
-                                    name="appointment_email_once"),
-        ]
-
-    def __str__(self):
-        return f"{self.appointment_id} {self.kind} #{self.sequence}"
 
 
 class StockCount(models.Model):

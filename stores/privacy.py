@@ -10,16 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from o2o.auth import User
+from o2o.outbox import outbox_forget
 from o2o.privacy import privacy_section_register
 
-from .models import (
-    Appointment,
-    AppointmentEmail,
-    AppointmentEvent,
-    AppointmentEventKind,
-    AppointmentStatus,
-)
+from .models import Appointment, AppointmentEvent, AppointmentEventKind, AppointmentStatus
 from .services import appointment_cancel
+from .services.emails import about_appointment
 
 S = AppointmentStatus
 
@@ -65,7 +61,7 @@ def appointments_erase(member: User) -> None:
     Appointment.objects.filter(pk__in=ids).update(
         member=None, contact_name="", contact_phone="", contact_email="", note="",
         outcome_reason="", cancel_reason="", updated_at=now)
-    AppointmentEmail.objects.filter(appointment_id__in=ids).update(to="")
+    outbox_forget(about=[about_appointment(pk) for pk in ids])
     typed = list(AppointmentEvent.objects.filter(appointment_id__in=ids, data__has_key="reason"))
     for event in typed:
         event.data = {key: value for key, value in event.data.items() if key != "reason"}

@@ -31,11 +31,12 @@ members    User deleted; with it MemberProfile, Consent (and their history), Add
 catalog    WishlistItem deleted.
 stores     Appointment kept for the store's figures, but member NULL, contact name, phone
            and email, the shopper's note and the reasons typed for it blanked;
-           AppointmentEmail.to blanked; "reason" dropped from its events' data; an
+           its outbox messages' recipient and payload blanked; "reason" dropped from its events' data; an
            AppointmentEvent "member_erased". Booked try-ons are cancelled first.
 orders     Order kept for the accounts (amounts, lines, payments, events) with the person
            removed: member NULL, contact name, phone, email and delivery address blanked,
-           the address of the emails sent ("to" in OrderEvent data) blanked, an OrderEvent
+           the address of the emails sent ("to" in OrderEvent data) and the recipient and
+           payload of its outbox messages blanked, an OrderEvent
            "member_erased". Orders awaiting payment are cancelled first.
            ServiceTicket (closed ones; open ones block): member NULL, contact name and
            phone and the shopper's description blanked. Cart and its lines deleted.
@@ -62,6 +63,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from o2o.errors import ApplicationError, ConflictError, NotFoundError
+from o2o.outbox import outbox_forget
 from o2o.privacy import privacy_sections
 
 from ..models import Address, Consent, MemberProfile, PointsEntry, User
@@ -216,6 +218,8 @@ def member_erase(*, member: User, actor: User) -> None:
     for section in sections:
         section.erase(locked)
     _log_entries_anonymise(locked)
+    # Whatever the outbox holds for their address or number (allauth's emails, notices).
+    outbox_forget(recipients=[locked.email or "", locked.phone or ""])
     # The ledger first: its rows go by DELETE (allowed) before the foreign keys that set
     # NULL would try an UPDATE (refused by the append-only trigger).
     PointsEntry.objects.filter(member=locked).delete()

@@ -64,6 +64,14 @@ MIDDLEWARE = [
     "o2o.middleware.TooManyTriesMiddleware",
 ]
 
+# --- Behind a reverse proxy --------------------------------------------------------
+# How many reverse proxies in front of the web server append to X-Forwarded-For (the
+# compose stack's TLS proxy: 1). 0: the connection's address is the client's. Every rate
+# limit reads the client's address through o2o.net.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "o2o.net.client_ip"
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 ROOT_URLCONF = "o2o.urls"
 WSGI_APPLICATION = "o2o.wsgi.application"
 
@@ -110,7 +118,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# How long a task a worker took (acks_late) stays invisible before Redis hands it to
+# another worker, when the first died without acknowledging it. It must outlast the
+# longest task and any countdown (we use none: beat polls due rows instead), or a task
+# would run twice. Messages no longer depend on it (the outbox's sweeper resends within
+# seconds), so a crash now delays only the other tasks, which beat repeats anyway: ten
+# minutes instead of Kombu's hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT",
+                                                                 default=600)}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -137,7 +152,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 # Mobile verification by one-time SMS code (allauth's flow; members.adapter sends through
-# members.sms). A member verifies, or changes, their number from the account page
+# o2o.sms). A member verifies, or changes, their number from the account page
 # (/accounts/phone/change/). True also makes it a step of sign-up and of every login
 # while the number is unverified (members registered at a counter included).
 ACCOUNT_PHONE_VERIFICATION_ENABLED = env.bool("ACCOUNT_PHONE_VERIFICATION_ENABLED",
@@ -158,9 +173,9 @@ ACCOUNT_FORMS = {
     "change_phone": "members.forms.PhoneChangeForm",
     "verify_phone": "members.forms.PhoneVerifyForm",
 }
-# Text messages (members/sms.py): a dotted path to the backend; a provider's keys and
+# Text messages (o2o/sms.py): a dotted path to the backend; a provider's keys and
 # template ids come from the environment too (SMS_* settings of its own).
-SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="o2o.sms.ConsoleBackend")
 ACCOUNT_LOGOUT_ON_GET = False
 # A taken email or number is said plainly on the sign-up form (shoppers expect it);
 # allauth's login and sign-up rate limits stand against enumeration by brute force.
@@ -173,6 +188,21 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- Mail -----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; a hung SMTP server ends
+
+# --- The outbox (o2o.outbox): every email and text message -----------------------------
+# Messages claimed per round, how long a claim (lease) lasts before another worker may
+# take the rows back, attempts before a message is marked failed, the first retry's
+# delay (doubling up to the max), text messages per provider call.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_SWEEP_BUDGET_SECONDS = env.int("OUTBOX_SWEEP_BUDGET_SECONDS", default=50)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_SMS_CALL_SIZE = env.int("OUTBOX_SMS_CALL_SIZE", default=100)
+# The domain of the Message-IDs the outbox makes; empty: DEFAULT_FROM_EMAIL's.
+OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="珠宝之家 <noreply@o2o-jewelry.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -202,11 +232,29 @@ PAY_AT_COUNTER_DAYS = env.int("PAY_AT_COUNTER_DAYS", default=3)
 # Pickup-code lookups at the desk (django-ratelimit rates): per clerk and per store.
 PICKUP_LOOKUP_RATE_USER = env("PICKUP_LOOKUP_RATE_USER", default="30/m")
 PICKUP_LOOKUP_RATE_STORE = env("PICKUP_LOOKUP_RATE_STORE", default="120/m")
+# Holding pieces without paying (orders.services.checkout; docs/decisions.md): lines in
+# a cart; checkouts per client address and per contact (django-ratelimit rates); open
+# unpaid orders and their value per contact (member, mobile, email), more for a member
+# whose mobile is verified; a pickup paid at the counter by anyone else: one order of at
+# most this much.
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=20)
+CHECKOUT_RATE_CLIENT = env("CHECKOUT_RATE_CLIENT", default="10/m")
+CHECKOUT_RATE_CONTACT = env("CHECKOUT_RATE_CONTACT", default="10/h")
+HOLD_MAX_ORDERS = env.int("HOLD_MAX_ORDERS", default=3)
+HOLD_MAX_VALUE = env.int("HOLD_MAX_VALUE", default=100_000)
+HOLD_MAX_VALUE_VERIFIED = env.int("HOLD_MAX_VALUE_VERIFIED", default=300_000)
+HOLD_COUNTER_GUEST_MAX_VALUE = env.int("HOLD_COUNTER_GUEST_MAX_VALUE", default=20_000)
 # A guest's cart is forgotten after this many days without a change.
 GUEST_CART_DAYS = env.int("GUEST_CART_DAYS", default=30)
 
 # --- Payments -----------------------------------------------------------------------
-# Stripe Checkout; with no secret key the offline test gateway takes payments (the demo).
+# Stripe Checkout takes online payments when its secret key is set. The offline test
+# gateway ("Pay" without money: the demo, the tests) only where PAYMENT_TEST_GATEWAY says
+# so; with neither, online payment is refused with a clear message (pickups can still be
+# paid at the counter) and `check --deploy` reports it.
+PAYMENT_TEST_GATEWAY = env.bool("PAYMENT_TEST_GATEWAY", default=False)
+# Development pages (/bench/bare, /api/docs/): never in production.
+DEV_ENDPOINTS = env.bool("DEV_ENDPOINTS", default=False)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Another address for Stripe's API (the tests' local stand-in); empty: Stripe itself.

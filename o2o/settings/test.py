@@ -6,7 +6,7 @@ from .base import env
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-SMS_BACKEND = "members.sms.LocmemBackend"  # members.sms.outbox
+SMS_BACKEND = "o2o.sms.LocmemBackend"  # o2o.sms.outbox
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="o2o-test")  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -15,3 +15,5 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # noqa: F40
 ALLOWED_HOSTS = ["*"]
 # A shop started with `make run` on the same Redis must never take the tests' tasks.
 CELERY_TASK_DEFAULT_QUEUE = "o2o-test"
+PAYMENT_TEST_GATEWAY = True  # tests pay through the offline gateway (or Stripe's stand-in)
+DEV_ENDPOINTS = True

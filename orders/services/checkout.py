@@ -10,8 +10,18 @@ requests the lacking pieces by one transfer from the quickest place that has the
 place's ``Store.dispatch_days``). Only a store that no one place can supply is refused
 (code ``store_lacks_pieces``).
 
-LOCKS: the Cart row first (a double submit places one order; the second finds the cart
-empty), then what order_place locks (its stock rows by pk).
+Holds are bounded (docs/decisions.md, "Holding pieces without paying"): an order placed
+without paying holds its pieces (30 minutes online, PAY_AT_COUNTER_DAYS at the counter),
+so ``checkout_place`` refuses a cart of more than CART_MAX_LINES lines, and a contact
+(the member, the mobile number, the email) past HOLD_MAX_ORDERS open unpaid orders or
+HOLD_MAX_VALUE of them; a pickup paid at the counter by a guest or a member whose number
+is not verified may hold at most one order of HOLD_COUNTER_GUEST_MAX_VALUE.
+``checkout_rate_limit`` counts checkouts per client address and per contact.
+
+LOCKS: transaction-level advisory locks on the contact's keys (in sorted order: two
+checkouts of one contact queue there, so the hold limits hold under a race), then the
+Cart row (a double submit places one order; the second finds the cart empty), then what
+order_place locks (its stock rows by pk).
 """
 
 from __future__ import annotations
@@ -19,19 +29,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 
 from members.models import User
 from members.services import address_clean
-from o2o.errors import ConflictError
+from o2o.errors import ApplicationError, ConflictError, RateLimited
+from o2o.phone import phone_normalize
 from stores.errors import SoldOut
 from stores.models import Store, StoreKind
 
 from ..errors import OrderInvalid
-from ..models import Cart, CartLine, Fulfilment, Order
+from ..models import Cart, CartLine, Fulfilment, Order, OrderStatus
 from .cart import CartLineView, _locked, cart_lines, source_for_delivery
 from .lifecycle import order_place, transfer_source_quickest
+from .payments import payments_online_ensure
 
 
 class CartNeedsReview(ConflictError):
@@ -81,6 +98,80 @@ def checkout_pickup_stores(*, cart: Cart | None) -> list[PickupOption]:
     return options
 
 
+def _phone(raw: str) -> str:
+    try:
+        return phone_normalize((raw or "").strip()) if raw else ""
+    except ValidationError:
+        return (raw or "").strip()
+
+
+class HoldRefused(ApplicationError):
+    """The contact already holds as many unpaid pieces as an unpaid order may."""
+
+    code = "hold_limit"
+    status = 409
+
+
+def _contact_keys(*, member: User | None, phone: str, email: str) -> list[str]:
+    keys = {f"phone:{phone}" if phone else "", f"email:{email.lower()}" if email else "",
+            f"member:{member.pk}" if member is not None else ""}
+    return sorted(k for k in keys if k)
+
+
+def checkout_rate_limit(*, request, contact_phone: str = "", contact_email: str = "") -> None:
+    """Count one checkout for the client's address and for the contact; RateLimited (429)
+    past CHECKOUT_RATE_CLIENT or CHECKOUT_RATE_CONTACT (django-ratelimit rates)."""
+    over = is_ratelimited(request, group="orders.checkout.client", key="ip",
+                          rate=settings.CHECKOUT_RATE_CLIENT, increment=True)
+    for key in _contact_keys(member=None, phone=(contact_phone or "").strip(),
+                             email=(contact_email or "").strip()):
+        over = is_ratelimited(request, group="orders.checkout.contact",
+                              key=lambda _group, _request, k=key: k,
+                              rate=settings.CHECKOUT_RATE_CONTACT, increment=True) or over
+    if over:
+        raise RateLimited(_("Too many orders in a short time. Please wait a few minutes, "
+                            "or call the store."))
+
+
+def _holds_check(*, member: User | None, phone: str, email: str, value: Decimal,
+                 pay_at_counter: bool) -> None:
+    """Refuse an unpaid order past the contact's hold limits (see the module docstring).
+    Call under the contact's advisory locks, before the order is written."""
+    keys = _contact_keys(member=member, phone=phone, email=email)
+    if keys:  # every key's lock in one statement, in the keys' sorted order
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(
+                ["pg_advisory_xact_lock(hashtextextended(%s, 7))"] * len(keys)),
+                [f"orders.hold:{key}" for key in keys])
+    who = Q(pk__in=[])
+    if member is not None:
+        who |= Q(member=member)
+    if phone:
+        who |= Q(contact_phone=phone)
+    if email:
+        who |= Q(contact_email__iexact=email)
+    open_orders = Order.objects.filter(who, status=OrderStatus.PENDING_PAYMENT).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    held = open_orders.aggregate(count=Count("pk"), value=Sum("total"),
+                                 at_counter=Count("pk", filter=Q(pay_at_counter=True)))
+    verified = member is not None and bool(member.phone_verified)
+    count, total = held["count"] or 0, (held["value"] or Decimal("0")) + value
+    most = (Decimal(settings.HOLD_MAX_VALUE_VERIFIED) if verified
+            else Decimal(settings.HOLD_MAX_VALUE))
+    if count >= settings.HOLD_MAX_ORDERS or total > most:
+        raise HoldRefused(
+            _("You already have orders waiting for their payment. Pay or cancel one of "
+              "them first (My orders, or the link in their email)."),
+            extra={"open_orders": count})
+    if pay_at_counter and not verified:
+        if held["at_counter"] or value > Decimal(settings.HOLD_COUNTER_GUEST_MAX_VALUE):
+            raise HoldRefused(
+                _("Pieces are held for the counter for one order of up to %(amount)s per "
+                  "shopper. Pay online, or sign in with a verified mobile number to hold "
+                  "more.") % {"amount": settings.HOLD_COUNTER_GUEST_MAX_VALUE},
+                code="hold_counter_limit")
+
+
 @transaction.atomic
 def checkout_place(
     *,
@@ -113,10 +204,16 @@ def checkout_place(
     the reason, PointsInvalid, PointsInsufficient: nothing written); the cart keeps them
     until the order is placed.
     """
+    if not pay_at_counter:
+        payments_online_ensure()  # OnlinePaymentOff (503): nothing held for nothing
     locked = _locked(cart)
     views = cart_lines(cart=locked)
     if not views:
         raise OrderInvalid(_("Your bag is empty."), code="cart_empty")
+    if len(views) > settings.CART_MAX_LINES:
+        raise OrderInvalid(_("An order takes at most %(count)s different pieces; please "
+                             "split your bag.") % {"count": settings.CART_MAX_LINES},
+                           code="too_many_lines")
     sold_out = [v for v in views if v.sold_out]
     if sold_out:
         raise SoldOut(
@@ -142,6 +239,9 @@ def checkout_place(
             store is None or store.kind != StoreKind.STORE or not store.is_active):
         raise OrderInvalid(_("Choose one of our stores for the pickup."), code="store_required")
 
+    _holds_check(member=member, phone=_phone(contact_phone), email=(contact_email or "").strip(),
+                 value=sum((v.price_seen * v.quantity for v in views), Decimal("0.00")),
+                 pay_at_counter=pay_at_counter)
     order = order_place(
         lines=[(v.variant, v.quantity) for v in views], fulfilment=fulfilment, store=store,
         stock_from=stock_from, member=member, contact_name=contact_name,

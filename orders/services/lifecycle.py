@@ -67,7 +67,7 @@ from stores.services import (
 from stores.services.stock import sold_out_message
 
 from ..emails import PLACED as PLACED_EMAIL
-from ..emails import email_kind_for_move, order_email_schedule
+from ..emails import email_kind_for_move, order_email_enqueue
 from ..errors import OrderInvalid, OrderTransitionNotAllowed, PaymentMismatch
 from ..events import order_event_record
 from ..models import (
@@ -366,9 +366,10 @@ def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: 
 
 
 def _enqueue_email(order: Order, kind: str | None) -> None:
-    """The shopper's email about this move, through Celery after commit (orders.emails)."""
+    """The shopper's email about this move: an outbox row in the move's transaction
+    (orders.emails)."""
     if kind:
-        order_email_schedule(order=order, kind=kind)
+        order_email_enqueue(order=order, kind=kind)
 
 
 @transaction.atomic

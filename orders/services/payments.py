@@ -77,6 +77,13 @@ class PaymentUnavailable(ApplicationError):
     status = 503
 
 
+class OnlinePaymentOff(ApplicationError):
+    """No payment provider is configured: nothing can be paid online."""
+
+    code = "online_payment_off"
+    status = 503
+
+
 class RefundFailed(ApplicationError):
     """The provider refused a refund; it is recorded as failed and nothing was given back."""
 
@@ -106,9 +113,24 @@ def from_minor(amount: int, currency: str) -> Decimal:
 # --- Starting a payment -----------------------------------------------------------------
 
 
-def payments_provider() -> str:
-    """"stripe" when a Stripe secret key is configured, else "test" (the offline gateway)."""
-    return PaymentProvider.STRIPE.value if settings.STRIPE_SECRET_KEY else PaymentProvider.TEST.value
+def payments_provider() -> str | None:
+    """"stripe" when a Stripe secret key is configured, else "test" (the offline gateway)
+    where settings say so explicitly (PAYMENT_TEST_GATEWAY), else None: no online payment."""
+    if settings.STRIPE_SECRET_KEY:
+        return PaymentProvider.STRIPE.value
+    if settings.PAYMENT_TEST_GATEWAY:
+        return PaymentProvider.TEST.value
+    return None
+
+
+def payments_online_ensure() -> str:
+    """The online provider, or OnlinePaymentOff (503) with a message saying what to do."""
+    provider = payments_provider()
+    if provider is None:
+        raise OnlinePaymentOff(
+            _("Online payment is not available in this shop just now. Choose a pickup and "
+              "pay at the counter, or try again later."))
+    return provider
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -158,8 +180,9 @@ def payment_start(*, order: Order, success_url: str, cancel_url: str) -> str:
     Raises ConflictError (409) for an order not awaiting payment, PaymentUnavailable
     (503) when Stripe cannot be reached or refuses the session.
     """
+    provider = payments_online_ensure()
     order = _awaiting_payment(order)
-    if payments_provider() == PaymentProvider.TEST:
+    if provider == PaymentProvider.TEST:
         token = signing.dumps({"o": order.number, "s": success_url, "c": cancel_url},
                               salt=TEST_GATEWAY_SALT, compress=True)
         return reverse("orders:pay_test", args=[token])

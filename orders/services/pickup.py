@@ -4,9 +4,11 @@ Who may do it: store staff at the order's own pickup store (stores.services.perm
 NotYourStore is a 403). A code opens an order only together with its store: the lookup
 is ``Order(store=..., pickup_code=...)``, never the code alone.
 
-Codes cannot be guessed at the desk: ``pickup_lookup_limited`` counts every lookup per
-staff user and per store (django-ratelimit, in the shared Redis cache) and the view
-answers 429 once either limit is reached.
+Codes cannot be guessed at the desk: ``pickup_lookup_ensure`` checks first that the
+clerk may act for the store (so another store's clerk can neither guess its codes nor
+use up its lookups), then counts the lookup per staff user and per store the clerk acts
+for (django-ratelimit, in the shared Redis cache); the view answers 429 once either limit
+is reached.
 
 The phone tail: the QR image holds only the code, so a scan finds the order; the
 hand-over then asks the shopper for the last 4 digits of the order's mobile number and
@@ -76,8 +78,10 @@ def pickup_lookup_limited(*, request, store: Store, increment: bool = True) -> b
     return by_user or by_store
 
 
-def pickup_lookup_ensure(*, request, store: Store) -> None:
-    """Count one lookup; raise RateLimited (429) past the limit."""
+def pickup_lookup_ensure(*, request, store: Store, actor: User) -> None:
+    """Count one lookup by ``actor`` at ``store``: NotYourStore (403) first, without
+    counting, for a clerk who may not act there; RateLimited (429) past the limit."""
+    _desk_store(store=store, actor=actor)
     if pickup_lookup_limited(request=request, store=store):
         raise RateLimited(_("Too many pickup lookups in a short time. Wait a minute and "
                             "try again."))

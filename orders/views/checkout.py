@@ -32,7 +32,7 @@ from ..services.cart import (
     cart_lines,
     cart_subtotal,
 )
-from ..services.checkout import checkout_pickup_stores, checkout_place
+from ..services.checkout import checkout_pickup_stores, checkout_place, checkout_rate_limit
 from .cart import request_cart
 
 CHECKOUT_SESSION_KEY = "orders:checkout"
@@ -170,6 +170,8 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         contact = state["contact"]
         try:
+            checkout_rate_limit(request=request, contact_phone=contact["phone"],
+                                contact_email=contact.get("email", ""))
             order = checkout_place(
                 cart=cart, fulfilment=state["fulfilment"], store=store,
                 address=state.get("address") or None, contact_name=contact["name"],

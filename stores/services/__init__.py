@@ -18,7 +18,7 @@ from .appointments import (
     appointment_reschedule,
 )
 from .counts import stock_count_apply
-from .emails import appointment_email_send, appointment_reminders_send
+from .emails import appointment_emails_enqueue
 from .stock import (
     ReserveLine,
     reservation_commit,
@@ -45,7 +45,7 @@ __all__ = [
     "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS", "ReserveLine",
     "appointment_book", "appointment_cancel", "appointment_check_in", "appointment_complete",
     "appointment_create_historical",
-    "appointment_email_send", "appointment_no_show", "appointment_reminders_send",
+    "appointment_emails_enqueue", "appointment_no_show",
     "appointment_reschedule", "reservation_commit", "reservation_release", "reservations_close",
     "reservations_expire", "reserve_lines",
     "stock_count_apply", "stock_receive", "stock_reserve", "transfer_cancel", "transfer_create",

@@ -31,7 +31,6 @@ from ..errors import BookingInvalid, SlotTaken, SoldOut, TransitionNotAllowed
 from ..events import appointment_event_record, transfer_event_record
 from ..models import (
     Appointment,
-    AppointmentEmail,
     AppointmentEventKind,
     AppointmentItem,
     AppointmentStatus,
@@ -47,6 +46,8 @@ from ..models import (
 )
 from ..selectors import MAX_PIECES, appointment_ready_at, busy_intervals, slots_for_store
 from ..slots import seat_free, slot_check
+from .emails import Kind as EmailKind
+from .emails import appointment_emails_enqueue
 from .permissions import ensure_may_act
 from .stock import ReserveLine, locked_reservations_close, reserve_lines
 from .transfers import ALPHABET, HOLD_AFTER_APPOINTMENT, TRANSFER, transfer_create_locked
@@ -113,14 +114,10 @@ def _contact(*, name: str, phone: str, email: str) -> tuple[str, str, str]:
     return name[:100], phone, email
 
 
-def _enqueue_email(appointment: Appointment, kind: str) -> None:
-    if not appointment.contact_email:
-        return
-    from ..tasks import appointment_email_send_task
-
-    appointment_id, sequence = appointment.pk, appointment.sequence
-    transaction.on_commit(lambda: appointment_email_send_task.delay(
-        appointment_id=appointment_id, kind=kind, sequence=sequence))
+def _enqueue_email(appointment: Appointment, kind: str, now: datetime, notify: bool) -> None:
+    """The shopper's email (unless ``notify`` is off) and the reminders of the new time:
+    outbox rows in the caller's transaction (stores.services.emails)."""
+    appointment_emails_enqueue(appointment=appointment, kind=kind, notify=notify, now=now)
 
 
 def appointment_book(*, store: Store, starts_at: datetime, variant_ids: Sequence[int],
@@ -201,8 +198,7 @@ def appointment_book(*, store: Store, starts_at: datetime, variant_ids: Sequence
             appointment=appointment, kind=K.BOOKED, actor=member, at=now,
             skus=[p.variant.sku for p in view.pieces],
             transfers=sorted({i.transfer.number for i in items.values() if i.transfer}))
-        if notify:
-            _enqueue_email(appointment, AppointmentEmail.Kind.CONFIRMATION)
+        _enqueue_email(appointment, EmailKind.CONFIRMATION, now, notify)
     return appointment
 
 
@@ -253,11 +249,9 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
         before = locked.starts_at
         locked.starts_at, locked.ends_at, locked.seat = slot.starts_at, slot.ends_at, seat
         locked.sequence += 1
-        locked.reminder_24h_sent_at = locked.reminder_2h_sent_at = None
         try:
             with transaction.atomic():
                 locked.save(update_fields=["starts_at", "ends_at", "seat", "sequence",
-                                           "reminder_24h_sent_at", "reminder_2h_sent_at",
                                            "updated_at"])
         except IntegrityError as exc:
             if "appointment_seat_not_double_booked" in str(exc):
@@ -268,8 +262,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
             expires_at=locked.ends_at + HOLD_AFTER_APPOINTMENT)
         appointment_event_record(appointment=locked, kind=K.RESCHEDULED, actor=actor, at=now,
                                  before=before.isoformat(), after=locked.starts_at.isoformat())
-        if notify:
-            _enqueue_email(locked, AppointmentEmail.Kind.RESCHEDULED)
+        _enqueue_email(locked, EmailKind.RESCHEDULED, now, notify)
     return locked
 
 
@@ -388,8 +381,7 @@ def appointment_cancel(*, appointment: Appointment, actor: User | None = None,
                 appointment=locked, kind=K.CANCELLED, actor=actor, at=now,
                 by="shopper" if by_shopper else "staff", reason=locked.cancel_reason,
                 **summary))
-        if notify:
-            _enqueue_email(locked, AppointmentEmail.Kind.CANCELLED)
+        _enqueue_email(locked, EmailKind.CANCELLED, now, notify)
     return locked
 
 

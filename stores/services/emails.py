@@ -1,10 +1,13 @@
 """Emails about appointments: confirmation, new time, cancellation and two reminders,
 in the shopper's language, each with the appointment as an .ics calendar event.
 
-Nothing here runs inside a transaction that holds locks: a send is claimed first (a
-row or a timestamp, committed at once), the mail goes out, and a failed send withdraws
-its claim so that a retry can send it. Each email therefore goes at most once per
-claim; a worker that dies between claim and send loses that one email (logged).
+Each is an outbox row (o2o.outbox) written in the transaction of the booking, the move
+or the cancellation that causes it, keyed ``stores.appointment:<id>:<kind>:<sequence>``
+(once per appointment, kind and calendar sequence). The reminders are rows too, due 24 h
+and 2 h before the start: written at booking and again at each new time, so no beat of
+our own scans appointments. Rendered when due from the appointment as it is then: a
+confirmation or reminder of an older time, or of a cancelled try-on, is moot (None) and
+is not sent.
 """
 
 from __future__ import annotations
@@ -14,25 +17,112 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from o2o.models import OutboxMessage
+from o2o.outbox import OutboxItem, outbox_cancel, outbox_enqueue_many, outbox_renderer
 
 from ..ics import appointment_ics
-from ..models import Appointment, AppointmentEmail, AppointmentStatus
+from ..models import Appointment, AppointmentStatus
 from ..tokens import absolute, appointment_manage_path
 
 log = logging.getLogger(__name__)
-Kind = AppointmentEmail.Kind
 
-# Reminder kind, the appointment's claim column, how long before the start it is due.
-REMINDERS: list[tuple[str, str, timedelta]] = [
-    (Kind.REMINDER_24H, "reminder_24h_sent_at", timedelta(hours=24)),
-    (Kind.REMINDER_2H, "reminder_2h_sent_at", timedelta(hours=2)),
+
+class Kind(models.TextChoices):
+    CONFIRMATION = "confirmation", gettext_lazy("confirmation")
+    RESCHEDULED = "rescheduled", gettext_lazy("new time")
+    CANCELLED = "cancelled", gettext_lazy("cancellation")
+    REMINDER_24H = "reminder_24h", gettext_lazy("reminder, 24 h")
+    REMINDER_2H = "reminder_2h", gettext_lazy("reminder, 2 h")
+
+
+# Reminder kind and how long before the start it is due.
+REMINDERS: list[tuple[str, timedelta]] = [
+    (Kind.REMINDER_24H, timedelta(hours=24)),
+    (Kind.REMINDER_2H, timedelta(hours=2)),
 ]
+
+
+def about_appointment(appointment_id: int) -> str:
+    return f"stores.appointment:{appointment_id}"
+
+
+def outbox_kind(kind: str) -> str:
+    return f"stores.appointment.{kind}"
+
+
+def _item(appointment: Appointment, kind: str, due_at: datetime | None = None) -> OutboxItem:
+    about = about_appointment(appointment.pk)
+    return OutboxItem(
+        channel=OutboxMessage.Channel.EMAIL, kind=outbox_kind(kind),
+        recipient=appointment.contact_email,
+        dedupe_key=f"{about}:{kind}:{appointment.sequence}",
+        payload={"appointment_id": appointment.pk, "kind": str(kind),
+                 "sequence": appointment.sequence},
+        due_at=due_at, about=about)
+
+
+def appointment_emails_enqueue(*, appointment: Appointment, kind: str, notify: bool = True,
+                               now: datetime | None = None) -> int:
+    """Queue, in the caller's transaction, what a booking, a new time or a cancellation
+    (``kind``) means for the shopper's inbox: the ``kind`` email itself unless ``notify``
+    is off; for a booking or a new time the reminders of this time (a booking made
+    inside a reminder's window does not get that one: its confirmation is fresh); the
+    reminders of an earlier time, or of a cancelled try-on, are withdrawn. Nothing
+    without an email address. Returns how many rows were new."""
+    if not appointment.contact_email:
+        return 0
+    now = now or timezone.now()
+    about = about_appointment(appointment.pk)
+    if appointment.sequence:
+        outbox_cancel(dedupe_keys=[f"{about}:{k}:{seq}" for k, _before in REMINDERS
+                                   for seq in range(appointment.sequence)],
+                      reason="a new time")
+    items = [_item(appointment, kind)] if notify else []
+    if kind == Kind.CANCELLED:
+        outbox_cancel(dedupe_keys=[f"{about}:{k}:{appointment.sequence}"
+                                   for k, _before in REMINDERS], reason="cancelled")
+    else:
+        booked_at = now if kind == Kind.CONFIRMATION else (appointment.created_at or now)
+        for reminder, before in REMINDERS:
+            due = appointment.starts_at - before
+            if booked_at <= due:
+                items.append(_item(appointment, reminder, due_at=max(due, now)))
+    return outbox_enqueue_many(items)
+
+
+def _moot(appointment: Appointment, kind: str, sequence: int, now: datetime) -> bool:
+    if kind == Kind.CANCELLED:
+        return False
+    if sequence != appointment.sequence or appointment.status != AppointmentStatus.BOOKED:
+        return True
+    if kind in (Kind.REMINDER_24H, Kind.REMINDER_2H):
+        if appointment.starts_at <= now:
+            return True
+        # The 24 h reminder is skipped once the 2 h one is due.
+        return kind == Kind.REMINDER_24H and appointment.starts_at - timedelta(hours=2) <= now
+    return False
+
+
+@outbox_renderer(*[outbox_kind(kind) for kind in Kind.values])
+def render_appointment_email(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    """The outbox's renderer: the email from the appointment as it is now, or None when
+    it has become moot (gone, moved to another time, cancelled, begun)."""
+    payload = message.payload
+    appointment = (Appointment.objects.select_related("store")
+                   .filter(pk=payload.get("appointment_id")).first())
+    if appointment is None or _moot(appointment, payload["kind"], payload["sequence"],
+                                    getattr(message, "sending_at", None) or timezone.now()):
+        return None
+    email = appointment_message(appointment, payload["kind"])
+    email.to = [message.recipient]
+    return email
 
 
 def when_text(appointment: Appointment) -> str:
@@ -79,82 +169,3 @@ def appointment_message(appointment: Appointment, kind: str) -> EmailMultiAltern
     message.attach_alternative(html, "text/html")
     message.attach(f"tryon-{appointment.number}.ics", ics, "text/calendar")
     return message
-
-
-def appointment_email_send(*, appointment_id: int, kind: str, sequence: int | None = None) -> bool:
-    """Send the confirmation, new-time or cancellation email once; True when sent now.
-
-    Quietly does nothing when the appointment is gone, has no email, was sent this
-    email already (UNIQUE appointment+kind+sequence), or moved on since (a newer time
-    or a cancellation makes an older confirmation moot).
-    """
-    appointment = Appointment.objects.select_related("store").filter(pk=appointment_id).first()
-    if appointment is None or not appointment.contact_email:
-        return False
-    sequence = appointment.sequence if sequence is None else sequence
-    if kind in (Kind.CONFIRMATION, Kind.RESCHEDULED) and (
-            sequence != appointment.sequence or appointment.status != AppointmentStatus.BOOKED):
-        return False
-    try:
-        with transaction.atomic():
-            claim = AppointmentEmail.objects.create(
-                appointment=appointment, kind=kind, sequence=sequence,
-                to=appointment.contact_email, sent_at=timezone.now())
-    except IntegrityError:
-        return False
-    try:
-        appointment_message(appointment, kind).send()
-    except Exception:
-        claim.delete()  # let the task's retry send it
-        raise
-    return True
-
-
-def appointment_reminders_send(*, now: datetime | None = None, batch_size: int = 100) -> int:
-    """Send the reminders that are due, 24 h and 2 h before a booked try-on, once each.
-
-    Each is claimed by ``UPDATE ... SET reminder_xx_sent_at = now WHERE id = ? AND
-    reminder_xx_sent_at IS NULL``: two runs at once cannot both send it. A booking
-    made inside a reminder's window does not get that reminder (its confirmation is
-    fresh); a 24 h reminder is skipped once the 2 h one is due. Returns how many went.
-    """
-    now = now or timezone.now()
-    sent = 0
-    for kind, column, before in REMINDERS:
-        due = (Appointment.objects
-               .filter(status=AppointmentStatus.BOOKED, starts_at__gt=now,
-                       starts_at__lte=now + before, created_at__lte=F("starts_at") - before,
-                       **{f"{column}__isnull": True})
-               .exclude(contact_email=""))
-        if kind == Kind.REMINDER_24H:
-            due = due.filter(starts_at__gt=now + timedelta(hours=2))
-        last_id = 0
-        while True:
-            ids = list(due.filter(pk__gt=last_id).order_by("pk")
-                       .values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                break
-            last_id = ids[-1]
-            for pk in ids:
-                sent += _reminder_send(pk=pk, kind=kind, column=column, now=now)
-    return sent
-
-
-def _reminder_send(*, pk: int, kind: str, column: str, now: datetime) -> int:
-    claimed = (Appointment.objects
-               .filter(pk=pk, status=AppointmentStatus.BOOKED, **{f"{column}__isnull": True})
-               .update(**{column: now}))
-    if not claimed:
-        return 0
-    appointment = Appointment.objects.select_related("store").get(pk=pk)
-    try:
-        appointment_message(appointment, kind).send()
-    except Exception:
-        Appointment.objects.filter(pk=pk, **{column: now}).update(**{column: None})
-        log.exception("reminder %s for appointment %s failed; the next run retries", kind, pk)
-        return 0
-    AppointmentEmail.objects.bulk_create(
-        [AppointmentEmail(appointment=appointment, kind=kind, sequence=appointment.sequence,
-                          to=appointment.contact_email, sent_at=now)],
-        ignore_conflicts=True)
-    return 1

@@ -7,6 +7,8 @@ from django.core import mail
 from django.urls import reverse
 
 from members.models import MemberProfile, User
+from o2o.models import OutboxMessage
+from o2o.outbox import outbox_deliver
 
 from .factories import UserFactory
 
@@ -82,7 +84,11 @@ def test_password_reset_by_email(client):
     user = UserFactory(email="shopper@example.com", password=PASSWORD)
     response = client.post(reverse("account_reset_password"), {"email": "shopper@example.com"})
     assert response.status_code == 302
-    assert len(mail.outbox) == 1
+    assert mail.outbox == []  # queued in the outbox, sent by its worker
+    assert outbox_deliver().sent == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["shopper@example.com"]
+    # The reset link was a secret: the finished row no longer holds it.
+    assert OutboxMessage.objects.get(kind="members.account_email").payload == {}
     link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[0].body).group(1)
     response = client.get(link, follow=True)
     assert response.status_code == 200

@@ -37,11 +37,12 @@ from members.services import (
     points_adjust,
 )
 from members.services.privacy import EraseBlocked, EraseNotAllowed, MemberGone
+from o2o.outbox import outbox_deliver, outbox_enqueue
 from orders.models import Cart, Order, OrderEvent, OrderLine, OrderStatus, ServiceTicket
 from orders.services import order_transition
 from orders.services.cart import cart_add
 from orders.services.tickets import ticket_move, ticket_open
-from stores.models import Appointment, AppointmentEmail, AppointmentEvent, StaffAssignment
+from stores.models import Appointment, AppointmentEvent, StaffAssignment
 from stores.services import appointment_book, stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory, UserFactory
@@ -105,9 +106,9 @@ def world(db):
     appointment = appointment_book(
         store=store, starts_at=local(store, days_ahead(store, 3), 15),
         variant_ids=[tryon_piece.pk], contact_name=NAME, contact_phone=PHONE,
-        contact_email=EMAIL, note=f"call {PHONE}", member=member, notify=False)
-    AppointmentEmail.objects.create(appointment=appointment, kind="confirmation", sequence=0,
-                                    to=EMAIL, sent_at=timezone.now())
+        contact_email=EMAIL, note=f"call {PHONE}", member=member)
+    outbox_deliver()  # the order and try-on emails go: the outbox holds the address
+    outbox_enqueue(channel="sms", kind="members.note", recipient=PHONE, dedupe_key="note:1")
 
     wishlist_add(user=member, product=piece.product)
     wishlist_add(user=other, product=piece.product)

@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from members import sms
 from members.models import User
+from o2o import sms
 
 from .factories import UserFactory
 
@@ -68,22 +68,22 @@ def test_locmem_backend_keeps_the_messages(outbox):
     assert outbox == [sms.Sms(phone=PHONE, message="hello", purpose="test", params={"a": "1"})]
 
 
-@override_settings(SMS_BACKEND="members.sms.ConsoleBackend", DEBUG=False)
+@override_settings(SMS_BACKEND="o2o.sms.ConsoleBackend", DEBUG=False)
 def test_console_backend_never_logs_a_code_or_number_in_clear_without_debug(caplog, outbox):
-    with caplog.at_level(logging.INFO, logger="members.sms"):
+    with caplog.at_level(logging.INFO, logger="o2o.sms"):
         sms.send_sms(phone=PHONE, message="Your verification code is 482913.",
                      purpose="verify_phone", params={"code": "482913"})
     logged = caplog.text
     assert "SMS to" in logged and "Your verification code is ******." in logged
     assert "482913" not in logged and "13800138000" not in logged
     assert not any(ch.isdigit() for record in caplog.records for ch in record.getMessage()
-                   if record.name == "members.sms")
+                   if record.name == "o2o.sms")
     assert outbox == []  # the console backend, not the tests' one
 
 
-@override_settings(SMS_BACKEND="members.sms.ConsoleBackend", DEBUG=True)
+@override_settings(SMS_BACKEND="o2o.sms.ConsoleBackend", DEBUG=True)
 def test_console_backend_shows_the_message_in_development(caplog):
-    with caplog.at_level(logging.INFO, logger="members.sms"):
+    with caplog.at_level(logging.INFO, logger="o2o.sms"):
         sms.send_sms(phone=PHONE, message="Your verification code is 482913.")
     assert "482913" in caplog.text and PHONE in caplog.text
 

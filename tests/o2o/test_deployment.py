@@ -17,6 +17,12 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/o2o"),
     "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    # A shop that can take money, send mail and texts, and link to itself.
+    "STRIPE_SECRET_KEY": "sk_live_checkdeploy",
+    "STRIPE_WEBHOOK_SECRET": "whsec_checkdeploy",
+    "EMAIL_URL": "smtp+tls://shop:secret@smtp.example.com:587",
+    "SMS_BACKEND": "yourshop.sms.AliyunBackend",
+    "SHOP_BASE_URL": "https://shop.example.com",
 }
 
 
@@ -34,6 +40,24 @@ def test_check_deploy_is_clean_under_production_variables():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_reports_what_takes_no_money_or_sends_nothing():
+    bare = {k: v for k, v in PRODUCTION_ENV.items()
+            if k not in {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_URL",
+                         "SMS_BACKEND", "SHOP_BASE_URL"}}
+    result = manage("check", "--deploy", env=bare)
+    report = result.stdout + result.stderr
+    assert result.returncode != 0, report  # errors stop it
+    for check in ("o2o.E002", "o2o.W001", "o2o.W002", "o2o.W003"):
+        assert check in report, (check, report)
+    assert "No payment provider" in report
+    gateway = manage("check", "--deploy", env={**PRODUCTION_ENV, "PAYMENT_TEST_GATEWAY": "1",
+                                               "DEV_ENDPOINTS": "1"})
+    report = gateway.stdout + gateway.stderr
+    assert "o2o.E001" in report and "o2o.W004" in report
+    no_webhook = manage("check", "--deploy", env={**PRODUCTION_ENV, "STRIPE_WEBHOOK_SECRET": ""})
+    assert "o2o.E003" in no_webhook.stdout + no_webhook.stderr
 
 
 def test_production_refuses_to_boot_without_its_secret():

@@ -1,4 +1,5 @@
-"""`make run`'s engine: embedded PostgreSQL and Redis, web, worker and beat; SIGTERM ends all.
+"""`make run`'s engine: embedded PostgreSQL and Redis, web, worker and beat; SIGTERM ends all,
+users before what they use, so requests in flight finish and nothing logs a lost server.
 
 This starts the real thing in a scratch var/ directory, as on a fresh clone.
 """
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -79,6 +81,44 @@ def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 180) -> 
     raise AssertionError("the shop did not become healthy")
 
 
+class Load:
+    """Clients asking for pages that need the database, Redis and the broker, over and
+    over, until told to stop: every answer's status is kept, and every request that got
+    no answer at all (refused or reset: the server had stopped listening)."""
+
+    PATHS = ("/healthz", "/", "/stores/")
+
+    def __init__(self, port: int, clients: int = 6):
+        self.port, self.done = port, threading.Event()
+        self.answers: list[tuple[float, int, str]] = []
+        self.unanswered = 0
+        self.threads = [threading.Thread(target=self.client, args=(i,)) for i in range(clients)]
+
+    def client(self, i: int) -> None:
+        n = 0
+        deadline = time.monotonic() + 120  # bounded, whatever happens
+        while not self.done.is_set() and time.monotonic() < deadline:
+            path = self.PATHS[(i + n) % len(self.PATHS)]
+            n += 1
+            try:
+                status, _body = get(f"http://127.0.0.1:{self.port}{path}")
+            except (OSError, urllib.error.URLError):
+                self.unanswered += 1
+                time.sleep(0.05)
+                continue
+            self.answers.append((time.monotonic(), status, path))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+
 def stop(process: subprocess.Popen) -> str:
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=90)
@@ -95,9 +135,28 @@ def test_the_embedded_shop_starts_serves_and_stops_leaving_nothing_behind(scratc
         assert status == 200
         assert processes_mentioning("celery -A o2o worker"), "no Celery worker"
         assert processes_mentioning("celery -A o2o beat"), "no Celery beat"
+        with Load(port) as load:
+            time.sleep(3)
+            sigterm_at = time.monotonic()
+            output = stop(process)
     finally:
-        output = stop(process)
+        if process.poll() is None:
+            output = stop(process)
     assert process.returncode == 0, output
+    # Every request the shop answered was answered well, also those in flight at SIGTERM
+    # (before the fix the database went first: 500s, and /healthz said 503).
+    bad = [(status, path) for _at, status, path in load.answers if status != 200]
+    assert bad == [], (bad[:10], output[-3000:])
+    assert any(at >= sigterm_at for at, _s, _p in load.answers) or load.unanswered, output
+    assert len(load.answers) > 50, len(load.answers)
+    # Users first, then what they use; Redis outlives the worker, which loses no broker.
+    order = [output.index(f"[o2o] stopping {name}") for name in ("web", "worker", "beat")]
+    assert order == sorted(order), output[-3000:]
+    assert (output.index("[o2o] beat stopped") < output.index("[o2o] Redis stopped")
+            < output.index("[o2o] PostgreSQL let go")), output[-3000:]
+    for complaint in ("Connection to broker lost", "Error 111", "Cannot connect to redis",
+                      "connection refused", "terminating connection due to administrator"):
+        assert complaint.lower() not in output.lower(), output[-3000:]
     time.sleep(1)
     assert processes_mentioning(str(scratch_var)) == [], output
     assert processes_mentioning(f"127.0.0.1:{port}") == []

@@ -244,3 +244,18 @@ def test_a_sold_out_sale_registers_no_member(client, shop):
                             provider="cash", total_seen="2576.00", phone="13912340000")
     assert response.status_code == 409
     assert not User.objects.filter(phone="+8613912340000").exists()
+
+
+def test_codes_typed_at_the_counter_count_towards_the_guessing_limit(client, shop, settings):
+    """The counter takes the coupon check's limit (COUPON_CHECK_RATE, per clerk and per
+    address): guessing codes at a till stops like guessing them online."""
+    settings.COUPON_CHECK_RATE = "5/m"
+    client.force_login(shop["clerk"])
+    base = {"store": shop["store"].pk, "lines": "RING-1", "step": "check"}
+    answers = [post_counter(client, **base, coupon_code=f"GUESS-{n:04d}").status_code
+               for n in range(6)]
+    assert 429 not in answers[:5] and answers[5] == 429
+    limited = post_counter(client, **base, coupon_code="GUESS-9999")
+    assert limited.status_code == 429 and "Too many coupon codes" in limited.content.decode()
+    # A sale without a code is not held up.
+    assert post_counter(client, **base).status_code == 200

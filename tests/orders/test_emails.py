@@ -1,20 +1,24 @@
-"""Order emails: sent after commit through Celery, once per order and kind even when the
-task runs twice (or twice at once), in the order's language, the pickup code's QR inline
-in the ready-for-pickup email, and none without an email address."""
+"""Order emails: outbox rows written with the move, sent after commit through Celery, once
+per order and kind even when the move or the sender runs twice (or twice at once), in the
+order's language, the pickup code's QR inline in the ready-for-pickup email, and none
+without an email address."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connections
+from django.utils import timezone
 
 from o2o.celery import app as celery_app
+from o2o.models import OutboxMessage
+from o2o.outbox import message_id_for, outbox_deliver
 from orders import emails
-from orders.models import Fulfilment, OrderEvent, OrderStatus
+from orders.models import Fulfilment, OrderStatus
 from orders.qr import pickup_qr_png
 from orders.services import order_collect, order_place, order_transition
-from orders.tasks import order_email_task
 from stores.models import OpeningHours
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
@@ -47,8 +51,14 @@ def by_subject(word):
 
 
 def claims(order):
-    return sorted(OrderEvent.objects.filter(order=order, kind__startswith="email:")
-                  .values_list("kind", flat=True))
+    """The order's emails sent, by kind."""
+    return sorted(f"email:{kind}" for kind in OutboxMessage.objects.filter(
+        about=emails.about_order(order.pk), state="sent").values_list("payload__kind",
+                                                                       flat=True))
+
+
+def queued(order):
+    return OutboxMessage.objects.filter(about=emails.about_order(order.pk))
 
 
 class FailingBackend(BaseEmailBackend):
@@ -101,23 +111,28 @@ def test_emails_speak_the_orders_language(store, eager, django_capture_on_commit
 
 
 @pytest.mark.django_db
-def test_each_email_goes_once_even_when_the_task_runs_twice(store):
+def test_each_email_goes_once_even_when_the_move_or_the_sender_runs_twice(store):
     order = pay(pickup_order(store=store, contact_email="lin@example.com"))
-    assert order_email_task.apply(kwargs={"order_id": order.pk, "kind": "ready_for_pickup"}).get()
-    assert not order_email_task.apply(
-        kwargs={"order_id": order.pk, "kind": "ready_for_pickup"}).get()
-    assert len(mail.outbox) == 1
-    assert claims(order) == ["email:ready_for_pickup"]
+    assert queued(order).count() == 2  # placed, ready: written with the moves
+    assert not emails.order_email_enqueue(order=order, kind="ready_for_pickup")  # once
+    assert outbox_deliver().sent == 2
+    assert outbox_deliver().sent == 0
+    assert len(mail.outbox) == 2
+    assert claims(order) == ["email:placed", "email:ready_for_pickup"]
+    # The Message-ID is the key's: a resend would be recognisably the same message.
+    assert sorted(m.message()["Message-ID"] for m in mail.outbox) == sorted(
+        message_id_for(f"orders.order:{order.pk}:{kind}")
+        for kind in ("placed", "ready_for_pickup"))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_the_email_once():
     order = pay(pickup_order(contact_email="lin@example.com"))
-    results, errors = race(4, lambda _i: emails.order_email_send(order_id=order.pk,
-                                                                 kind="ready_for_pickup"))
+    results, errors = race(4, lambda _i: outbox_deliver().sent)
     connections.close_all()
-    assert errors == [] and sorted(results) == [False, False, False, True]
-    assert len(mail.outbox) == 1
+    assert errors == [] and sorted(results)[-1] <= 2 and sum(results) == 2
+    assert len(mail.outbox) == 2
+    assert claims(order) == ["email:placed", "email:ready_for_pickup"]
 
 
 @pytest.mark.django_db
@@ -125,20 +140,20 @@ def test_no_email_without_an_address(store, eager, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         order = pay(pickup_order(store=store, contact_phone="+8613800138000"))
     assert order.contact_email == "" and mail.outbox == []
-    assert not emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
-    assert claims(order) == []
+    assert not emails.order_email_enqueue(order=order, kind="ready_for_pickup")
+    assert not queued(order).exists()
 
 
 @pytest.mark.django_db
-def test_a_failed_send_withdraws_its_claim_for_the_retry(store, settings):
+def test_a_failed_send_is_tried_again_later(store, settings):
     order = pay(pickup_order(store=store, contact_email="lin@example.com"))
     settings.EMAIL_BACKEND = "tests.orders.test_emails.FailingBackend"
-    with pytest.raises(ConnectionError):
-        emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
+    assert outbox_deliver().retried == 2
     assert claims(order) == []
+    assert {r.attempts for r in queued(order)} == {1}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
-    assert len(mail.outbox) == 1
+    assert outbox_deliver(now=timezone.now() + timedelta(hours=1)).sent == 2
+    assert len(mail.outbox) == 2
 
 
 @pytest.mark.django_db
@@ -180,7 +195,9 @@ def test_nothing_is_sent_before_commit(store, eager,
     assert mail.outbox == [] and callbacks
     for callback in callbacks:
         callback()
-    assert [m.to for m in mail.outbox] == [["lin@example.com"]]
+    # The ready email, and the received one (its commit never came in this test).
+    assert [m.to for m in mail.outbox] == [["lin@example.com"]] * 2
+    assert claims(order) == ["email:placed", "email:ready_for_pickup"]
 
 
 @pytest.mark.django_db
@@ -188,8 +205,9 @@ def test_demo_or_imported_orders_can_be_marked_as_already_emailed(store, eager):
     order = pay(pickup_order(store=store, contact_email="lin@example.com"))
     assert emails.order_emails_skip(order=order, reason="demo") == 2
     assert emails.order_emails_skip(order=order, reason="demo") == 0
-    assert not emails.order_email_send(order_id=order.pk, kind="ready_for_pickup")
+    assert outbox_deliver().claimed == 0
     assert mail.outbox == []
+    assert {r.state for r in queued(order)} == {"cancelled"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -293,6 +293,25 @@ def test_lookups_are_rate_limited_per_store(client, desk, settings):
     assert client.get(desk_url(store="desk-b", q="12345678")).status_code == 200
 
 
+def test_another_stores_clerk_cannot_use_up_a_desks_lookups(client, desk, settings):
+    """Refused for the store before anything is counted: 130 lookups aimed at store A by
+    B's clerk leave A's clerk (and A's count) untouched."""
+    settings.PICKUP_LOOKUP_RATE_USER = "200/h"
+    settings.PICKUP_LOOKUP_RATE_STORE = "5/h"
+    order = pickup_order(store=desk["a"], paid=True)
+    client.force_login(desk["clerk_b"])
+    refused = {client.get(desk_url(store="desk-a", q=f"{20000000 + i}")).status_code
+               for i in range(130)}
+    assert refused == {403}
+    client.force_login(desk["clerk_a"])
+    answers = [client.get(desk_url(store="desk-a", q=order.pickup_code)).status_code
+               for _ in range(5)]
+    assert answers == [200] * 5
+    # B's clerk keeps their own desk and their own count.
+    client.force_login(desk["clerk_b"])
+    assert client.get(desk_url(store="desk-b", q="12345678")).status_code == 200
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_clerks_taking_the_counter_payment_at_once_record_it_once():
     roles.roles_sync(apps)

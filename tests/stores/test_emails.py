@@ -1,5 +1,7 @@
-"""Appointment emails: the shopper's language, an .ics the standard library can read,
-signed links, once per email even when a task runs twice; reminders 24 h and 2 h before."""
+"""Appointment emails: outbox rows written with the booking, the move or the cancellation;
+the shopper's language, an .ics the standard library can read, signed links, once per
+email even when the sender runs twice; reminders due 24 h and 2 h before, moot once the
+try-on moved or was cancelled."""
 
 import threading
 import time
@@ -11,15 +13,16 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from o2o.celery import app as celery_app
-from stores.models import Appointment, AppointmentEmail
+from o2o.models import OutboxMessage
+from o2o.outbox import outbox_deliver
 from stores.services import (
     appointment_book,
     appointment_cancel,
-    appointment_email_send,
-    appointment_reminders_send,
+    appointment_emails_enqueue,
     appointment_reschedule,
     stock_receive,
 )
+from stores.services.emails import about_appointment
 from stores.tokens import appointment_number_from_token
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import UserFactory
@@ -56,6 +59,15 @@ def eager():
     celery_app.conf.task_always_eager = before
 
 
+def rows(appointment, **filters):
+    return OutboxMessage.objects.filter(about=about_appointment(appointment.pk), **filters)
+
+
+def sent_kinds(appointment):
+    return list(rows(appointment, state="sent").order_by("sent_at", "pk")
+                .values_list("payload__kind", flat=True))
+
+
 @pytest.fixture
 def piece(shop):
     variant = VariantFactory()
@@ -89,7 +101,7 @@ def test_a_guest_gets_the_confirmation_in_the_page_language_with_a_calendar_file
     link = next(w for w in message.body.split() if "/try-on/" in w)
     token = link.rstrip("/").split("/try-on/")[1]
     assert appointment_number_from_token(token) == appointment.number
-    assert AppointmentEmail.objects.filter(appointment=appointment, kind="confirmation").count() == 1
+    assert sent_kinds(appointment) == ["confirmation"]
 
 
 @pytest.mark.django_db
@@ -104,37 +116,46 @@ def test_a_member_gets_it_in_their_own_language(shop, piece, eager,
 
 @pytest.mark.django_db
 def test_each_email_goes_once_and_a_stale_one_not_at_all(shop, piece):
-    appointment = book(shop, local(shop, days_ahead(shop, 3), 15), piece, notify=False)
-    assert appointment_email_send(appointment_id=appointment.pk, kind="confirmation") is True
-    assert appointment_email_send(appointment_id=appointment.pk, kind="confirmation") is False
-    appointment_reschedule(appointment=appointment, starts_at=local(shop, days_ahead(shop, 4), 15),
-                           notify=False)
-    # A confirmation queued before the move is moot: the new time's email follows.
-    assert appointment_email_send(appointment_id=appointment.pk, kind="confirmation",
-                                  sequence=0) is False
-    assert appointment_email_send(appointment_id=appointment.pk, kind="rescheduled") is True
+    appointment = book(shop, local(shop, days_ahead(shop, 3), 15), piece)
+    assert outbox_deliver().sent == 1
+    assert appointment_emails_enqueue(appointment=appointment, kind="confirmation") == 0
+    assert outbox_deliver().claimed == 0
+    appointment = appointment_reschedule(appointment=appointment,
+                                         starts_at=local(shop, days_ahead(shop, 4), 15))
+    assert outbox_deliver().sent == 1
     assert ics_of(mail.outbox[-1])["SEQUENCE"] == "1"
-    appointment_cancel(appointment=appointment, by_shopper=True, notify=False)
-    assert appointment_email_send(appointment_id=appointment.pk, kind="cancelled") is True
+    # Two moves before the sender runs: the first move's email is moot, not sent.
+    appointment = appointment_reschedule(appointment=appointment,
+                                         starts_at=local(shop, days_ahead(shop, 4), 16))
+    appointment = appointment_reschedule(appointment=appointment,
+                                         starts_at=local(shop, days_ahead(shop, 5), 16))
+    result = outbox_deliver()
+    assert (result.sent, result.cancelled) == (1, 1)
+    assert ics_of(mail.outbox[-1])["SEQUENCE"] == "3"
+    appointment_cancel(appointment=appointment, by_shopper=True)
+    assert outbox_deliver().sent == 1
     cancelled = ics_of(mail.outbox[-1])
     assert cancelled["METHOD"] == "CANCEL" and cancelled["STATUS"] == "CANCELLED"
-    assert appointment_email_send(appointment_id=999999, kind="confirmation") is False
-    assert len(mail.outbox) == 3
+    assert len(mail.outbox) == 4
+    assert sent_kinds(appointment) == ["confirmation", "rescheduled", "rescheduled",
+                                       "cancelled"]
+    # No reminder of any of those times is left to go.
+    assert not rows(appointment, state="pending").exists()
 
 
 @pytest.mark.django_db
-def test_a_failed_send_withdraws_its_claim_for_the_retry(shop, piece, monkeypatch):
-    appointment = book(shop, local(shop, days_ahead(shop, 3), 15), piece, notify=False)
+def test_a_failed_send_is_tried_again(shop, piece, monkeypatch):
+    appointment = book(shop, local(shop, days_ahead(shop, 3), 15), piece)
 
     def refuse(*args, **kwargs):
         raise ConnectionError("smtp down")
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
-    with pytest.raises(ConnectionError):
-        appointment_email_send(appointment_id=appointment.pk, kind="confirmation")
-    assert not AppointmentEmail.objects.exists()
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    assert outbox_deliver().retried == 1
+    assert sent_kinds(appointment) == []
     monkeypatch.undo()
-    assert appointment_email_send(appointment_id=appointment.pk, kind="confirmation") is True
+    assert outbox_deliver(now=timezone.now() + timedelta(minutes=5)).sent == 1
+    assert sent_kinds(appointment) == ["confirmation"]
 
 
 @pytest.mark.django_db
@@ -145,32 +166,40 @@ def test_reminders_go_24h_and_2h_before_once_each_even_when_run_twice(shop, piec
     appointment_cancel(appointment=cancelled, by_shopper=True, notify=False)
     no_email = book(shop, start, piece, notify=False, contact_email="")
 
-    assert appointment_reminders_send(now=start - timedelta(hours=30)) == 0  # not due yet
+    assert outbox_deliver(now=start - timedelta(hours=30)).claimed == 0  # not due yet
     day_before = start - timedelta(hours=23)
-    assert appointment_reminders_send(now=day_before) == 1
-    assert appointment_reminders_send(now=day_before + timedelta(minutes=5)) == 0
+    assert outbox_deliver(now=day_before).sent == 1
+    assert outbox_deliver(now=day_before + timedelta(minutes=5)).sent == 0
     assert mail.outbox[-1].subject.startswith("Reminder: your try-on")
     two_hours = start - timedelta(hours=1, minutes=55)
-    assert appointment_reminders_send(now=two_hours) == 1
-    assert appointment_reminders_send(now=two_hours) == 0
-    assert appointment_reminders_send(now=start + timedelta(minutes=1)) == 0  # begun
+    assert outbox_deliver(now=two_hours).sent == 1
+    assert outbox_deliver(now=two_hours).sent == 0
+    assert outbox_deliver(now=start + timedelta(minutes=1)).sent == 0  # begun
     assert len(mail.outbox) == 2
-    appointment.refresh_from_db()
-    assert appointment.reminder_24h_sent_at == day_before
-    assert appointment.reminder_2h_sent_at == two_hours
-    no_email.refresh_from_db()
-    assert no_email.reminder_24h_sent_at is None
-    assert list(AppointmentEmail.objects.values_list("kind", flat=True).order_by("sent_at")) == [
-        "reminder_24h", "reminder_2h"]
+    assert sent_kinds(appointment) == ["reminder_24h", "reminder_2h"]
+    due = dict(rows(appointment).values_list("payload__kind", "due_at"))
+    assert due == {"reminder_24h": start - timedelta(hours=24),
+                   "reminder_2h": start - timedelta(hours=2)}
+    assert not rows(no_email).exists()
+    assert set(rows(cancelled).values_list("state", flat=True)) == {"cancelled"}
 
 
 @pytest.mark.django_db
 def test_a_booking_made_inside_a_window_skips_that_reminder(shop, piece):
     start = local(shop, days_ahead(shop, 3), 15)
+    appointment = book(shop, start, piece, notify=False, now=start - timedelta(hours=10))
+    assert list(rows(appointment).values_list("payload__kind", flat=True)) == ["reminder_2h"]
+    assert outbox_deliver(now=start - timedelta(hours=9)).sent == 0
+    assert outbox_deliver(now=start - timedelta(hours=1, minutes=30)).sent == 1
+
+
+@pytest.mark.django_db
+def test_the_24h_reminder_is_moot_once_the_2h_one_is_due(shop, piece):
+    start = local(shop, days_ahead(shop, 3), 15)
     appointment = book(shop, start, piece, notify=False)
-    Appointment.objects.filter(pk=appointment.pk).update(created_at=start - timedelta(hours=10))
-    assert appointment_reminders_send(now=start - timedelta(hours=9)) == 0
-    assert appointment_reminders_send(now=start - timedelta(hours=1, minutes=30)) == 1
+    result = outbox_deliver(now=start - timedelta(hours=1))  # the sender was down all day
+    assert (result.sent, result.cancelled) == (1, 1)
+    assert sent_kinds(appointment) == ["reminder_2h"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -187,7 +216,7 @@ def test_two_reminder_runs_at_once_send_each_reminder_once():
     def run():
         try:
             barrier.wait(timeout=10)
-            sent.append(appointment_reminders_send(now=now))
+            sent.append(outbox_deliver(now=now).sent)
         except Exception as exc:  # pragma: no cover
             errors.append(repr(exc))
         finally:
@@ -212,5 +241,6 @@ def test_the_confirmation_goes_through_a_real_worker_after_commit(celery_worker_
     while time.monotonic() < deadline and not mail.outbox:
         time.sleep(0.1)
     assert len(mail.outbox) == 1 and appointment.number in mail.outbox[0].body
-    assert AppointmentEmail.objects.get().kind == "confirmation"
-    assert appointment.created_at <= AppointmentEmail.objects.get().sent_at <= timezone.now()
+    (row,) = rows(appointment, state="sent")
+    assert row.payload["kind"] == "confirmation"
+    assert appointment.created_at <= row.sent_at <= timezone.now()

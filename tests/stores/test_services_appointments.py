@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from o2o.models import OutboxMessage
 from stores.errors import (
     BookingInvalid,
     NotYourStore,
@@ -248,11 +249,18 @@ def test_staff_act_only_at_their_own_store(shop, piece):
 
 
 def test_reschedule_moves_the_seat_the_holds_and_restarts_reminders(shop, piece):
-    appointment = book(shop, local(shop, days_ahead(shop, 3), 15), [piece])
-    Appointment.objects.filter(pk=appointment.pk).update(reminder_24h_sent_at=timezone.now())
+    appointment = book(shop, local(shop, days_ahead(shop, 3), 15), [piece],
+                       contact_email="lin@example.com")
     new = local(shop, days_ahead(shop, 5), 11)
     moved = appointment_reschedule(appointment=appointment, starts_at=new, notify=False)
-    assert moved.starts_at == new and moved.sequence == 1 and moved.reminder_24h_sent_at is None
+    assert moved.starts_at == new and moved.sequence == 1
+    # The reminders of the old time are withdrawn; the new time's are due before it.
+    reminders = OutboxMessage.objects.filter(about=f"stores.appointment:{appointment.pk}",
+                                             payload__kind__startswith="reminder")
+    assert {(r.payload["sequence"], r.state) for r in reminders} == {
+        (0, "cancelled"), (1, "pending")}
+    assert {r.due_at for r in reminders if r.state == "pending"} == {
+        new - timedelta(hours=24), new - timedelta(hours=2)}
     assert Reservation.objects.get(appointment=appointment).expires_at == moved.ends_at + timedelta(hours=2)
     event = AppointmentEvent.objects.get(appointment=appointment, kind="rescheduled")
     assert event.data["after"] == new.isoformat()
