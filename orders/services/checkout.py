@@ -163,13 +163,13 @@ def _holds_check(*, member: User | None, phone: str, email: str, value: Decimal,
             _("You already have orders waiting for their payment. Pay or cancel one of "
               "them first (My orders, or the link in their email)."),
             extra={"open_orders": count})
-    if pay_at_counter and not verified:
-        if held["at_counter"] or value > Decimal(settings.HOLD_COUNTER_GUEST_MAX_VALUE):
-            raise HoldRefused(
-                _("Pieces are held for the counter for one order of up to %(amount)s per "
-                  "shopper. Pay online, or sign in with a verified mobile number to hold "
-                  "more.") % {"amount": settings.HOLD_COUNTER_GUEST_MAX_VALUE},
-                code="hold_counter_limit")
+    counter_limit = Decimal(settings.HOLD_COUNTER_GUEST_MAX_VALUE)
+    if pay_at_counter and not verified and (held["at_counter"] or value > counter_limit):
+        raise HoldRefused(
+            _("Pieces are held for the counter for one order of up to %(amount)s per "
+              "shopper. Pay online, or sign in with a verified mobile number to hold "
+              "more.") % {"amount": settings.HOLD_COUNTER_GUEST_MAX_VALUE},
+            code="hold_counter_limit")
 
 
 @transaction.atomic
