@@ -203,6 +203,9 @@ OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 OUTBOX_SMS_CALL_SIZE = env.int("OUTBOX_SMS_CALL_SIZE", default=100)
 # The domain of the Message-IDs the outbox makes; empty: DEFAULT_FROM_EMAIL's.
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="")
+# Quiet hours (shop time): surveys, campaigns and journeys wait until they end
+# (o2o.quiet_hours). "HH:MM-HH:MM"; empty: none.
+QUIET_HOURS = env("QUIET_HOURS", default="21:00-09:00")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="珠宝之家 <noreply@o2o-jewelry.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
