@@ -81,6 +81,7 @@ from ..models import (
     PaymentProvider,
     PaymentStatus,
 )
+from ..signals import order_handed_over
 from .cart import sellable
 from .loyalty import order_discounts_apply, order_discounts_event_data, order_loyalty_on_move
 
@@ -304,6 +305,9 @@ def transfer_source_quickest(*, needs: Sequence[tuple[int, int]],
     return candidates[0] if candidates else None
 
 
+# The moves by which the pieces reach the shopper (orders.signals.order_handed_over).
+HANDED_OVER = frozenset({S.COLLECTED, S.DELIVERED})
+
 # What a move does to the order's reserved pieces, besides the status.
 _STOCK_EFFECT: dict[OrderStatus, tuple[str, str]] = {
     S.CANCELLED: (ReservationStatus.RELEASED, "order cancelled"),
@@ -362,6 +366,8 @@ def _move(locked: Order, to: OrderStatus, *, actor: User | None, via: str, now: 
         order=locked, kind=OrderEventKind.STATUS, actor=actor, at=now,
         **{"from": previous, "to": str(to), "via": via, **(data or {})}))
     _enqueue_email(locked, email_kind_for_move(order=locked, to=to))
+    if to in HANDED_OVER:
+        order_handed_over.send(sender=Order, order=locked, at=now)
     return True
 
 

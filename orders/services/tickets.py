@@ -47,6 +47,7 @@ from ..models import (
     TicketKind,
     TicketStatus,
 )
+from ..signals import ticket_closed
 from .lifecycle import NUMBER_ALPHABET, NUMBER_RANDOM_CHARS
 from .payments import payment_refund
 
@@ -255,6 +256,8 @@ def _record(locked: ServiceTicket, to: TicketStatus, *, actor: User | None, note
     TICKET.move(locked, to, fields=fields, audit=lambda _previous:
                 ServiceTicketEvent.objects.create(ticket=locked, status=to, actor=actor, at=now,
                                                   note=note))
+    if to == T.CLOSED:
+        ticket_closed.send(sender=ServiceTicket, ticket=locked, at=now)
 
 
 def _ensure_staff(actor: User | None, ticket: ServiceTicket) -> None:

@@ -45,6 +45,7 @@ from ..models import (
     TransferStatus,
 )
 from ..selectors import MAX_PIECES, appointment_ready_at, busy_intervals, slots_for_store
+from ..signals import appointment_completed
 from ..slots import seat_free, slot_check
 from .emails import Kind as EmailKind
 from .emails import appointment_emails_enqueue
@@ -337,6 +338,8 @@ def appointment_complete(*, appointment: Appointment, actor: User | None, outcom
     }, audit=lambda _previous: appointment_event_record(
         appointment=locked, kind=K.COMPLETED, actor=actor, at=now, outcome=outcome,
         order_reference=locked.order_reference, reason=locked.outcome_reason, **summary))
+    appointment_completed.send(sender=Appointment, appointment=locked, outcome=outcome,
+                               at=now)
     return locked
 
 
