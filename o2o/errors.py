@@ -8,6 +8,7 @@ translated message; the DRF handler and ``error_response`` below turn it into a
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.functional import Promise
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -20,7 +21,8 @@ class ApplicationError(Exception):
     code = "invalid"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+    def __init__(self, message: str | Promise, *, code: str | None = None,
+                 extra: dict | None = None):
         super().__init__(message)
         self.message = message
         if code:

@@ -43,6 +43,7 @@ from stores.models import Store
 
 from .links import order_token
 from .models import CartLine, Order
+from .selectors import orders_of_member, orders_with_lines
 from .serializers import (
     CartDiscountsInputSerializer,
     CartItemAddSerializer,
@@ -288,8 +289,8 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
             # The bag is empty now; without its key the guest's pages are cacheable again.
             request.session.pop(CART_SESSION_KEY, None)
         order_url = request.build_absolute_uri(path_for_order(order))
-        result = {"order": Order.objects.select_related("store").prefetch_related("lines")
-                  .get(pk=order.pk), "payment_url": None, "order_url": order_url}
+        result = {"order": orders_with_lines().get(pk=order.pk), "payment_url": None,
+                  "order_url": order_url}
         if not values["pay_at_counter"]:
             from .services.payments import payment_start  # another part of the sale
 
@@ -311,8 +312,7 @@ class OrdersPagination(PageNumberPagination):
 
 
 def _my_orders(request):
-    return (Order.objects.filter(member=request.user).select_related("store")
-            .prefetch_related("lines").order_by("-placed_at", "-pk"))
+    return orders_of_member(member=request.user)
 
 
 NUMBER_PARAM = OpenApiParameter("number", str, OpenApiParameter.PATH,

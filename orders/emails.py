@@ -31,6 +31,7 @@ from stores.tokens import absolute
 from .links import order_token
 from .models import Fulfilment, Order, OrderStatus
 from .qr import pickup_qr_png
+from .selectors import orders_for_page
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +158,7 @@ def order_message(order: Order, kind: str) -> EmailMultiAlternatives:
 
 
 def _order_for_email(order_id: int) -> Order | None:
-    return (Order.objects.select_related("store")
-            .prefetch_related("lines", "events", "payments", "store__hours")
-            .filter(pk=order_id).first())
+    return orders_for_page().filter(pk=order_id).first()
 
 
 def order_email_enqueue(*, order: Order, kind: str) -> bool:

@@ -4,6 +4,7 @@ and on the confirmation page. The token names the order and expires; it cannot b
 from django.core import signing
 
 from .models import Order
+from .selectors import order_by_number
 
 SALT = "orders.order-link"
 MAX_AGE_DAYS = 365
@@ -20,4 +21,4 @@ def order_from_token(token: str) -> Order | None:
             token, max_age=MAX_AGE_DAYS * 24 * 3600)
     except signing.BadSignature:
         return None
-    return Order.objects.filter(number=number).select_related("store").first()
+    return order_by_number(number)

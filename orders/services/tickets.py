@@ -47,6 +47,7 @@ from ..models import (
     TicketKind,
     TicketStatus,
 )
+from ..selectors import SERVICEABLE_ORDER_STATUSES
 from ..signals import ticket_closed
 from .lifecycle import NUMBER_ALPHABET, NUMBER_RANDOM_CHARS
 from .payments import payment_refund
@@ -64,10 +65,6 @@ TICKET_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     T.REFUSED: frozenset(),
 }
 FINAL_STATUSES = frozenset({T.CLOSED, T.REFUSED})
-
-# Orders whose pieces reached the shopper: a service can be asked for them.
-SERVICEABLE_ORDER_STATUSES = frozenset({S.COLLECTED, S.DELIVERED, S.COMPLETED,
-                                        S.PARTIALLY_REFUNDED})
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 500
 # Namespace of the advisory lock that claims a return being closed (any fixed int4).

@@ -36,9 +36,9 @@ from ..emails import shows_pickup_code
 from ..links import order_from_token, order_token
 from ..models import Fulfilment, Order, OrderStatus, PaymentStatus
 from ..qr import pickup_qr_svg
+from ..selectors import SERVICEABLE_ORDER_STATUSES, orders_for_page, orders_of_member
 from ..services.lifecycle import order_pieces_expected_on
 from ..services.payments import payment_start
-from ..services.tickets import SERVICEABLE_ORDER_STATUSES
 
 S = OrderStatus
 PER_PAGE = 20
@@ -109,8 +109,7 @@ def order_timeline(order: Order) -> list[Step]:
 
 
 def _order_query():
-    return (Order.objects.select_related("store")
-            .prefetch_related("lines", "events", "payments", "store__hours"))
+    return orders_for_page()
 
 
 def _awaiting_online_payment(order: Order) -> bool:
@@ -172,8 +171,7 @@ def _bad_link(request):
 @login_required
 def my_orders(request):
     """The member's orders, newest first, each with its status."""
-    orders = (Order.objects.filter(member=request.user).select_related("store")
-              .prefetch_related("lines").order_by("-placed_at", "-pk"))
+    orders = orders_of_member(member=request.user)
     page = Paginator(orders, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "orders/account/my_orders.html", {"page": page, "orders": page})
 

@@ -25,7 +25,8 @@ from o2o.errors import ApplicationError
 from stores.models import Store, StoreKind
 
 from ..models import Order, ServiceTicket, TicketKind, TicketStatus
-from ..services.tickets import DESCRIPTION_MAX, SERVICEABLE_ORDER_STATUSES, ticket_open
+from ..selectors import SERVICEABLE_ORDER_STATUSES, order_of_member, orders_serviceable
+from ..services.tickets import DESCRIPTION_MAX, ticket_open
 
 T = TicketStatus
 # The usual path of a ticket, shown as steps to come.
@@ -55,8 +56,7 @@ class TicketForm(forms.Form):
 
 
 def _own_order(request, number: str) -> Order:
-    order = (Order.objects.filter(member=request.user, number=number)
-             .select_related("store").prefetch_related("lines").first())
+    order = order_of_member(member=request.user, number=number)
     if order is None:
         raise Http404
     return order
@@ -68,8 +68,7 @@ def ticket_list(request):
     tickets = (ServiceTicket.objects.filter(member=request.user)
                .select_related("store", "line", "order").order_by("-created_at")[:100])
     # Where a new request starts: the member's recent orders whose pieces reached them.
-    orders = (Order.objects.filter(member=request.user, status__in=SERVICEABLE_ORDER_STATUSES)
-              .prefetch_related("lines").order_by("-placed_at")[:10])
+    orders = orders_serviceable(member=request.user)
     return render(request, "orders/tickets/list.html", {"tickets": tickets, "orders": orders})
 
 
