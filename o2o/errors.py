@@ -5,6 +5,10 @@ translated message; the DRF handler and ``error_response`` below turn it into a
 4xx with the reason, so bad input never becomes a 500.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -67,3 +71,48 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = drf_exceptions.PermissionDenied()
     return exception_handler(exc, context)
+
+
+class Outcome:
+    """What a service call wrapped in ``reported`` came to."""
+
+    error: ApplicationError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status for the page that shows the outcome: the error's, else 200."""
+        return self.error.status if self.error is not None else 200
+
+
+@contextmanager
+def reported(request=None, *, form=None, prefix: str = "",
+             fields: dict[str, str] | None = None) -> Iterator[Outcome]:
+    """The one way from a service error to words on a page (admin screens, forms, shopper
+    pages): an ApplicationError raised inside becomes an error on ``form`` (on the field
+    ``fields`` names for its code, else the whole form) or, without a form, a message
+    for ``request``'s next page; ``prefix`` names what it was about (an order number in
+    a bulk action). Anything else propagates::
+
+        with reported(request) as outcome:
+            order_cancel(order=order, actor=request.user)
+        if outcome.ok:
+            messages.success(request, _("Cancelled."))
+
+        with reported(form=form) as outcome:
+            ticket_open(...)
+        return render(request, template, context, status=outcome.status)
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except ApplicationError as error:
+        outcome.error = error
+        text = f"{prefix}: {error.message}" if prefix else str(error.message)
+        if form is not None:
+            form.add_error((fields or {}).get(error.code), text)
+        elif request is not None:
+            messages.error(request, text)
