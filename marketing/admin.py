@@ -24,6 +24,7 @@ from members.models import User
 from members.phone import phone_mask, phone_normalize
 from o2o.admin_kit import ReadOnlyAdminMixin
 from o2o.errors import ApplicationError
+from o2o.parsing import whole_number
 
 from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
 from .models import Coupon, CouponBatch, CouponDefinition, Redemption
@@ -257,7 +258,8 @@ class BatchFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(batch_id=int(value)) if value.isdecimal() else queryset.none()
+        batch_id = whole_number(value)
+        return queryset.filter(batch_id=batch_id) if batch_id is not None else queryset.none()
 
 
 @admin.register(Coupon)

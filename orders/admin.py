@@ -26,7 +26,7 @@ from marketing.services.coupons import coupon_guess_ensure, coupons_usable
 from members.models import User
 from members.phone import phone_mask, phone_normalize
 from members.selectors import users_with_phone
-from o2o.admin_kit import ReadOnlyInline, ScreenEntryAdmin, outbox_summary
+from o2o.admin_kit import MaskedSearchMixin, ReadOnlyInline, ScreenEntryAdmin, outbox_summary
 from o2o.errors import ApplicationError
 from o2o.outbox import messages_about
 from stores.admin import store_ids, stores_for
@@ -175,9 +175,21 @@ class CounterSaleForm(forms.Form):
 # --- The order admin ---------------------------------------------------------------------
 
 
+def _e164_or_none(term: str) -> str | None:
+    try:
+        return phone_normalize(term.strip()) if any(ch.isdigit() for ch in term) else None
+    except ValidationError:
+        return None
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
     """Orders are read here; every change of state goes through orders.services."""
+
+    # Store staff see masked numbers: they find an order by the whole number, not by
+    # its first digits (o2o.admin_kit.MaskedSearchMixin).
+    masked_search_fields = ("contact_phone", "member__phone")
+    masked_search_permission = "members.view_contact"
 
     list_display = ["number", "channel", "fulfilment", "status", "store", "contact",
                     "total", "placed_at"]
@@ -190,6 +202,9 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     readonly_fields = [*(f.name for f in Order._meta.fields), "emails"]
     actions = ["cancel_unpaid", "mark_shipped", "mark_delivered"]
+
+    def masked_search_term(self, term: str) -> str | None:
+        return _e164_or_none(term)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
