@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from o2o.csp import policy as csp_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "axes",  # login attempts: lockouts on the admin's and the shop's logins
     "django_otp",
     "django_otp.plugins.otp_totp",  # the staff's optional second factor (o2o/admin_site.py)
+    "csp",
     # ours, in dependency order (DESIGN.md "Who calls whom")
     "members",
     "catalog",
@@ -52,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so cached pages carry the policy too (o2o/csp.py).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "o2o.middleware.NulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +81,9 @@ MIDDLEWARE = [
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "o2o.net.client_ip"
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Content-Security-Policy (django-csp): o2o/csp.py says what and why.
+CONTENT_SECURITY_POLICY = csp_policy(BASE_DIR)
 
 ROOT_URLCONF = "o2o.urls"
 WSGI_APPLICATION = "o2o.wsgi.application"
