@@ -10,6 +10,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import bench, health
 
+handler404 = "o2o.errors.page_not_found"
+
 admin.site.site_header = admin.site.site_title = _("Jinyuan Jewellery · back office")
 admin.site.index_title = _("Stores, orders and members")
 

@@ -326,6 +326,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, stores, orders and members of the O2O jewelry shop.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation lists the errors any request may get (o2o/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "o2o.api_schema.errors_documented",
+    ],
 }
 
 # --- Catalog import/export (django-import-export): all rows or none -------------------

@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
@@ -45,7 +45,7 @@ from stores.models import Store, StoreKind
 
 from ..errors import OrderInvalid
 from ..forms import DeliveryAddressForm
-from ..models import Cart, CartLine, Fulfilment, Order, OrderStatus
+from ..models import Cart, CartLine, Fulfilment, Order, OrderEvent, OrderStatus
 from .cart import CartLineView, _locked, cart_lines, source_for_delivery
 from .lifecycle import order_place, transfer_source_quickest
 from .payments import payments_online_ensure
@@ -152,10 +152,10 @@ def _holds_check(*, member: User | None, phone: str, email: str, value: Decimal,
     """Refuse an unpaid order past the contact's hold limits (see the module docstring).
     Call under the contact's advisory locks, before the order is written."""
     keys = _contact_keys(member=member, phone=phone, email=email)
-    with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))",
-                           [f"orders.hold:{key}"])
+    with connection.cursor() as cursor:  # one statement, the keys locked in sorted order
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 7)) "
+                       "FROM unnest(%s::text[]) AS k ORDER BY k",
+                       [[f"orders.hold:{key}" for key in keys]])
     who = Q(pk__in=[])
     if member is not None:
         who |= Q(member=member)
@@ -163,9 +163,12 @@ def _holds_check(*, member: User | None, phone: str, email: str, value: Decimal,
         who |= Q(contact_phone=phone)
     if email:
         who |= Q(contact_email__iexact=email)
-    open_orders = Order.objects.filter(who, status=OrderStatus.PENDING_PAYMENT).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-    held = open_orders.aggregate(count=Count("pk"), value=Sum("total"))
+    at_counter = OrderEvent.objects.filter(order=OuterRef("pk"), kind="placed",
+                                           data__pay_at_counter=True)
+    held = (Order.objects.filter(who, status=OrderStatus.PENDING_PAYMENT)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .aggregate(count=Count("pk"), value=Sum("total"),
+                       at_counter=Count("pk", filter=Exists(at_counter))))
     verified = member is not None and bool(member.phone_verified)
     count, total = held["count"] or 0, (held["value"] or Decimal("0")) + value
     most = (Decimal(settings.HOLD_MAX_VALUE_VERIFIED) if verified
@@ -175,15 +178,13 @@ def _holds_check(*, member: User | None, phone: str, email: str, value: Decimal,
             _("You already have orders waiting for their payment. Pay or cancel one of "
               "them first (My orders, or the link in their email)."),
             extra={"open_orders": count})
-    if pay_at_counter and not verified:
-        counter = open_orders.filter(events__kind="placed",
-                                     events__data__pay_at_counter=True).exists()
-        if counter or value > Decimal(settings.HOLD_COUNTER_GUEST_MAX_VALUE):
-            raise HoldRefused(
-                _("Pieces are held for the counter for one order of up to %(amount)s per "
-                  "shopper. Pay online, or sign in with a verified mobile number to hold "
-                  "more.") % {"amount": settings.HOLD_COUNTER_GUEST_MAX_VALUE},
-                code="hold_counter_limit")
+    if pay_at_counter and not verified and (
+            held["at_counter"] or value > Decimal(settings.HOLD_COUNTER_GUEST_MAX_VALUE)):
+        raise HoldRefused(
+            _("Pieces are held for the counter for one order of up to %(amount)s per "
+              "shopper. Pay online, or sign in with a verified mobile number to hold "
+              "more.") % {"amount": settings.HOLD_COUNTER_GUEST_MAX_VALUE},
+            code="hold_counter_limit")
 
 
 @transaction.atomic
