@@ -192,10 +192,11 @@ class ShownOnCatalogPagesMixin:
         catalog_changed()
 
 
-def outbox_summary(messages, *, kinds: dict[str, str], prefix: str) -> str:
+def outbox_summary(messages) -> str:
     """The outbox rows about one record as a short table for its staff screen: when,
-    which message (``kinds`` names them, by kind less ``prefix``), to whom, and what
-    became of it, in words."""
+    which message (its registered label), to whom, and what became of it, in words."""
+    from .outbox import outbox_kind_label
+
     if not messages:
         return _("None yet")
 
@@ -205,7 +206,7 @@ def outbox_summary(messages, *, kinds: dict[str, str], prefix: str) -> str:
 
     rows = format_html_join(
         "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((when(m), kinds.get(m.kind.removeprefix(prefix), m.kind), m.recipient,
+        ((when(m), outbox_kind_label(m.kind), m.recipient,
           m.get_state_display()) for m in messages))
     return format_html('<table class="outbox-summary"><thead><tr><th>{}</th><th>{}</th>'
                        "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",

@@ -32,7 +32,6 @@ from o2o.outbox import messages_about
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 
-from .emails import EMAIL_NAMES as ORDER_EMAIL_NAMES
 from .emails import about_order
 from .models import (
     CounterSale,
@@ -221,8 +220,7 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("emails"))
     def emails(self, order):
-        return outbox_summary(messages_about(about_order(order.pk)), prefix="orders.",
-                              kinds=ORDER_EMAIL_NAMES)
+        return outbox_summary(messages_about(about_order(order.pk)))
 
     @admin.display(description=_("contact"), ordering="contact_name")
     def contact(self, order):

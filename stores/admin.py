@@ -64,7 +64,6 @@ from .models import (
     TransferStatus,
 )
 from .selectors import appointments_for_day, pieces_to_prepare
-from .services.emails import Kind as EmailKind
 from .services.emails import about_appointment
 
 COUNT_SALT = "stores.stock_count"
@@ -612,8 +611,7 @@ class AppointmentAdmin(MaskedSearchMixin, StoreScopedMixin, admin.ModelAdmin):
 
     @admin.display(description=_("emails"))
     def emails(self, appointment):
-        return outbox_summary(messages_about(about_appointment(appointment.pk)),
-                              kinds=dict(EmailKind.choices), prefix="stores.appointment.")
+        return outbox_summary(messages_about(about_appointment(appointment.pk)))
 
     @admin.display(description=_("pieces"))
     def pieces(self, appointment):

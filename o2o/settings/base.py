@@ -39,9 +39,9 @@ INSTALLED_APPS = [
     "import_export",
     "allauth",
     "allauth.account",
-    "axes",  # login attempts: lockouts on the admin's and the shop's logins
+    "o2o.admin_apps.LoginAttemptsConfig",  # django-axes: lockouts on every login
     "django_otp",
-    "django_otp.plugins.otp_totp",  # the staff's optional second factor (o2o/admin_site.py)
+    "o2o.admin_apps.AuthenticatorsConfig",  # django-otp TOTP: the staff's second factor
     "csp",
     # ours, in dependency order (DESIGN.md "Who calls whom")
     "members",
