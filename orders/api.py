@@ -329,6 +329,8 @@ class OrderListView(generics.ListAPIView):
     pagination_class = OrdersPagination
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator's visit
+            return Order.objects.none()
         return _my_orders(self.request)
 
     @extend_schema(summary="My orders, newest first", tags=TAGS)
