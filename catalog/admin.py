@@ -435,6 +435,7 @@ class VariantPriceChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["at", "variant_sku", "product", "price", "reason"]
     list_filter = ["reason"]
+    offered_lookups = ("variant__id__exact",)  # the variant page links here
     search_fields = ["variant__sku", "variant__product__name", "variant__product__name_en"]
     search_help_text = _("SKU or product name.")
     date_hierarchy = "at"

@@ -34,6 +34,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from o2o.parsing import whole_number
+
 from . import selectors, services
 from .cache import cached, catalog_version, page_key
 from .facets import Facet, product_facets
@@ -501,10 +503,10 @@ def recently_viewed(request) -> HttpResponse:
     seen = request.POST.get("seen", "")
     product_id = None
     if seen:
-        if not seen.isdecimal() or not selectors.product_is_active(int(seen)):
+        product_id = whole_number(seen)
+        if product_id is None or not selectors.product_is_active(product_id):
             return HttpResponse(_("This piece is not in the catalogue."), status=404,
                                 content_type="text/plain; charset=utf-8")
-        product_id = int(seen)
     html = _recently_viewed(request, exclude=product_id)
     if product_id is not None:
         _remember_viewed(request, product_id)

@@ -33,6 +33,7 @@ from members.services.coupon_issuing import (
 )
 from o2o.admin_kit import ReadOnlyAdminMixin
 from o2o.errors import ApplicationError
+from o2o.parsing import whole_number
 from o2o.phone import phone_mask, phone_normalize
 
 from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
@@ -256,7 +257,8 @@ class BatchFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(batch_id=int(value)) if value.isdecimal() else queryset.none()
+        batch_id = whole_number(value)
+        return queryset.filter(batch_id=batch_id) if batch_id is not None else queryset.none()
 
 
 @admin.register(Coupon)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.utils.translation import gettext_lazy
 
 from o2o.models import OutboxMessage
 from o2o.outbox import outbox_enqueue, outbox_renderer
@@ -33,7 +34,8 @@ def account_email_enqueue(*, message: EmailMessage, purpose: str) -> bool:
                  "headers": dict(message.extra_headers), "purpose": purpose})
 
 
-@outbox_renderer(KIND, forget_payload=True)
+@outbox_renderer(KIND, forget_payload=True,
+                 labels={KIND: gettext_lazy("account email (password, address)")})
 def render_account_email(message: OutboxMessage) -> EmailMessage:
     data = message.payload
     email = EmailMultiAlternatives(subject=data["subject"], body=data["body"],

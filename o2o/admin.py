@@ -7,19 +7,23 @@ from django.utils.translation import ngettext
 
 from .admin_kit import ReadOnlyAdminMixin
 from .models import OutboxMessage
-from .outbox import outbox_retry
+from .outbox import outbox_kind_label, outbox_retry
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "kind", "channel", "recipient", "state", "attempts",
-                    "due_at", "sent_at"]
+    list_display = ["created_at", "message", "recipient", "state", "attempts", "due_at",
+                    "sent_at"]
     list_filter = ["state", "channel"]
     search_fields = ["dedupe_key", "about", "recipient"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["send_again"]
+
+    @admin.display(description=_("message"), ordering="kind")
+    def message(self, row):
+        return f"{outbox_kind_label(row.kind)} ({row.get_channel_display()})"
 
     def has_change_permission(self, request, obj=None):
         # The action needs it; the form stays read-only (every field is).

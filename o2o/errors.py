@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -70,7 +71,35 @@ def api_exception_handler(exc, context):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf_exceptions.PermissionDenied()
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, drf_exceptions.APIException):
+        response.data = _error_body(exc, response.data)
+    return response
+
+
+def _error_body(exc: drf_exceptions.APIException, data) -> dict:
+    """DRF's own errors in our one shape, ``{"code", "detail"}`` (o2o/api_schema.py):
+    field problems under ``fields``, DRF's code (not_authenticated, parse_error,
+    method_not_allowed, throttled...) as ``code``."""
+    if isinstance(exc, drf_exceptions.ValidationError):
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        return {"code": "invalid", "detail": str(_("Please check what you sent.")),
+                "fields": fields}
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    detail = data.get("detail", exc.detail) if isinstance(data, dict) else exc.detail
+    return {"code": "rate_limited" if code == "throttled" else str(code),
+            "detail": str(detail)}
+
+
+def page_not_found(request, exception=None):
+    """handler404: under /api/ the API's JSON error (the schema promises JSON there, for
+    addresses that match no route too); the shop's 404 page everywhere else."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": str(_("Not found."))}, status=404)
+    from django.views.defaults import page_not_found as shop_page
+
+    return shop_page(request, exception)
 
 
 class Outcome:

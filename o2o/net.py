@@ -40,3 +40,15 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) < count:
         return remote
     return _clean(forwarded[-count]) or remote
+
+
+def login_name(request: HttpRequest, credentials: dict | None) -> str:
+    """The account a login attempt names, for django-axes: the admin's ``username``, or
+    allauth's ``login`` (an email or a mobile number), lower-cased."""
+    credentials = credentials or {}
+    for key in ("username", "email", "phone", "login"):
+        value = credentials.get(key) or (request.POST.get(key) if request is not None
+                                         and request.method == "POST" else None)
+        if value:
+            return str(value).strip().lower()[:254]
+    return ""

@@ -91,26 +91,37 @@ class _Registration:
     render: Renderer
     # Blank the payload once the row is finished (it carried a secret: a reset link).
     forget_payload: bool = False
+    # What staff screens call the message ("ready for pickup"), lazily translated.
+    label: object = None
 
 
 _renderers: dict[str, _Registration] = {}
 
 
-def outbox_renderer(*kinds: str, forget_payload: bool = False) -> Callable[[Renderer], Renderer]:
-    """Register the decorated function as the renderer of ``kinds``. Registering a kind
-    twice with different functions is a programming error."""
+def outbox_renderer(*kinds: str, forget_payload: bool = False,
+                    labels: dict | None = None) -> Callable[[Renderer], Renderer]:
+    """Register the decorated function as the renderer of ``kinds``; ``labels`` names
+    each kind for staff screens. Registering a kind twice with different functions is a
+    programming error."""
     def register(function: Renderer) -> Renderer:
         for kind in kinds:
             known = _renderers.get(kind)
             if known is not None and known.render is not function:
                 raise RuntimeError(f"outbox kind {kind!r} already has a renderer")
-            _renderers[kind] = _Registration(function, forget_payload)
+            _renderers[kind] = _Registration(function, forget_payload,
+                                             (labels or {}).get(kind))
         return function
     return register
 
 
 def outbox_kinds() -> list[str]:
     return sorted(_renderers)
+
+
+def outbox_kind_label(kind: str) -> str:
+    """What staff screens call a kind: its registered label, else the kind itself."""
+    registration = _renderers.get(kind)
+    return str(registration.label) if registration and registration.label else kind
 
 
 # --- Writing ------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -8,6 +9,8 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import bench, health
+
+handler404 = "o2o.errors.page_not_found"
 
 admin.site.site_header = admin.site.site_title = _("Jinyuan Jewellery · back office")
 admin.site.index_title = _("Stores, orders and members")
@@ -37,7 +40,8 @@ urlpatterns += i18n_patterns(
 if settings.DEV_ENDPOINTS:
     urlpatterns += [
         path("bench/bare", bench.bare, name="bench-bare"),
-        path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"),
+        # Its scripts come from a CDN: outside the shop's Content-Security-Policy.
+        path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="api-schema")),
              name="api-docs"),
     ]
 

@@ -175,7 +175,8 @@ def order_email_enqueue(*, order: Order, kind: str) -> bool:
                           about=about_order(order.pk))
 
 
-@outbox_renderer(*[outbox_kind(kind) for kind in KINDS])
+@outbox_renderer(*[outbox_kind(kind) for kind in KINDS],
+                 labels={outbox_kind(kind): name for kind, name in EMAIL_NAMES.items()})
 def render_order_email(message: OutboxMessage) -> EmailMultiAlternatives | None:
     """The outbox's renderer: the email from the order as it is now (None: it is gone)."""
     order = _order_for_email(message.payload.get("order_id"))

@@ -21,9 +21,8 @@ class OrderErrorSerializer(serializers.Serializer):
                                            "address_invalid, store_required, "
                                            "store_lacks_pieces, order_transition_not_allowed...")
     detail = serializers.CharField(help_text="For people, in the request's language")
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                   required=False,
-                                   help_text="address_invalid: each address field's problems")
+    fields = serializers.DictField(required=False,
+                                   help_text="address_invalid, invalid: each field's problems")
 
 
 # --- Cart ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -27,10 +27,17 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.admin_kit import ShownOnCatalogPagesMixin
 from catalog.models import Variant
-from o2o.admin_kit import AuditEventInline, ReadOnlyInline, ScreenEntryAdmin, outbox_summary
+from o2o.admin_kit import (
+    AuditEventInline,
+    MaskedSearchMixin,
+    ReadOnlyInline,
+    ScreenEntryAdmin,
+    outbox_summary,
+)
 from o2o.errors import ApplicationError
 from o2o.outbox import messages_about
-from o2o.phone import phone_mask
+from o2o.parsing import whole_number
+from o2o.phone import phone_mask, phone_normalize
 
 from . import services
 from .counts import stock_count_preview
@@ -57,7 +64,6 @@ from .models import (
     TransferStatus,
 )
 from .selectors import appointments_for_day, pieces_to_prepare, staff_store_ids
-from .services.emails import Kind as EmailKind
 from .services.emails import about_appointment
 
 COUNT_SALT = "stores.stock_count"
@@ -388,7 +394,7 @@ class TransferCreateForm(forms.Form):
             if not parts:
                 continue
             quantity = parts[1] if len(parts) > 1 else "1"
-            if len(parts) > 2 or not quantity.isdecimal() or int(quantity) < 1:
+            if len(parts) > 2 or not (whole_number(quantity, max_digits=6) or 0) >= 1:
                 errors.append(gettext("Line %(n)s: write a SKU and a quantity of 1 or more.")
                               % {"n": number})
                 continue
@@ -542,7 +548,8 @@ ACTIONS = {
     "complete": (_("Complete"), lambda a, user, post: services.appointment_complete(
         appointment=a, actor=user, outcome=post.get("outcome", ""),
         order_reference=post.get("order_reference", ""), reason=post.get("reason", ""),
-        bought_variant_ids=[int(v) for v in post.getlist("bought") if v.isdecimal()] or None)),
+        bought_variant_ids=[n for v in post.getlist("bought")
+                            if (n := whole_number(v)) is not None] or None)),
 }
 
 
@@ -558,7 +565,11 @@ def available_actions(appointment: Appointment) -> list[str]:
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
+class AppointmentAdmin(MaskedSearchMixin, StoreScopedMixin, admin.ModelAdmin):
+    # Masked numbers are found whole, never spelled out by their first digits.
+    masked_search_fields = ("contact_phone",)
+    masked_search_permission = "members.view_contact"
+
     list_display = ["number", "local_time", "store", "status", "contact_name", "masked_phone",
                     "pieces", "outcome"]
     list_filter = ["status", ("store", RelatedOnlyFieldListFilter), "outcome"]
@@ -584,14 +595,19 @@ class AppointmentAdmin(StoreScopedMixin, admin.ModelAdmin):
         local = appointment.local_start
         return f"{local:%Y-%m-%d %H:%M}–{appointment.local_end:%H:%M}"
 
+    def masked_search_term(self, term: str) -> str | None:
+        try:
+            return phone_normalize(term.strip()) if any(c.isdigit() for c in term) else None
+        except ValidationError:
+            return None
+
     @admin.display(description=_("mobile number"), ordering="contact_phone")
     def masked_phone(self, appointment):
         return phone_mask(appointment.contact_phone)
 
     @admin.display(description=_("emails"))
     def emails(self, appointment):
-        return outbox_summary(messages_about(about_appointment(appointment.pk)),
-                              kinds=dict(EmailKind.choices), prefix="stores.appointment.")
+        return outbox_summary(messages_about(about_appointment(appointment.pk)))
 
     @admin.display(description=_("pieces"))
     def pieces(self, appointment):

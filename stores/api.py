@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Variant
 from o2o.errors import NotFoundError
+from o2o.parsing import whole_number
 
 from . import selectors, services
 from .errors import BadLink, BookingInvalid, SlotUnavailable, UnknownVariant
@@ -111,7 +112,7 @@ class StoreSlotsView(APIView):
         except ValueError:
             raise SlotUnavailable(_("days must be a number."), code="bad_days") from None
         raw = [v.strip() for v in request.query_params.get("variants", "").split(",") if v.strip()]
-        if not all(v.isdecimal() for v in raw):
+        if not all(whole_number(v) is not None for v in raw):
             raise UnknownVariant(_("variants must be ids separated by commas, e.g. 1,2."),
                                  code="bad_variants")
         skus = [v.strip() for v in request.query_params.get("skus", "").split(",") if v.strip()]

@@ -15,6 +15,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
+from o2o.parsing import whole_number
 
 from .models import StockLevel, Store
 
@@ -130,7 +131,7 @@ def stock_count_preview(*, store: Store, data: bytes, filename: str = "") -> Cou
             continue
         seen[row.sku.upper()] = line
         raw = row.raw_quantity
-        if not raw.isdecimal() or int(raw) > MAX_QUANTITY:
+        if whole_number(raw) is None or whole_number(raw) > MAX_QUANTITY:
             row.error = _("“%(value)s” is not a number of pieces (a whole number, 0 or "
                           "more).") % {"value": raw}
             continue

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, Variant
 from o2o.auth import User
+from o2o.parsing import whole_number
 
 from .errors import SlotUnavailable, UnknownVariant
 from .hours import OpenStatus, Specials, Weekly, open_status, specials_by_date, weekly_hours
@@ -174,7 +175,8 @@ def store_by_ref(ref: str | int) -> Store | None:
     """An active shop by id (``"12"``) or code (``"sh-njxl"``)."""
     stores = Store.objects.shops()
     if isinstance(ref, int) or str(ref).isdecimal():
-        return stores.filter(pk=int(ref)).first()
+        pk = whole_number(ref)
+        return stores.filter(pk=pk).first() if pk is not None else None
     return stores.filter(code=ref).first()
 
 

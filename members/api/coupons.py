@@ -1,5 +1,5 @@
 """The coupon API under /api/v1/. Thin: parse, call marketing.selectors / the coupon
-engine (marketing.services.coupon_check), serialise.
+engine (members.services.coupon_check), serialise.
 
     GET  me/coupons/       the member's coupons (wallet): value in words, state, usable
     POST coupons/check/    does a code apply? {code, channel?, lines?, with_points?}

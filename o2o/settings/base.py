@@ -5,10 +5,13 @@ With no DATABASE_URL / REDIS_URL the defaults point at the embedded stack that
 in production.py, so a missing one stops the boot.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+
+from o2o.csp import policy as csp_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -21,7 +24,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "o2o.admin_apps.ShopAdminConfig",  # django.contrib.admin, guarded (o2o/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +39,10 @@ INSTALLED_APPS = [
     "import_export",
     "allauth",
     "allauth.account",
+    "o2o.admin_apps.LoginAttemptsConfig",  # django-axes: lockouts on every login
+    "django_otp",
+    "o2o.admin_apps.AuthenticatorsConfig",  # django-otp TOTP: the staff's second factor
+    "csp",
     # ours, in dependency order (DESIGN.md "Who calls whom")
     "members",
     "catalog",
@@ -49,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so cached pages carry the policy too (o2o/csp.py).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "o2o.middleware.NulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,10 +67,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "o2o.middleware.TooManyTriesMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login
 ]
 
 # --- Behind a reverse proxy --------------------------------------------------------
@@ -71,6 +82,9 @@ MIDDLEWARE = [
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "o2o.net.client_ip"
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Content-Security-Policy (django-csp): o2o/csp.py says what and why.
+CONTENT_SECURITY_POLICY = csp_policy(BASE_DIR)
 
 ROOT_URLCONF = "o2o.urls"
 WSGI_APPLICATION = "o2o.wsgi.application"
@@ -133,6 +147,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Auth: members.User, logged in by email or mobile number (django-allauth) ---
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -182,6 +197,25 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
+# Password guessing (django-axes): AXES_FAILURE_LIMIT wrong passwords for one account, or
+# from one client address, within AXES_COOLOFF_TIME lock that account or address out of
+# every login (admin and shop) until the time has passed; a right password then is
+# refused too. Per account, so guessing one staff password from many addresses stops;
+# per address, so one address cannot spray many accounts. A successful login resets the
+# count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "o2o.net.client_ip"
+AXES_USERNAME_CALLABLE = "o2o.net.login_name"
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_VERBOSE = False
+# The second factor of staff (django-otp TOTP, o2o/admin_site.py): optional per person
+# (whoever confirms an authenticator must use it); True makes it compulsory for staff.
+ADMIN_OTP_REQUIRED = env.bool("ADMIN_OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Jinyuan Jewellery"
+
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"
 
@@ -297,6 +331,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, stores, orders and members of the O2O jewelry shop.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation lists the errors any request may get (o2o/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "o2o.api_schema.errors_documented",
+    ],
 }
 
 # --- Catalog import/export (django-import-export): all rows or none -------------------

@@ -186,8 +186,8 @@ def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
     if quantity == 0:
         raise OrderInvalid(_("Choose at least one piece."), code="quantity_invalid")
     locked = _locked(cart)
-    lines = list(CartLine.objects.filter(cart=locked))  # at most CART_MAX_LINES: one query
-    line = next((each for each in lines if each.variant_id == variant.pk), None)
+    lines = list(CartLine.objects.filter(cart=locked))  # at most CART_MAX_LINES rows
+    line = next((existing for existing in lines if existing.variant_id == variant.pk), None)
     if line is None and len(lines) >= settings.CART_MAX_LINES:
         raise OrderInvalid(_("Your bag holds at most %(count)s different pieces.")
                            % {"count": settings.CART_MAX_LINES}, code="too_many_lines")

@@ -138,11 +138,10 @@ def _holds_check(*, member: User | None, phone: str, email: str, value: Decimal,
     """Refuse an unpaid order past the contact's hold limits (see the module docstring).
     Call under the contact's advisory locks, before the order is written."""
     keys = _contact_keys(member=member, phone=phone, email=email)
-    if keys:  # every key's lock in one statement, in the keys' sorted order
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(
-                ["pg_advisory_xact_lock(hashtextextended(%s, 7))"] * len(keys)),
-                [f"orders.hold:{key}" for key in keys])
+    with connection.cursor() as cursor:  # one statement, the keys locked in sorted order
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 7)) "
+                       "FROM unnest(%s::text[]) AS k ORDER BY k",
+                       [[f"orders.hold:{key}" for key in keys]])
     who = Q(pk__in=[])
     if member is not None:
         who |= Q(member=member)

@@ -271,7 +271,10 @@ def stripe_event_verify(*, payload: bytes, signature: str | None) -> dict:
         raise BadSignature(_("Missing Stripe signature."))
     try:
         text = payload.decode("utf-8")
-        stripe.Webhook.construct_event(text, signature, secret)
+        # The signature first, then the body's shape: the library's construct_event would
+        # build an Event from any JSON, and a correctly signed array is not one.
+        stripe.WebhookSignature.verify_header(text, signature, secret,
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
         event = json.loads(text)
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
         raise BadSignature(_("Invalid Stripe signature or payload.")) from exc

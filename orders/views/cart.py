@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.models import Variant
 from catalog.pricing import PriceUnavailable, variant_price
 from o2o.errors import ApplicationError, error_response
+from o2o.parsing import whole_number
 
 from ..forms import QuantityForm
 from ..services.cart import (
@@ -35,9 +36,10 @@ def request_cart(request: HttpRequest, *, create: bool = False):
 
 
 def _variant(raw) -> Variant | None:
-    if raw is None or not str(raw).isdecimal():
+    pk = whole_number(raw)
+    if pk is None:
         return None
-    return Variant.objects.select_related("product").filter(pk=int(raw)).first()
+    return Variant.objects.select_related("product").filter(pk=pk).first()
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -67,7 +69,8 @@ def _add(request: HttpRequest):
         return None, None, ApplicationError(_("This piece is not in the catalogue."),
                                             code="unknown_variant")
     raw = request.POST.get("quantity", "1")
-    quantity = int(raw) if raw.isdecimal() else -1
+    quantity = whole_number(raw, max_digits=6)
+    quantity = -1 if quantity is None else quantity
     had_cart = request_cart(request) is not None
     try:
         # A cart made for this add is rolled back with it when the add is refused, so a

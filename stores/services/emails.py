@@ -110,7 +110,8 @@ def _moot(appointment: Appointment, kind: str, sequence: int, now: datetime) -> 
     return False
 
 
-@outbox_renderer(*[outbox_kind(kind) for kind in Kind.values])
+@outbox_renderer(*[outbox_kind(kind) for kind in Kind.values],
+                 labels={outbox_kind(kind): label for kind, label in Kind.choices})
 def render_appointment_email(message: OutboxMessage) -> EmailMultiAlternatives | None:
     """The outbox's renderer: the email from the appointment as it is now, or None when
     it has become moot (gone, moved to another time, cancelled, begun)."""

@@ -109,13 +109,15 @@ def test_the_product_list_searches_names_and_skus(admin_client_):
     assert other not in admin_client_.get(url, {"q": "ring-0042"}).context["cl"].result_list
 
 
-@pytest.mark.parametrize("params", [
-    {"price_from__gt": "abc"}, {"created_at__gte": "yesterday"}, {"q": "'; drop table --%"},
-    {"o": "99"}, {"category__id__exact": "x"},
+@pytest.mark.parametrize("params, statuses", [
+    # Lookups no filter of the screen offers are refused outright (o2o.admin_kit).
+    ({"price_from__gt": "abc"}, (400,)), ({"created_at__gte": "yesterday"}, (400,)),
+    ({"q": "'; drop table --%"}, (200, 302)), ({"o": "99"}, (200, 302)),
+    ({"category__id__exact": "x"}, (200, 302)), ({"created_at__year": "x" * 50}, (200, 302)),
 ])
-def test_the_product_list_never_fails_on_bad_parameters(admin_client_, params):
+def test_the_product_list_never_fails_on_bad_parameters(admin_client_, params, statuses):
     response = admin_client_.get(reverse("admin:catalog_product_changelist"), params)
-    assert response.status_code in (200, 302)
+    assert response.status_code in statuses
 
 
 def test_the_product_page_shows_variants_images_and_certificates(

@@ -198,7 +198,7 @@ def test_anonymous_callers_may_check_a_printed_code_but_not_a_members_or_a_publi
 def test_malformed_checks_are_400(api, body, field):
     response = api.post(CHECK, body, format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert response.json()["code"] == "invalid" and field in response.json()["fields"]
 
 
 def test_unknown_pieces_are_a_400_with_the_skus(api):

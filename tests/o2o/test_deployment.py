@@ -60,6 +60,19 @@ def test_check_deploy_reports_what_takes_no_money_or_sends_nothing():
     assert "o2o.E003" in no_webhook.stdout + no_webhook.stderr
 
 
+def test_development_pages_are_not_served_in_production():
+    probe = ("from django.urls import resolve, Resolver404\n"
+             "for path in ('/bench/bare', '/api/docs/'):\n"
+             "    try:\n        resolve(path); print('SERVED', path)\n"
+             "    except Resolver404:\n        print('GONE', path)\n")
+    result = manage("shell", "-c", probe, env=PRODUCTION_ENV)
+    assert [line for line in result.stdout.splitlines() if line.startswith(("GONE", "SERVED"))] == [
+        "GONE /bench/bare", "GONE /api/docs/"], (
+        result.stdout + result.stderr)
+    dev = manage("shell", "-c", probe, env={"DJANGO_SETTINGS_MODULE": "o2o.settings.dev"})
+    assert "SERVED /bench/bare" in dev.stdout, dev.stdout + dev.stderr
+
+
 def test_production_refuses_to_boot_without_its_secret():
     env = {k: v for k, v in {**clean_environ(), **PRODUCTION_ENV}.items()
            if k != "DJANGO_SECRET_KEY"}

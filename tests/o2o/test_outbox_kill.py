@@ -163,6 +163,8 @@ def test_a_worker_killed_mid_batch_twice_loses_nothing(processes):
     arrived = Counter(entry["id"] for entry in log)
     assert set(arrived) == expected  # every message arrived, each under its own id
     duplicates = sum(arrived.values()) - len(arrived)
+    print(f"\n{len(arrived)} messages arrived, {duplicates} twice (same id), after "
+          f"{group.kills} kills; {caught_mid_batch} kill(s) caught rows mid-batch")
     # At most what two pool processes had in hand when each kill landed (a batch of ten
     # text messages in one provider call, or one email).
     assert duplicates <= group.kills * 2 * 10, (duplicates, arrived.most_common(5))

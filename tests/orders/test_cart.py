@@ -265,6 +265,17 @@ def test_the_fetch_endpoint_answers_clear_4xx(client):
     assert odd.status_code == 400 and odd.json()["code"] == "quantity_invalid"
     assert client.get(reverse("orders:cart_add") + "?variant=²").status_code == 400
     assert client.post(reverse("orders:cart_remove"), {"variant": "²"}).status_code == 302
+    # Numbers of 5,000 digits (past Python's int() guard, past bigint) are a 400 too.
+    huge = "9" * 5000
+    answer = client.post(url, {"variant": huge}, HTTP_X_REQUESTED_WITH="fetch")
+    assert answer.status_code == 400 and answer.json()["code"] == "unknown_variant"
+    answer = client.post(url, {"variant": "9" * 20}, HTTP_X_REQUESTED_WITH="fetch")
+    assert answer.status_code == 400 and answer.json()["code"] == "unknown_variant"
+    answer = client.post(url, {"variant": stocked().pk, "quantity": huge},
+                         HTTP_X_REQUESTED_WITH="fetch")
+    assert answer.status_code == 400 and answer.json()["code"] == "quantity_invalid"
+    assert client.get(reverse("orders:cart_add") + f"?variant={huge}").status_code == 400
+    assert client.post(reverse("orders:cart_remove"), {"variant": huge}).status_code == 302
     assert not CartLine.objects.exists()
     # Nothing was kept for a refused guest: no empty cart, no cart key in the session.
     assert not Cart.objects.exists() and CART_SESSION_KEY not in client.session

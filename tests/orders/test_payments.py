@@ -591,3 +591,14 @@ def test_the_standin_decodes_stripe_forms():
     assert decode_form("a[b][0][c]=1&a[b][1][c]=2&x=y&l[0]=p&l[1]=q") == {
         "a": {"b": [{"c": "1"}, {"c": "2"}]}, "x": "y", "l": ["p", "q"]}
     assert json.dumps(decode_form("")) == "{}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [[{"id": "evt_1", "type": "checkout.session.completed"}],
+                                  [], 42, "a string", None])
+def test_a_correctly_signed_body_that_is_not_an_event_is_a_400(client, stripe_standin, body):
+    text, header = signed(json.dumps(body))
+    answer = client.post(WEBHOOK, data=text, content_type="application/json",
+                         HTTP_STRIPE_SIGNATURE=header)
+    assert answer.status_code == 400 and answer.json()["code"] == "bad_signature"
+    assert not PaymentEvent.objects.exists()
