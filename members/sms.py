@@ -8,7 +8,7 @@ Backends:
 
 - ``ConsoleBackend`` (development, the default): writes the message to the log
   (logger ``members.sms``). With DEBUG off it never writes a code in clear: every digit
-  of the message and of the number is masked.
+  of the message and of the number is masked (unless SMS_CONSOLE_CLEAR, as make run).
 - ``LocmemBackend`` (tests): keeps each message in ``members.sms.outbox``, as
   django.core.mail's locmem backend does with ``mail.outbox``.
 - A provider (production): subclass ``BaseBackend`` in a module of your own and name it
@@ -76,7 +76,7 @@ class ConsoleBackend(BaseBackend):
 
     def send(self, *, phone: str, message: str, purpose: str = "",
              params: Mapping[str, str] | None = None) -> None:
-        if not settings.DEBUG:
+        if not (settings.DEBUG or settings.SMS_CONSOLE_CLEAR):
             phone, message = mask_digits(phone), mask_digits(message)
         logger.info("SMS to %s (%s): %s", phone, purpose or "message", message)
 

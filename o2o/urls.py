@@ -12,6 +12,9 @@ from . import bench, health
 admin.site.site_header = admin.site.site_title = _("Jinyuan Jewellery · back office")
 admin.site.index_title = _("Stores, orders and members")
 
+# 404 and 500 are Django's own views rendering templates/404.html and 500.html.
+handler403 = "o2o.views.permission_denied"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

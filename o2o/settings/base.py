@@ -19,6 +19,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A stale form says "reload the page" in the shop's language, never Django's debug page.
+CSRF_FAILURE_VIEW = "o2o.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -159,6 +161,8 @@ ACCOUNT_FORMS = {
 # Text messages (members/sms.py): a dotted path to the backend; a provider's keys and
 # template ids come from the environment too (SMS_* settings of its own).
 SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleBackend")
+# The console backend writes codes in clear only with DEBUG on or this set (make run).
+SMS_CONSOLE_CLEAR = env.bool("SMS_CONSOLE_CLEAR", default=False)
 ACCOUNT_LOGOUT_ON_GET = False
 # A taken email or number is said plainly on the sign-up form (shoppers expect it);
 # allauth's login and sign-up rate limits stand against enumeration by brute force.
