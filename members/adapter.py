@@ -1,6 +1,7 @@
 """django-allauth glue: phone numbers live on members.User, normalised to E.164."""
 
 import logging
+from types import SimpleNamespace
 
 from allauth.account import app_settings as allauth_account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -13,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from o2o.brand import shop_name
 
 from .phone import PhoneFormField, phone_normalize
 from .sms import SmsError, send_sms
@@ -89,6 +92,18 @@ class AccountAdapter(DefaultAccountAdapter):
         signed_in = request.user.is_authenticated
         raise ImmediateHttpResponse(redirect("account_change_phone" if signed_in
                                              else "account_login"))
+
+    def format_email_subject(self, subject: str) -> str:
+        # allauth would prefix "[<host name>] "; our emails name the shop instead.
+        return f"{shop_name()}: {subject}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth's templates greet from ``current_site.name`` (without the sites framework
+        # that is the request's host, "127.0.0.1:8000"): the shop's name instead.
+        request = self.request
+        site = SimpleNamespace(name=shop_name(),
+                               domain=request.get_host() if request is not None else "")
+        super().send_mail(template_prefix, email, {**context, "current_site": site})
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers whatever the Host (a container probes 127.0.0.1).
+    "o2o.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "o2o.middleware.NulMiddleware",
@@ -175,7 +177,9 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- Mail -----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="珠宝之家 <noreply@o2o-jewelry.local>")
+# The sender's name is the shop's brand (SHOP_NAME, else 金缘珠宝).
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{env('SHOP_NAME', default='') or '金缘珠宝'} "
+                         "<noreply@o2o-jewelry.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- I18n: Simplified Chinese by default, English beside it -----------------------
@@ -255,8 +259,9 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- Demo and shop ------------------------------------------------------------------
-# Where links in emails point (manage-your-try-on links, password resets use the request).
-SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000")
+# Where links in emails point (order and try-on links; password resets use the request).
+# `make run` sets it to the address it serves (o2o.devstack); production requires it.
+SHOP_BASE_URL = env("SHOP_BASE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}")
 SHOP_NAME = env("SHOP_NAME", default="")  # empty: the translated default brand name
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="o2o-demo")
 
