@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "phonenumber_field",
     "import_export",
     "allauth",
@@ -252,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, stores, orders and members of the O2O jewelry shop.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Nothing from a CDN (offline, and unreliable in mainland China): the sidecar's copy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Catalog import/export (django-import-export): all rows or none -------------------
