@@ -32,6 +32,12 @@ from .stock import (
 from .transfers import (
     TRANSITIONS as TRANSFER_TRANSITIONS,
 )
+from .tryon_sales import (
+    TryOnSale,
+    appointment_holds_hand_over,
+    tryon_sales,
+    tryon_sales_register,
+)
 from .transfers import (
     transfer_cancel,
     transfer_create,
@@ -42,7 +48,8 @@ from .transfers import (
 )
 
 __all__ = [
-    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS", "ReserveLine",
+    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS", "ReserveLine", "TryOnSale",
+    "appointment_holds_hand_over", "tryon_sales", "tryon_sales_register",
     "appointment_book", "appointment_cancel", "appointment_check_in", "appointment_complete",
     "appointment_create_historical",
     "appointment_email_send", "appointment_no_show", "appointment_reminders_send",
