@@ -53,6 +53,7 @@ from .services.pickup import (
     pickup_hand_over,
     pickup_lookup_ensure,
     pickup_pay_and_collect,
+    pickup_phone_hint,
     pickup_phone_tail,
     pickup_search,
 )
@@ -183,7 +184,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "contact_phone", "contact_email", "member__phone",
                      "member__email"]
     date_hierarchy = "placed_at"
-    list_select_related = ["store"]
+    list_select_related = ["store", "member"]
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     readonly_fields = [f.name for f in Order._meta.fields]
     actions = ["cancel_unpaid", "mark_shipped", "mark_delivered"]
@@ -203,7 +204,8 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("contact"), ordering="contact_name")
     def contact(self, order):
-        return f"{order.contact_name} {phone_mask(order.contact_phone)}".strip()
+        # Without the last 4 digits: they are the pickup desk's question.
+        return f"{order.contact_name} {pickup_phone_hint(order)}".strip()
 
     def has_add_permission(self, request):
         return False
@@ -305,7 +307,8 @@ class OrderAdmin(admin.ModelAdmin):
                 "waiting": order.status in (S.PAID, S.READY_FOR_PICKUP),
                 "pay_first": order.status == S.PENDING_PAYMENT,
                 "tail_needed": bool(pickup_phone_tail(order)),
-                "phone": phone_mask(order.contact_phone)}
+                # The clerk asks for the last 4 digits: the card must not show them.
+                "phone": pickup_phone_hint(order)}
 
     def desk_view(self, request):
         """Find a pickup at one of my stores by its code (typed or scanned) or a phone."""
