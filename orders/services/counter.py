@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Variant
 from catalog.pricing import rates_in_force, variant_price
+from catalog.templatetags.shop_tags import money
 from members.models import User
 from members.services import member_register
 from o2o.errors import ConflictError
@@ -206,7 +207,7 @@ def order_sell_at_counter(
         raise PricesMoved(_("The prices changed since you checked them: the total is now "
                             "%(total)s, not %(seen)s. Check the total again, then take the "
                             "payment.") % {
-                                "total": order.total, "seen": total_seen},
+                                "total": money(order.total), "seen": money(total_seen)},
                           extra={"total": str(order.total)})
     # What a try-on of this shopper kept for this sale is handed over, then reserved anew.
     appointment_holds_hand_over(store=store, variant_ids=[v.pk for v, _q, _u in priced],

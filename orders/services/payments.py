@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.templatetags.shop_tags import money
 from members.models import User
 from o2o.errors import ApplicationError, ConflictError
 
@@ -416,7 +417,8 @@ def payment_refund(*, order: Order, amount: Decimal | None = None, actor: User |
         if wanted > left:
             raise ApplicationError(
                 _("%(amount)s is more than is left to refund on order %(number)s "
-                  "(%(left)s).") % {"amount": wanted, "number": locked.number, "left": left},
+                  "(%(left)s).") % {"amount": money(wanted), "number": locked.number,
+                                    "left": money(left)},
                 code="refund_exceeds_payment", extra={"refundable": str(left)})
         to = S.REFUNDED if wanted == left else S.PARTIALLY_REFUNDED
         if not transition_allowed(status=locked.status, fulfilment=locked.fulfilment, to=to):
