@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from o2o.admin_kit import ScreenEntryAdmin
@@ -234,7 +234,9 @@ class PointsAdjustForm(forms.Form):
         return points
 
 
-CONSENT_STATED = [("", _("Not asked")), ("yes", _("Yes")), ("no", _("No"))]
+# "consent": the generic Yes/No are Django's too (the admin's boolean filters), 是/否.
+CONSENT_STATED = [("", _("Not asked")), ("yes", pgettext_lazy("consent", "Yes")),
+                  ("no", pgettext_lazy("consent", "No"))]
 
 
 class MemberRegisterForm(forms.Form):

@@ -31,6 +31,7 @@ from o2o.errors import ApplicationError
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 
+from .event_text import order_event_sentence
 from .models import (
     CounterSale,
     Fulfilment,
@@ -77,7 +78,11 @@ class OrderEventInline(ReadOnlyInline):
 
     model = OrderEvent
     select = ("actor",)
-    fields = ["at", "kind", "actor", "data"]
+    fields = ["at", "what", "actor"]
+
+    @admin.display(description=_("what happened"))
+    def what(self, event):
+        return order_event_sentence(event)
 
 
 # The moves staff make by hand on the order page; the pickup desk and the counter have
@@ -178,7 +183,7 @@ class OrderAdmin(admin.ModelAdmin):
     """Orders are read here; every change of state goes through orders.services."""
 
     list_display = ["number", "channel", "fulfilment", "status", "store", "contact",
-                    "total", "placed_at"]
+                    "total_money", "placed_at"]
     list_filter = ["status", "channel", "fulfilment", ("store", admin.RelatedOnlyFieldListFilter)]
     # Not the pickup code: the admin search would be a lookup without the desk's rate limit.
     search_fields = ["number", "contact_phone", "contact_email", "member__phone",
@@ -201,6 +206,10 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj) or [])
         return [f for f in self.readonly_fields if f not in hidden]
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_money(self, order):
+        return money(order.total)
 
     @admin.display(description=_("contact"), ordering="contact_name")
     def contact(self, order):

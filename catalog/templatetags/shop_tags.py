@@ -8,6 +8,8 @@ from django.core.files.storage import default_storage
 from django.templatetags.static import static
 from django.utils.translation import get_language
 
+from o2o.dates import weekday_date
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "GBP": "£"}
@@ -27,6 +29,13 @@ def money(amount) -> str:
     symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY, f"{settings.CURRENCY} ")
     digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     return f"{symbol}{digits}"
+
+
+@register.filter(name="weekday_date")
+def weekday_date_filter(day, size: str = "") -> str:
+    """``day|weekday_date`` -> 2026年12月7日 星期一 / Monday, Dec. 7, 2026;
+    ``day|weekday_date:"short"`` -> 12月7日 周一 / Mon, Dec 7 (o2o.dates)."""
+    return weekday_date(day, short=size == "short") if day else ""
 
 
 @register.filter

@@ -32,12 +32,6 @@ from .stock import (
 from .transfers import (
     TRANSITIONS as TRANSFER_TRANSITIONS,
 )
-from .tryon_sales import (
-    TryOnSale,
-    appointment_holds_hand_over,
-    tryon_sales,
-    tryon_sales_register,
-)
 from .transfers import (
     transfer_cancel,
     transfer_create,
@@ -45,6 +39,12 @@ from .transfers import (
     transfer_receive,
     transfer_ship,
     transfers_release_for,
+)
+from .tryon_sales import (
+    TryOnSale,
+    appointment_holds_hand_over,
+    tryon_sales,
+    tryon_sales_register,
 )
 
 __all__ = [

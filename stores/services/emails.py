@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from o2o.dates import weekday_date
 
 from ..ics import appointment_ics
 from ..models import Appointment, AppointmentEmail, AppointmentStatus
@@ -37,8 +38,7 @@ REMINDERS: list[tuple[str, str, timedelta]] = [
 
 def when_text(appointment: Appointment) -> str:
     local = appointment.local_start
-    return (f"{date_format(local, 'DATE_FORMAT')} {date_format(local, 'l')} "
-            f"{local:%H:%M}–{appointment.local_end:%H:%M}")
+    return f"{weekday_date(local)} {local:%H:%M}–{appointment.local_end:%H:%M}"
 
 
 def _subject(kind: str, appointment: Appointment) -> str:

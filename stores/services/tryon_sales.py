@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from members.models import User
 
 from ..errors import BookingInvalid
+from ..events import appointment_event_record
 from ..models import (
     Appointment,
     AppointmentStatus,
@@ -35,7 +36,6 @@ from ..models import (
     ReservationStatus,
     Store,
 )
-from ..events import appointment_event_record
 from .stock import locked_reservations_close
 
 

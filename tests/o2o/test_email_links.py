@@ -23,7 +23,12 @@ from orders import emails as order_emails
 from orders.models import Fulfilment
 from orders.services import order_collect, order_place, order_transition
 from orders.services.payments import payment_refund
-from stores.services import appointment_book, appointment_cancel, appointment_reschedule, stock_receive
+from stores.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    stock_receive,
+)
 from stores.services.emails import Kind, appointment_message
 from tests.catalog.factories import VariantFactory
 from tests.members.factories import StaffFactory, UserFactory
