@@ -41,6 +41,7 @@ from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
 from .templatetags.shop_tags import grams, money, picture_data
+from .vocabulary import cut_label
 
 RECENT_KEY = "catalog:recently_viewed"  # the session's list of product ids, newest first
 RECENT_MAX = 8
@@ -334,7 +335,7 @@ def _variant_view(row: dict) -> dict:
         details = [f"{certificate.carat.normalize():f} ct" if certificate.carat else "",
                    _("colour %(grade)s") % {"grade": certificate.colour} if certificate.colour else "",
                    _("clarity %(grade)s") % {"grade": certificate.clarity} if certificate.clarity else "",
-                   _("cut %(grade)s") % {"grade": certificate.cut} if certificate.cut else ""]
+                   _("cut %(grade)s") % {"grade": cut_label(certificate.cut)} if certificate.cut else ""]
         certificates.append({
             "lab": certificate.lab,
             "number": certificate.number,
@@ -428,6 +429,8 @@ def _product_body(request: HttpRequest, slug: str) -> dict:
         "price_from": min(prices) if prices else None,
         "price_varies": len(set(prices)) > 1,
         "by_weight": any(row["price_info"] and row["price_info"].is_by_weight for row in rows),
+        # The certificate promise only on pieces that carry one (a gold bangle has none).
+        "certified": any(view["certificates"] for view in views),
         "rows": rows,
         "views": views,
         "book_url": book_url,

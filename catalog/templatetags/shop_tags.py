@@ -10,6 +10,8 @@ from django.utils.translation import get_language
 
 from o2o.dates import weekday_date
 
+from .. import vocabulary
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "GBP": "£"}
@@ -29,6 +31,12 @@ def money(amount) -> str:
     symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY, f"{settings.CURRENCY} ")
     digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     return f"{symbol}{digits}"
+
+
+@register.filter
+def style_label(value: str) -> str:
+    """A product's style value in the shopper's language (catalog.vocabulary)."""
+    return vocabulary.style_label(value)
 
 
 @register.filter(name="weekday_date")
