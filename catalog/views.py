@@ -434,7 +434,7 @@ def _product_body(request: HttpRequest, slug: str) -> dict:
         "rows": rows,
         "views": views,
         "book_url": book_url,
-        "affinities": selectors.product_affinities(product.pk),
+        "affinities": selectors.product_affinities(product.pk, category_id=product.category_id),
         "products_url": reverse("catalog:product_list"),
     }
     return {

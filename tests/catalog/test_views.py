@@ -694,3 +694,15 @@ def test_attribute_values_and_the_certificate_promise_follow_the_piece(client, s
     # A plain gold ring has no certificate, and no page says it has one.
     gold = client.get(product_url(shop["gold-ring"])).content.decode()
     assert "附实验室证书" not in gold
+
+
+def test_with_no_history_a_product_page_offers_pieces_of_its_category(client, shop):
+    # No insights yet (a new shop): the page still shows same-category pieces.
+    with translation.override("en"):
+        page = client.get(product_url(shop["diamond-solitaire"])).content.decode()
+    assert "More Rings" in page
+    related = page[page.index('id="pairs-related"'):]
+    related = related[:related.index("</section>")]
+    assert "/en/products/gold-ring/" in related  # same category
+    assert "/en/products/pearl-pendant/" not in related  # another one
+    assert "/en/products/diamond-solitaire/" not in related  # not itself
