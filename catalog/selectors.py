@@ -1,3 +1,5 @@
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +28,7 @@ from .cache import catalog_version
 from .models import (
     AffinityKind,
     Category,
+    Certificate,
     Collection,
     Product,
     ProductAffinity,
@@ -192,6 +195,40 @@ def product_affinities(product_id: int, *, per_kind: int = 4,
     if any(found[kind] for kind in AffinityKind.values):
         found["related"] = []  # partners say more than the category
     return found
+
+
+# --- Certificates ----------------------------------------------------------------------
+
+_CERTIFICATE_LABS = re.compile(r"^(gia|igi|ngtc|hrd|nctc)[\s:#-]*", re.I)
+
+
+def certificate_number_clean(text: str) -> tuple[str, str]:
+    """(lab or "", number) as typed in a search box: "GIA 2141438171", "igi-LG5123..."
+    -> ("GIA", "2141438171"). Full-width forms, spaces and dashes do not count."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    lab = ""
+    found = _CERTIFICATE_LABS.match(text)
+    if found:
+        lab, text = found.group(1).upper(), text[found.end():]
+    return lab, re.sub(r"[\s-]", "", text).upper()[:40]
+
+
+def looks_like_certificate_number(text: str) -> bool:
+    _lab, number = certificate_number_clean(text)
+    return len(number) >= 6 and sum(c.isdigit() for c in number) >= 5 and number.isalnum()
+
+
+def certificate_lookup(text: str) -> Certificate | None:
+    """The certificate with this number (and lab, when typed), with the piece that
+    carries it; None when no piece of ours does. One query."""
+    lab, number = certificate_number_clean(text)
+    if not number:
+        return None
+    found = (Certificate.objects.select_related("variant__product__category")
+             .filter(number__iexact=number))
+    if lab:
+        found = found.filter(lab=lab)
+    return found.order_by("lab").first()
 
 
 # --- Search suggestions ----------------------------------------------------------------

@@ -259,9 +259,36 @@ def _listing(request: HttpRequest) -> dict:
 @require_safe
 def product_list(request):
     """Active pieces, filtered and sorted by the query string (catalog.filters); invalid
-    filters are left out with a note, never a 500."""
+    filters are left out with a note, never a 500. A certificate number typed in the
+    search box opens that certificate's page (the piece that carries it)."""
+    q = request.GET.get("q", "")
+    if selectors.looks_like_certificate_number(q) and selectors.certificate_lookup(q):
+        return redirect(f"{reverse('catalog:certificate')}?{urlencode({'number': q.strip()})}")
     return render(request, "catalog/product_list.html", {
         "listing": cached(page_key(request, "list"), lambda: _listing(request)),
+    })
+
+
+# --- Certificates: /certificates/?number= -------------------------------------------------
+
+
+@require_safe
+def certificate(request):
+    """Check a laboratory certificate by its number (GIA, IGI, NGTC...): which of our
+    pieces carries it, with the laboratory's grades. Not found is said on the page."""
+    typed = request.GET.get("number", "").replace("\x00", "").strip()[:60]
+    found = selectors.certificate_lookup(typed) if typed else None
+    variant = found.variant if found else None
+    on_sale = bool(variant and variant.is_active and variant.product.is_active)
+    return render(request, "catalog/certificate.html", {
+        "typed": typed,
+        "certificate": found,
+        "variant": variant,
+        "product": variant.product if variant else None,
+        "on_sale": on_sale,
+        "cut": cut_label(found.cut) if found else "",
+        "piece_url": (f"{variant.product.get_absolute_url()}?{urlencode({'variant': variant.sku})}"
+                      if on_sale else ""),
     })
 
 
