@@ -130,6 +130,17 @@ def _cover_image(product_id: int, data: dict | None) -> ProductImage | None:
                         alt=data.get("alt") or "", renditions=data.get("renditions") or {})
 
 
+def with_cover(queryset: QuerySet, product_ref: str) -> QuerySet:
+    """``queryset`` annotated with ``cover``: the first picture of the product at
+    ``product_ref`` (e.g. a cart line's "variant__product_id"), in the same query."""
+    return queryset.annotate(cover=_cover(product_ref))
+
+
+def cover_image(product_id: int, data: dict | None) -> ProductImage | None:
+    """A ``with_cover`` annotation as an unsaved ProductImage for ``product_picture``."""
+    return _cover_image(product_id, data)
+
+
 def cards_ready(products: Sequence[Product]) -> list[Product]:
     """Turn the ``cover`` annotation into ``cover_image`` (an unsaved ProductImage) for
     the ``product_picture`` tag."""
