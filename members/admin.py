@@ -29,6 +29,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from catalog.templatetags.shop_tags import phone_display
 from o2o.admin_kit import ScreenEntryAdmin
 from o2o.errors import ApplicationError
 
@@ -211,7 +212,7 @@ class UserAdmin(ContactMaskMixin, DjangoUserAdmin):
 
     @admin.display(description=_("mobile number"), ordering="phone")
     def phone_full(self, user):
-        return user.phone or ""
+        return phone_display(user.phone)
 
     @admin.display(description=_("mobile number"))
     def phone_masked(self, user):
@@ -335,7 +336,7 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
 
     @admin.display(description=_("mobile number"), ordering="user__phone")
     def phone_full(self, profile):
-        return profile.user.phone or ""
+        return phone_display(profile.user.phone)
 
     @admin.display(description=_("mobile number"))
     def phone_masked(self, profile):

@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from catalog.templatetags.shop_tags import money
+from catalog.templatetags.shop_tags import money, phone_display
 from marketing.services.coupons import coupons_usable
 from members.models import User
 from members.phone import phone_mask, phone_normalize
@@ -200,12 +200,27 @@ class OrderAdmin(admin.ModelAdmin):
         return qs if ids is None else qs.filter(store__in=ids)
 
     # Store staff open a pickup at the desk (rate limited), not by reading its code here.
+    # The number itself is never a form field: contact_phone_full / _hint show it.
     def get_exclude(self, request, obj=None):
-        return None if request.user.is_superuser else ["pickup_code"]
+        return ["contact_phone"] if request.user.is_superuser else ["pickup_code",
+                                                                      "contact_phone"]
 
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj) or [])
-        return [f for f in self.readonly_fields if f not in hidden]
+        # The number as people read it, or without its last 4 digits (the desk's question)
+        # for a role that may not see members' contact details.
+        sees = request.user.has_perm("members.view_contact")  # members.roles' masking rule
+        phone = "contact_phone_full" if sees else "contact_phone_hint"
+        return [phone if f == "contact_phone" else f
+                for f in self.readonly_fields if f == "contact_phone" or f not in hidden]
+
+    @admin.display(description=_("mobile number"))
+    def contact_phone_full(self, order):
+        return phone_display(order.contact_phone)
+
+    @admin.display(description=_("mobile number"))
+    def contact_phone_hint(self, order):
+        return pickup_phone_hint(order)
 
     @admin.display(description=_("total"), ordering="total")
     def total_money(self, order):

@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+import phonenumbers
 from django import template
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -66,13 +67,15 @@ def grams(weight) -> str:
 
 @register.filter
 def phone_display(phone: str | None) -> str:
-    """E.164 to a readable number: ``+8613900001234`` -> ``+86 139 0000 1234``."""
+    """E.164 to a number people read: ``+8613900001234`` -> ``+86 139 0000 1234``,
+    ``+85291234567`` -> ``+852 9123 4567`` (the phonenumbers library's grouping)."""
     if not phone:
         return ""
-    if phone.startswith("+86") and len(phone) == 14:
-        n = phone[3:]
-        return f"+86 {n[:3]} {n[3:7]} {n[7:]}"
-    return phone
+    try:
+        number = phonenumbers.parse(str(phone), None)
+    except phonenumbers.NumberParseException:
+        return str(phone)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _picture(image, size: str) -> dict:
