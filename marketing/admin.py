@@ -16,6 +16,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +69,7 @@ class StatusFourHundredMixin:
 class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
     form = CouponDefinitionForm
     list_display = ["name", "value_in_words", "channel", "valid_from", "valid_until",
-                    "is_active", "issued", "redeemed"]
+                    "in_force", "issued", "redeemed"]
     list_filter = ["is_active", "kind", "channel", "birthday_tiers"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["categories", "collections", "products", "excluded_categories",
@@ -106,6 +107,14 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
     @admin.display(description=_("value"))
     def value_in_words(self, definition):
         return coupon_describe(definition)
+
+    @admin.display(description=_("active"), boolean=True, ordering="is_active")
+    def in_force(self, definition):
+        """The tick a marketer reads as "works now": switched on and not yet ended (an
+        offer that ended keeps is_active, but no longer works)."""
+        if not definition.is_active:
+            return False
+        return definition.valid_until is None or definition.valid_until > timezone.now()
 
     @admin.display(description=_("issued"), ordering="issued_count")
     def issued(self, definition):
