@@ -180,6 +180,12 @@ class UserAdmin(ContactMaskMixin, DjangoUserAdmin):
     def shown_name(self, request, obj) -> str:
         return member_label(obj, full=sees_contact(request))
 
+    def has_add_permission(self, request):
+        # Django's UserAdmin lets only those who may also change users add one (its
+        # add view is a 403 otherwise): offer the link only to them. Store staff
+        # register members on their own screen.
+        return super().has_add_permission(request) and self.has_change_permission(request)
+
     def get_list_display(self, request):
         return self.list_display if sees_contact(request) else self.masked_list_display
 

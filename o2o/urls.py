@@ -7,7 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import bench, health
+from . import bench, health, views
 
 admin.site.site_header = admin.site.site_title = _("Jinyuan Jewellery · back office")
 admin.site.index_title = _("Stores, orders and members")
@@ -17,6 +17,7 @@ handler403 = "o2o.views.permission_denied"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("bench/bare", bench.bare, name="bench-bare"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -125,3 +125,44 @@ def test_make_run_serves_the_shop_with_debug_off(monkeypatch):
 
     assert debug_of() == "False True"
     assert debug_of(DJANGO_DEBUG="1") == "True True"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_a_refusal_is_logged_in_one_line_without_a_traceback(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get("/en/forbidden/").status_code == 403
+    refusals = [r for r in caplog.records if "Forbidden" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].exc_info is None
+    # A real error keeps its traceback.
+    client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        assert client.get("/en/failing/").status_code == 500
+    assert any(r.exc_info for r in caplog.records if r.levelno >= logging.ERROR)
+
+
+@pytest.mark.django_db
+def test_staff_are_not_offered_a_screen_that_refuses_them(client):
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from members import roles
+    from tests.members.factories import StaffFactory
+
+    roles.roles_sync(apps)
+    for role in (roles.STORE_STAFF, roles.STORE_MANAGER):
+        user = StaffFactory()
+        user.groups.add(Group.objects.get(name=role))
+        client.force_login(user)
+        index = client.get("/en/admin/").content.decode()
+        assert "/en/admin/members/user/add/" not in index, role
+
+
+def test_favicon_ico_leads_to_the_shops_icon(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith(".svg")
+    assert finders.find("img/favicon.svg")
