@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from members.phone import phone_mask, phone_normalize
-from o2o.admin_kit import ReadOnlyAdminMixin
+from o2o.admin_kit import ReadOnlyAdminMixin, money_column
 from o2o.errors import ApplicationError
 
 from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
@@ -343,7 +343,7 @@ class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Redemptions are written by the coupon engine when an order uses a coupon."""
 
     list_display = ["coupon", "definition", "holder", "reference", "channel", "store",
-                    "discount", "redeemed_at", "reversed_at"]
+                    money_column(Redemption, "discount"), "redeemed_at", "reversed_at"]
     list_filter = ["channel", "definition", ("store", admin.RelatedOnlyFieldListFilter),
                    ("reversed_at", admin.EmptyFieldListFilter)]
     search_fields = ["reference", "coupon__code"]

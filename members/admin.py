@@ -30,7 +30,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.templatetags.shop_tags import phone_display
-from o2o.admin_kit import ScreenEntryAdmin
+from o2o.admin_kit import ScreenEntryAdmin, money_column
 from o2o.errors import ApplicationError
 
 from .models import (
@@ -274,16 +274,19 @@ class MemberRegisterForm(forms.Form):
         return {channel: said == "yes" for channel, said in stated.items() if said}
 
 
+SPEND_12M = money_column(MemberProfile, "spend_12m")
+
+
 @admin.register(MemberProfile)
 class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
     """The member as the stores see them: tier, points, consents, registration. Tier,
     points and spend are caches the services write: read-only here."""
 
     phone_lookup = "user__phone"
-    list_display = ["member_full", "phone_full", "tier", "points_balance", "spend_12m",
+    list_display = ["member_full", "phone_full", "tier", "points_balance", SPEND_12M,
                     "birthday", "registered_channel", "registered_store", "created_at"]
     masked_list_display = ["member_masked", "phone_masked", "tier", "points_balance",
-                           "spend_12m", "birthday_masked", "registered_channel",
+                           SPEND_12M, "birthday_masked", "registered_channel",
                            "registered_store", "created_at"]
     list_filter = ["tier", "registered_channel", "gender",
                    ("registered_store", admin.RelatedOnlyFieldListFilter)]
@@ -474,7 +477,8 @@ class TierAdmin(admin.ModelAdmin):
     """Thresholds and multipliers. Members move to their new tier at the next refresh
     (when an order reaches them or is refunded, and nightly)."""
 
-    list_display = ["code", "name", "name_en", "min_spend", "points_multiplier", "members"]
+    list_display = ["code", "name", "name_en", money_column(Tier, "min_spend"),
+                    "points_multiplier", "members"]
     ordering = ["min_spend"]
     fields = ["code", "name", "name_en", "min_spend", "points_multiplier", "birthday_gifts"]
     readonly_fields = ["birthday_gifts"]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from django.utils import timezone
 
 # Forms sent last, in this order: they empty the bag, end the account or the session,
 # or turn a guest into a member.
@@ -159,7 +161,7 @@ form => {
 def field_values(role: str, values: dict[str, str]) -> list[tuple[str, str]]:
     """(name pattern, value) in order: the first pattern that matches a field wins. A
     value starting with "!" replaces what the field holds."""
-    today = date.today()
+    today = timezone.localdate()
     return [
         ("^__date$", (today + timedelta(days=3)).isoformat()),
         ("^q$", values.get("q", "戒指")),

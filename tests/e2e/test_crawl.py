@@ -112,7 +112,7 @@ CATALOG_CAP = {"/products/": 5, "/en/products/": 3, "/stores/": 3}
 
 
 def test_every_role_opens_every_menu_page_and_sends_every_form(browser, live_server, settings):
-    assert settings.SHOP_BASE_URL == live_server.url  # as `make run` does with its port
+    assert live_server.url == settings.SHOP_BASE_URL  # as `make run` does with its port
     assert not re.search(r":8000\b", live_server.url)
     began = time.monotonic()
     call_command("load_demo", "--small", verbosity=0)
