@@ -271,6 +271,7 @@ def send_forms(page, recorder: Recorder, visit: Visit, path: str, done: set[str]
             continue
         send_form(page, recorder, visit, path, form, reload=not fresh)
         fresh = False
+        follow_up(page, recorder, visit, done)
 
 
 def send_form(page, recorder: Recorder, visit: Visit, path: str, form: dict, *,
@@ -295,6 +296,21 @@ def send_form(page, recorder: Recorder, visit: Visit, path: str, form: dict, *,
     visit.forms.append(where)
     if form["method"] == "post":
         screenshot(page, visit, f"sent {path_of(form['action'])}")
+
+
+def follow_up(page, recorder: Recorder, visit: Visit, done: set[str]) -> None:
+    """The next step a form led to (the counter's "payment received" after its check of
+    the pieces, the desk's hand-over after a lookup): its new POST form is sent at once,
+    on the page as the first form left it."""
+    here = path_of(page.url)
+    for form in form_plan(page):
+        key = form_key(form)
+        if (form["method"] != "post" or key in done or form["id"] == "changelist-form"
+                or any(marker in form["action"] for marker in LAST)):
+            continue
+        done.add(key)
+        send_form(page, recorder, visit, here, form, reload=False)
+        return
 
 
 def open_page_quietly(page, recorder: Recorder, visit: Visit, path: str) -> bool:
