@@ -10,7 +10,7 @@ RUN useradd --create-home --uid 1000 shop
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir . && pip uninstall -y o2o-jewelry
 COPY . .
-RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
+RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost SHOP_BASE_URL=https://build.invalid \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
  && mkdir -p /app/var/media && chown -R shop /app/var

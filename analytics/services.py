@@ -69,6 +69,8 @@ VIEWED_TOGETHER_SQL = """
         SELECT DISTINCT COALESCE(user_id::text, NULLIF(session_key, '')) AS who, product_id
           FROM analytics_event
          WHERE kind = 'product.viewed' AND product_id IS NOT NULL AND at >= %s
+           -- a view outlives a deleted product (events keep a plain id, no foreign key)
+           AND product_id IN (SELECT id FROM catalog_product)
     )
     SELECT a.product_id, b.product_id, COUNT(*)
       FROM seen a JOIN seen b ON a.who = b.who AND a.product_id <> b.product_id

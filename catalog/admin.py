@@ -15,7 +15,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
-from o2o.admin_kit import ReadOnlyAdminMixin
+from o2o.admin_kit import ReadOnlyAdminMixin, money_column
 from o2o.errors import ApplicationError
 
 from . import services
@@ -195,7 +195,8 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(CatalogImportExportMixin, ImportExportModelAdmin):
-    list_display = ["name", "category", "material", "price_from", "is_active", "created_at"]
+    list_display = ["name", "category", "material", money_column(Product, "price_from"),
+                    "is_active", "created_at"]
     list_filter = ["is_active", "category", "material", "gemstone", "audience", "collections"]
     search_fields = ["name", "name_en", "slug", "variants__sku", "variants__barcode"]
     search_help_text = _("Name (Chinese or English), slug, SKU or barcode.")
@@ -314,7 +315,8 @@ class PriceChangeInline(admin.TabularInline):
 @admin.register(Variant)
 class VariantAdmin(CatalogImportExportMixin, ImportExportModelAdmin):
     list_display = ["sku", "product", "size", "metal", "purity", "weight_g", "pricing_mode",
-                    "list_price", "current_price", "is_active"]
+                    money_column(Variant, "list_price"), money_column(Variant, "current_price"),
+                    "is_active"]
     list_filter = ["pricing_mode", "metal", "purity", "is_active"]
     search_fields = ["sku", "barcode", "product__name", "product__name_en"]
     list_select_related = ["product"]
@@ -379,8 +381,8 @@ class MetalRateAdmin(admin.ModelAdmin):
     which supersedes it from its ``valid_from`` on (the history stays as it was)."""
 
     form = MetalRateAdminForm
-    list_display = ["metal", "purity", "rate_per_gram", "valid_from", "in_force", "created_by",
-                    "created_at"]
+    list_display = ["metal", "purity", money_column(MetalRate, "rate_per_gram"), "valid_from",
+                    "in_force", "created_by", "created_at"]
     list_filter = ["metal", "purity"]
     date_hierarchy = "valid_from"
     list_select_related = ["created_by"]
@@ -433,7 +435,8 @@ class MetalRateAdmin(admin.ModelAdmin):
 class VariantPriceChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Price history, read-only: rows are written by catalog.services.prices_refresh."""
 
-    list_display = ["at", "variant_sku", "product", "price", "reason"]
+    list_display = ["at", "variant_sku", "product", money_column(VariantPriceChange, "price"),
+                    "reason"]
     list_filter = ["reason"]
     offered_lookups = ("variant__id__exact",)  # the variant page links here
     search_fields = ["variant__sku", "variant__product__name", "variant__product__name_en"]

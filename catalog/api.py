@@ -1,19 +1,20 @@
 """The catalog's read API (for the mini-program and the app): /api/v1/categories/, products/.
 
 Same filters, search and ordering as the pages (catalog.filters.ProductFilter);
-an invalid filter value is a 400 with the reason. Answers for anonymous readers
+an invalid filter value, or a parameter that is no filter, is a 400 naming it. Answers for anonymous readers
 are cached under the catalog version, so any change shows at once.
 """
 
 from django.http import HttpResponse
 from django.urls import include, path
 from django.utils.cache import patch_vary_headers
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+
+from o2o.filters import StrictFilterBackend
 
 from . import selectors
 from .cache import cached, page_key
@@ -43,7 +44,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = ProductFilter
 
     def get_queryset(self):

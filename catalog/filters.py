@@ -103,7 +103,10 @@ class ProductFilter(filters.FilterSet):
 
     def clean_sort(self) -> str:
         sort = self.form.cleaned_data.get("sort") or ""
-        has_query = bool(self.form.cleaned_data.get("q", "").strip())
+        # A query of punctuation or emoji searches nothing: no relevance to sort by.
+        q = self.form.cleaned_data.get("q", "").strip()
+        parsed = getattr(self, "parsed_query", None) or (parse_query(q) if q else None)
+        has_query = bool(parsed and parsed.terms)
         if sort == Sort.RELEVANCE and not has_query:
             return Sort.NEWEST
         return sort or (Sort.RELEVANCE if has_query else Sort.NEWEST)

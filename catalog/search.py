@@ -1,31 +1,42 @@
-"""Catalog search in PostgreSQL alone: Chinese and English, with typo correction.
+"""Catalog search in PostgreSQL alone: Chinese and English, typos, pinyin, homophones.
 
 Every product carries a ``search_document``: its names, category path,
 collections, material, gemstone and tags in both languages, lower-cased
-(catalog.services.product_search_refresh writes it). A query becomes terms:
+(catalog.services.product_search_refresh writes it). A query is normalised (NFKC:
+full-width letters and digits become ordinary ones) and becomes terms:
 
 - Chinese runs are cut into the catalog's own words by forward maximum matching
   against a vocabulary taken from the documents' Chinese words ("钻石戒指" ->
   "钻石", "戒指"), so a piece named "钻石求婚戒" in the category "戒指" is found
-  even though the four characters never stand together. Unknown characters stay
-  together as one term.
-- Latin words match as substrings ("neck" finds necklaces); a word that appears
-  nowhere in the catalog is corrected to its nearest catalog word ("neckalce" ->
-  "necklace") and the page says so.
+  even though the four characters never stand together. Where no catalog word fits,
+  a run that *sounds* like one (the same pinyin: 钻时 -> 钻石, 珍株 -> 珍珠, 翡翆 -> 翡翠,
+  the typos of a pinyin keyboard) is read as that word, and the page says so.
+  Unknown characters stay together as one term.
+- Latin words match at the start of a word ("neck" finds necklaces, "ring" finds
+  rings but not earrings). A word that begins no catalog word is read as pinyin when
+  it spells catalog words ("feicui" -> 翡翠, "huangjin" -> 黄金, "zuanshi jiezhi"),
+  else corrected to its nearest catalog word ("neckalce" -> "necklace").
 
-Every term must match (AND). Matching is ``LIKE '%term%'`` on the document, which
-the pg_trgm GIN index serves.
+Every term must match (AND): Chinese terms as ``LIKE '%term%'``, Latin ones as a
+word-start regular expression, both served by the pg_trgm GIN index. The rank
+prefers whole words in the name, then word starts in the name, then whole words
+elsewhere ("gold ring" lists gold rings before anything merely mentioning rings).
+
+The vocabulary (Chinese words, Latin words, their pinyin) is built once per catalog
+version (catalog.cache) and kept per process: a catalog change builds it again.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
+from pypinyin import Style, lazy_pinyin
 
 from .cache import catalog_version
 from .models import Product
@@ -36,6 +47,21 @@ _TOKEN = re.compile(f"[{CJK}]+|[a-z0-9]+(?:[.'][a-z0-9]+)*")
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 8
 MAX_WORD = 6  # the longest Chinese catalog word we try to match
+MIN_PINYIN = 4  # shorter Latin words are never read as pinyin ("jin", "yu" are too loose)
+
+
+def _sound(text: str) -> tuple[str, ...]:
+    """The toneless pinyin syllables of ``text`` (one per character)."""
+    return tuple(lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars)))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    chinese: frozenset[str]
+    latin: frozenset[str]
+    latin_list: tuple[str, ...]
+    by_sound: dict[tuple[str, ...], str] = field(default_factory=dict)  # 钻石's syllables
+    by_pinyin: dict[str, str] = field(default_factory=dict)  # "zuanshi" -> 钻石
 
 
 @dataclass(frozen=True)
@@ -49,8 +75,8 @@ class ParsedQuery:
 
 
 @lru_cache(maxsize=4)
-def _vocabulary(version: int) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
-    """(Chinese words, Latin words, Latin words as a list) of the catalog at ``version``."""
+def _vocabulary(version: int) -> Vocabulary:
+    """The catalog's words at ``version``, with the pinyin of its Chinese words."""
     chinese: set[str] = set()
     latin: set[str] = set()
     documents = Product.objects.filter(is_active=True).values_list("search_document", flat=True)
@@ -61,33 +87,72 @@ def _vocabulary(version: int) -> tuple[frozenset[str], frozenset[str], tuple[str
                     chinese.add(token)
             elif len(token) > 1:
                 latin.add(token)
-    return frozenset(chinese), frozenset(latin), tuple(sorted(latin))
+    by_sound: dict[tuple[str, ...], str] = {}
+    by_pinyin: dict[str, str] = {}
+    for word in sorted(chinese, key=lambda w: (len(w), w)):  # stable: the same every build
+        sound = _sound(word)
+        by_sound.setdefault(sound, word)
+        if len(word) > 1:
+            by_pinyin.setdefault("".join(sound), word)
+    return Vocabulary(frozenset(chinese), frozenset(latin), tuple(sorted(latin)),
+                      by_sound, by_pinyin)
 
 
-def vocabulary() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+def vocabulary() -> Vocabulary:
     return _vocabulary(catalog_version())
 
 
-def segment_chinese(run: str, words: frozenset[str]) -> list[str]:
-    """Forward maximum matching; characters between known words stay together."""
+def segment_chinese(run: str, words: frozenset[str],
+                    sounds: dict[tuple[str, ...], str] | None = None,
+                    corrections: dict[str, str] | None = None) -> list[str]:
+    """Forward maximum matching; characters between known words stay together.
+
+    With ``sounds`` (pinyin syllables -> catalog word), a stretch that is no catalog
+    word but sounds exactly like one is read as that word, and noted in ``corrections``.
+    """
     terms: list[str] = []
     unknown = ""
+    syllables = _sound(run) if sounds else ()
     i = 0
     while i < len(run):
-        for size in range(min(MAX_WORD, len(run) - i), 1, -1):
-            if run[i:i + size] in words:
-                if unknown:
-                    terms.append(unknown)
-                    unknown = ""
-                terms.append(run[i:i + size])
-                i += size
-                break
+        sizes = range(min(MAX_WORD, len(run) - i), 1, -1)
+        size, word = next(((n, run[i:i + n]) for n in sizes if run[i:i + n] in words),
+                          (0, None))
+        if word is None and sounds:  # no catalog word here: one that sounds the same?
+            size, word = next(((n, sounds[tuple(syllables[i:i + n])]) for n in sizes
+                               if tuple(syllables[i:i + n]) in sounds), (0, None))
+            if word is not None and corrections is not None:
+                corrections[run[i:i + size]] = word
+        if word is not None:
+            if unknown:
+                terms.append(unknown)
+                unknown = ""
+            terms.append(word)
+            i += size
         else:
             unknown += run[i]
             i += 1
     if unknown:
         terms.append(unknown)
     return terms
+
+
+def pinyin_words(text: str, by_pinyin: dict[str, str]) -> list[str] | None:
+    """``text`` spelt as catalog words in pinyin, longest first ("zuanshijiezhi" ->
+    钻石, 戒指); None when it is not."""
+    if len(text) < MIN_PINYIN or not text.isalpha():
+        return None
+    words: list[str] = []
+    i = 0
+    while i < len(text):
+        for end in range(len(text), i + 1, -1):
+            if text[i:end] in by_pinyin:
+                words.append(by_pinyin[text[i:end]])
+                i = end
+                break
+        else:
+            return None
+    return words
 
 
 def _singular(word: str) -> str:
@@ -98,38 +163,87 @@ def _singular(word: str) -> str:
     return word
 
 
+def _begins_a_catalog_word(word: str, vocab: Vocabulary) -> bool:
+    return any(known.startswith(word) for known in vocab.latin) or any(
+        word in known for known in vocab.latin if not known.isalpha())  # skus: r-0039-10
+
+
+def normalise(text: str) -> str:
+    """What is searched: full-width forms made ordinary (ＧＩＡ１２ -> gia12), lower case."""
+    return unicodedata.normalize("NFKC", text or "").strip().lower()[:MAX_QUERY_LENGTH]
+
+
 def parse_query(text: str) -> ParsedQuery:
-    text = (text or "").strip().lower()[:MAX_QUERY_LENGTH]
-    chinese, latin, latin_list = vocabulary()
+    text = normalise(text)
+    vocab = vocabulary()
     terms: list[str] = []
     corrections: dict[str, str] = {}
-    for token in _TOKEN.findall(text):
+    tokens = _TOKEN.findall(text)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
         if _CJK_RUN.fullmatch(token):
-            terms += segment_chinese(token, chinese)
+            terms += segment_chinese(token, vocab.chinese, vocab.by_sound, corrections)
             continue
         word = _singular(token)
-        if len(word) > 3 and not any(word in known for known in latin):
-            close = difflib.get_close_matches(word, latin_list, n=1, cutoff=0.7)
-            if close:
-                corrections[token] = close[0]
-                word = close[0]
+        if len(word) <= 3 or not word.isalpha() or _begins_a_catalog_word(word, vocab):
+            terms.append(word)  # numbers (a reference, a size) are never "corrected"
+            continue
+        # Pinyin, alone or spread over the following words ("zuanshi jiezhi").
+        spelt, used = None, 0
+        for count in range(min(4, len(tokens) - i + 1), 0, -1):
+            joined = "".join(tokens[i - 1:i - 1 + count])
+            spelt = pinyin_words(joined, vocab.by_pinyin)
+            if spelt:
+                used = count
+                break
+        if spelt:
+            corrections[" ".join(tokens[i - 1:i - 1 + used])] = "".join(spelt)
+            terms += spelt
+            i += used - 1
+            continue
+        close = difflib.get_close_matches(word, vocab.latin_list, n=1, cutoff=0.7)
+        if close:
+            corrections[token] = close[0]
+            word = close[0]
         terms.append(word)
     unique = tuple(dict.fromkeys(t for t in terms if t))[:MAX_TERMS]
     return ParsedQuery(terms=unique, corrections=corrections)
 
 
+def _word_start(term: str) -> str:
+    return r"\m" + re.escape(term)
+
+
+def _whole_word(term: str) -> str:
+    return r"\m" + re.escape(term) + r"(e?s)?\M"
+
+
 def search_filter(queryset: QuerySet[Product], parsed: ParsedQuery) -> QuerySet[Product]:
-    """Products whose document holds every term, the best (term in the name) first."""
+    """Products whose document holds every term, annotated with ``search_rank`` (whole
+    words in the name first). No terms (a query of punctuation or emoji): everything,
+    all ranked alike."""
     if not parsed.terms:
-        return queryset
+        return queryset.annotate(search_rank=Value(0.0, output_field=FloatField()))
     condition = Q()
-    rank = Value(0)
+    rank = Value(0.0, output_field=FloatField())
     for term in parsed.terms:
-        condition &= Q(search_document__contains=term)
+        if _CJK_RUN.fullmatch(term):
+            condition &= Q(search_document__contains=term)
+            rank = rank + Case(When(name__contains=term, then=Value(3.0)), default=Value(1.0),
+                               output_field=FloatField())
+            continue
+        condition &= Q(search_document__regex=_word_start(term))
+        in_name = Q(name_en_lower__regex=_whole_word(term)) | Q(name__iregex=_whole_word(term))
+        starts_in_name = (Q(name_en_lower__regex=_word_start(term))
+                          | Q(name__iregex=_word_start(term)))
         rank = rank + Case(
-            When(Q(name__contains=term) | Q(name_en_lower__contains=term), then=Value(3)),
-            default=Value(1),
-            output_field=IntegerField(),
+            When(in_name, then=Value(4.0)),
+            When(starts_in_name, then=Value(3.0)),
+            When(search_document__regex=_whole_word(term), then=Value(2.0)),
+            default=Value(1.0),
+            output_field=FloatField(),
         )
     return (
         queryset.annotate(name_en_lower=Lower("name_en"))

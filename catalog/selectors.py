@@ -1,9 +1,23 @@
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import JSONObject, RowNumber
 from django.http import Http404
 from django.urls import reverse
@@ -14,6 +28,7 @@ from .cache import catalog_version
 from .models import (
     AffinityKind,
     Category,
+    Certificate,
     Collection,
     Product,
     ProductAffinity,
@@ -112,6 +127,17 @@ def _cover_image(product_id: int, data: dict | None) -> ProductImage | None:
                         alt=data.get("alt") or "", renditions=data.get("renditions") or {})
 
 
+def with_cover(queryset: QuerySet, product_ref: str) -> QuerySet:
+    """``queryset`` annotated with ``cover``: the first picture of the product at
+    ``product_ref`` (e.g. a cart line's "variant__product_id"), in the same query."""
+    return queryset.annotate(cover=_cover(product_ref))
+
+
+def cover_image(product_id: int, data: dict | None) -> ProductImage | None:
+    """A ``with_cover`` annotation as an unsaved ProductImage for ``product_picture``."""
+    return _cover_image(product_id, data)
+
+
 def cards_ready(products: Sequence[Product]) -> list[Product]:
     """Turn the ``cover`` annotation into ``cover_image`` (an unsaved ProductImage) for
     the ``product_picture`` tag."""
@@ -130,28 +156,87 @@ def products_by_ids(ids: Sequence[int]) -> list[Product]:
     return cards_ready([found[pk] for pk in ids if pk in found])
 
 
-def product_affinities(product_id: int, *, per_kind: int = 4) -> dict[str, list[Product]]:
+def product_affinities(product_id: int, *, per_kind: int = 4,
+                       category_id: int | None = None) -> dict[str, list[Product]]:
     """The ``per_kind`` strongest partners of each affinity kind, as cards: one query.
 
-    ``{"viewed": [...], "bought": [...]}``; inactive partners are left out.
+    ``{"viewed": [...], "bought": [...], "related": [...]}``; inactive partners are left
+    out. ``related``: the most popular active pieces of ``category_id``, fetched in the
+    same query and shown when there is no partner yet (a new shop, a new piece: the
+    nightly insights have nothing to say), so the page still offers a way on.
     """
-    rank = Window(RowNumber(), partition_by=[F("kind")],
-                  order_by=[F("score").desc(), F("other_id").asc()])
+    def score(kind: str) -> Subquery:
+        return Subquery(ProductAffinity.objects.filter(
+            product_id=product_id, other_id=OuterRef("pk"), kind=kind).values("score")[:1])
+
+    def rank(partition, *order) -> Window:
+        return Window(RowNumber(), partition_by=[partition], order_by=list(order))
+
+    partners = ProductAffinity.objects.filter(product_id=product_id).values("other_id")
+    wanted = Q(pk__in=partners)
+    in_category = Q(category_id=category_id) if category_id is not None else Q(pk__in=[])
+    has = {kind: Case(When(**{f"{kind}_score__isnull": False}, then=Value(1)), default=Value(0))
+           for kind in AffinityKind.values}
     rows = (
-        ProductAffinity.objects.filter(product_id=product_id, other__is_active=True)
-        .select_related("other", "other__category")
-        .annotate(rank=rank, cover=_cover("other_id"),
-                  price_varies=_price_varies("other_id", "other__price_from"))
-        .filter(rank__lte=per_kind)
-        .order_by("kind", "rank")
+        product_cards(Product.objects.active().filter(wanted | in_category)
+                      .exclude(pk=product_id))
+        .annotate(**{f"{kind}_score": score(kind) for kind in AffinityKind.values})
+        .annotate(**{f"{kind}_rank": rank(has[kind], F(f"{kind}_score").desc(), F("pk").asc())
+                     for kind in AffinityKind.values},
+                  related_rank=rank(Case(When(in_category, then=Value(1)), default=Value(0)),
+                                    F("popularity").desc(), F("pk").desc()))
     )
-    found: dict[str, list[Product]] = {kind: [] for kind in AffinityKind.values}
-    for row in rows:
-        other = row.other
-        other.cover_image = _cover_image(other.pk, row.cover)
-        other.price_varies = row.price_varies
-        found[row.kind].append(other)
+    keep = Q(related_rank__lte=per_kind) & in_category
+    for kind in AffinityKind.values:
+        keep |= Q(**{f"{kind}_rank__lte": per_kind, f"{kind}_score__isnull": False})
+    found: dict[str, list[Product]] = {kind: [] for kind in [*AffinityKind.values, "related"]}
+    ranked: dict[str, list[tuple[int, Product]]] = {kind: [] for kind in found}
+    for product in cards_ready(rows.filter(keep)):
+        for kind in AffinityKind.values:
+            if getattr(product, f"{kind}_score") is not None and \
+                    getattr(product, f"{kind}_rank") <= per_kind:
+                ranked[kind].append((getattr(product, f"{kind}_rank"), product))
+        if product.category_id == category_id and product.related_rank <= per_kind:
+            ranked["related"].append((product.related_rank, product))
+    for kind, pairs in ranked.items():
+        found[kind] = [product for _rank, product in sorted(pairs, key=lambda pair: pair[0])]
+    if any(found[kind] for kind in AffinityKind.values):
+        found["related"] = []  # partners say more than the category
     return found
+
+
+# --- Certificates ----------------------------------------------------------------------
+
+_CERTIFICATE_LABS = re.compile(r"^(gia|igi|ngtc|hrd|nctc)[\s:#-]*", re.I)
+
+
+def certificate_number_clean(text: str) -> tuple[str, str]:
+    """(lab or "", number) as typed in a search box: "GIA 2141438171", "igi-LG5123..."
+    -> ("GIA", "2141438171"). Full-width forms, spaces and dashes do not count."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    lab = ""
+    found = _CERTIFICATE_LABS.match(text)
+    if found:
+        lab, text = found.group(1).upper(), text[found.end():]
+    return lab, re.sub(r"[\s-]", "", text).upper()[:40]
+
+
+def looks_like_certificate_number(text: str) -> bool:
+    _lab, number = certificate_number_clean(text)
+    return len(number) >= 6 and sum(c.isdigit() for c in number) >= 5 and number.isalnum()
+
+
+def certificate_lookup(text: str) -> Certificate | None:
+    """The certificate with this number (and lab, when typed), with the piece that
+    carries it; None when no piece of ours does. One query."""
+    lab, number = certificate_number_clean(text)
+    if not number:
+        return None
+    found = (Certificate.objects.select_related("variant__product__category")
+             .filter(number__iexact=number))
+    if lab:
+        found = found.filter(lab=lab)
+    return found.order_by("lab").first()
 
 
 # --- Search suggestions ----------------------------------------------------------------

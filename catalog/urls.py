@@ -12,6 +12,7 @@ urlpatterns = [
     path("products/", views.product_list, name="product_list"),
     path("products/<slug:slug>/", views.product_detail, name="product"),
     path("search/suggest", views.search_suggest, name="suggest"),
+    path("certificates/", views.certificate, name="certificate"),
     # Not under /products/: the page cache (catalog.middleware) must never see it.
     path("recently-viewed/", views.recently_viewed, name="recently_viewed"),
     path("account/wishlist/", views.wishlist, name="wishlist"),

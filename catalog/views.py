@@ -43,6 +43,7 @@ from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
 from .templatetags.shop_tags import grams, money, picture_data
+from .vocabulary import cut_label
 
 RECENT_KEY = "catalog:recently_viewed"  # the session's list of product ids, newest first
 RECENT_MAX = 8
@@ -260,9 +261,36 @@ def _listing(request: HttpRequest) -> dict:
 @require_safe
 def product_list(request):
     """Active pieces, filtered and sorted by the query string (catalog.filters); invalid
-    filters are left out with a note, never a 500."""
+    filters are left out with a note, never a 500. A certificate number typed in the
+    search box opens that certificate's page (the piece that carries it)."""
+    q = request.GET.get("q", "")
+    if selectors.looks_like_certificate_number(q) and selectors.certificate_lookup(q):
+        return redirect(f"{reverse('catalog:certificate')}?{urlencode({'number': q.strip()})}")
     return render(request, "catalog/product_list.html", {
         "listing": cached(page_key(request, "list"), lambda: _listing(request)),
+    })
+
+
+# --- Certificates: /certificates/?number= -------------------------------------------------
+
+
+@require_safe
+def certificate(request):
+    """Check a laboratory certificate by its number (GIA, IGI, NGTC...): which of our
+    pieces carries it, with the laboratory's grades. Not found is said on the page."""
+    typed = request.GET.get("number", "").replace("\x00", "").strip()[:60]
+    found = selectors.certificate_lookup(typed) if typed else None
+    variant = found.variant if found else None
+    on_sale = bool(variant and variant.is_active and variant.product.is_active)
+    return render(request, "catalog/certificate.html", {
+        "typed": typed,
+        "certificate": found,
+        "variant": variant,
+        "product": variant.product if variant else None,
+        "on_sale": on_sale,
+        "cut": cut_label(found.cut) if found else "",
+        "piece_url": (f"{variant.product.get_absolute_url()}?{urlencode({'variant': variant.sku})}"
+                      if on_sale else ""),
     })
 
 
@@ -336,7 +364,7 @@ def _variant_view(row: dict) -> dict:
         details = [f"{certificate.carat.normalize():f} ct" if certificate.carat else "",
                    _("colour %(grade)s") % {"grade": certificate.colour} if certificate.colour else "",
                    _("clarity %(grade)s") % {"grade": certificate.clarity} if certificate.clarity else "",
-                   _("cut %(grade)s") % {"grade": certificate.cut} if certificate.cut else ""]
+                   _("cut %(grade)s") % {"grade": cut_label(certificate.cut)} if certificate.cut else ""]
         certificates.append({
             "lab": certificate.lab,
             "number": certificate.number,
@@ -427,10 +455,12 @@ def _product_body(request: HttpRequest, slug: str) -> dict:
         "price_from": min(prices) if prices else None,
         "price_varies": len(set(prices)) > 1,
         "by_weight": any(row["price_info"] and row["price_info"].is_by_weight for row in rows),
+        # The certificate promise only on pieces that carry one (a gold bangle has none).
+        "certified": any(view["certificates"] for view in views),
         "rows": rows,
         "views": views,
         "book_url": book_url,
-        "affinities": selectors.product_affinities(product.pk),
+        "affinities": selectors.product_affinities(product.pk, category_id=product.category_id),
         "products_url": reverse("catalog:product_list"),
     }
     return {

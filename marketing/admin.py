@@ -16,6 +16,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ from members.services.coupon_issuing import (
     coupons_issue_to_members,
     coupons_issue_to_phones,
 )
-from o2o.admin_kit import ReadOnlyAdminMixin
+from o2o.admin_kit import ReadOnlyAdminMixin, money_column
 from o2o.errors import ApplicationError
 from o2o.parsing import whole_number
 from o2o.phone import phone_mask, phone_normalize
@@ -68,7 +69,7 @@ class StatusFourHundredMixin:
 class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
     form = CouponDefinitionForm
     list_display = ["name", "value_in_words", "channel", "valid_from", "valid_until",
-                    "is_active", "issued", "redeemed"]
+                    "in_force", "issued", "redeemed"]
     list_filter = ["is_active", "kind", "channel", "birthday_tiers"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["categories", "collections", "products", "excluded_categories",
@@ -106,6 +107,14 @@ class CouponDefinitionAdmin(StatusFourHundredMixin, admin.ModelAdmin):
     @admin.display(description=_("value"))
     def value_in_words(self, definition):
         return coupon_describe(definition)
+
+    @admin.display(description=_("active"), boolean=True, ordering="is_active")
+    def in_force(self, definition):
+        """The tick a marketer reads as "works now": switched on and not yet ended (an
+        offer that ended keeps is_active, but no longer works)."""
+        if not definition.is_active:
+            return False
+        return definition.valid_until is None or definition.valid_until > timezone.now()
 
     @admin.display(description=_("issued"), ordering="issued_count")
     def issued(self, definition):
@@ -335,7 +344,7 @@ class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Redemptions are written by the coupon engine when an order uses a coupon."""
 
     list_display = ["coupon", "definition", "holder", "reference", "channel", "store",
-                    "discount", "redeemed_at", "reversed_at"]
+                    money_column(Redemption, "discount"), "redeemed_at", "reversed_at"]
     list_filter = ["channel", "definition", ("store", admin.RelatedOnlyFieldListFilter),
                    ("reversed_at", admin.EmptyFieldListFilter)]
     search_fields = ["reference", "coupon__code"]

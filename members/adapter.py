@@ -1,6 +1,7 @@
 """django-allauth glue: phone numbers live on members.User, normalised to E.164."""
 
 import logging
+from types import SimpleNamespace
 
 from allauth.account import app_settings as allauth_account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -14,6 +15,7 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from o2o.brand import shop_name
 from o2o.phone import PhoneFormField, phone_normalize
 from o2o.sms import SmsError, send_sms
 
@@ -92,15 +94,19 @@ class AccountAdapter(DefaultAccountAdapter):
         raise ImmediateHttpResponse(redirect("account_change_phone" if signed_in
                                              else "account_login"))
 
+    def format_email_subject(self, subject: str) -> str:
+        # allauth would prefix "[<host name>] "; our emails name the shop instead.
+        return f"{shop_name()}: {subject}"
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Rendered here, in the shopper's request, and sent by the outbox's worker
-        (members.emails), in this request's transaction if there is one."""
-        from allauth.core import context as allauth_context
-        from django.contrib.sites.shortcuts import get_current_site
-
-        request = allauth_context.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
-        ctx.update(context)
+        (members.emails), in this request's transaction if there is one. allauth's
+        templates greet from ``current_site.name`` (without the sites framework, the
+        request's host "127.0.0.1:8000"): the shop's name instead."""
+        request = self.request
+        site = SimpleNamespace(name=shop_name(),
+                               domain=request.get_host() if request is not None else "")
+        ctx = {"request": request, "email": email, **context, "current_site": site}
         message = self.render_mail(template_prefix, email, ctx)
         account_email_enqueue(message=message, purpose=template_prefix.rsplit("/", 1)[-1])
 

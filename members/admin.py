@@ -26,12 +26,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from o2o.admin_kit import ScreenEntryAdmin
+from o2o.admin_kit import ScreenEntryAdmin, money_column
 from o2o.errors import ApplicationError
-from o2o.phone import PhoneFormField, phone_mask, phone_normalize
+from o2o.phone import PhoneFormField, phone_display, phone_mask, phone_normalize
 from stores.models import StaffAssignment
 from stores.selectors import staff_store_ids
 
@@ -180,6 +180,12 @@ class UserAdmin(ContactMaskMixin, DjangoUserAdmin):
     def shown_name(self, request, obj) -> str:
         return member_label(obj, full=sees_contact(request))
 
+    def has_add_permission(self, request):
+        # Django's UserAdmin lets only those who may also change users add one (its
+        # add view is a 403 otherwise): offer the link only to them. Store staff
+        # register members on their own screen.
+        return super().has_add_permission(request) and self.has_change_permission(request)
+
     def get_list_display(self, request):
         return self.list_display if sees_contact(request) else self.masked_list_display
 
@@ -212,7 +218,7 @@ class UserAdmin(ContactMaskMixin, DjangoUserAdmin):
 
     @admin.display(description=_("mobile number"), ordering="phone")
     def phone_full(self, user):
-        return user.phone or ""
+        return phone_display(user.phone)
 
     @admin.display(description=_("mobile number"))
     def phone_masked(self, user):
@@ -235,7 +241,9 @@ class PointsAdjustForm(forms.Form):
         return points
 
 
-CONSENT_STATED = [("", _("Not asked")), ("yes", _("Yes")), ("no", _("No"))]
+# "consent": the generic Yes/No are Django's too (the admin's boolean filters), 是/否.
+CONSENT_STATED = [("", _("Not asked")), ("yes", pgettext_lazy("consent", "Yes")),
+                  ("no", pgettext_lazy("consent", "No"))]
 
 
 class MemberRegisterForm(forms.Form):
@@ -266,16 +274,19 @@ class MemberRegisterForm(forms.Form):
         return {channel: said == "yes" for channel, said in stated.items() if said}
 
 
+SPEND_12M = money_column(MemberProfile, "spend_12m")
+
+
 @admin.register(MemberProfile)
 class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
     """The member as the stores see them: tier, points, consents, registration. Tier,
     points and spend are caches the services write: read-only here."""
 
     phone_lookup = "user__phone"
-    list_display = ["member_full", "phone_full", "tier", "points_balance", "spend_12m",
+    list_display = ["member_full", "phone_full", "tier", "points_balance", SPEND_12M,
                     "birthday", "registered_channel", "registered_store", "created_at"]
     masked_list_display = ["member_masked", "phone_masked", "tier", "points_balance",
-                           "spend_12m", "birthday_masked", "registered_channel",
+                           SPEND_12M, "birthday_masked", "registered_channel",
                            "registered_store", "created_at"]
     list_filter = ["tier", "registered_channel", "gender",
                    ("registered_store", admin.RelatedOnlyFieldListFilter)]
@@ -334,7 +345,7 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
 
     @admin.display(description=_("mobile number"), ordering="user__phone")
     def phone_full(self, profile):
-        return profile.user.phone or ""
+        return phone_display(profile.user.phone)
 
     @admin.display(description=_("mobile number"))
     def phone_masked(self, profile):
@@ -466,7 +477,8 @@ class TierAdmin(admin.ModelAdmin):
     """Thresholds and multipliers. Members move to their new tier at the next refresh
     (when an order reaches them or is refunded, and nightly)."""
 
-    list_display = ["code", "name", "name_en", "min_spend", "points_multiplier", "members"]
+    list_display = ["code", "name", "name_en", money_column(Tier, "min_spend"),
+                    "points_multiplier", "members"]
     ordering = ["min_spend"]
     fields = ["code", "name", "name_en", "min_spend", "points_multiplier", "birthday_gifts"]
     readonly_fields = ["birthday_gifts"]

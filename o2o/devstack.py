@@ -192,6 +192,15 @@ def _stop_children(children: dict[str, subprocess.Popen]) -> None:
             log(f"{name} stopped")
 
 
+def shop_environment(env: dict[str, str], port: int) -> dict[str, str]:
+    """What the shop's processes are told about how it was started: links in emails
+    (SHOP_BASE_URL) open the port it serves, unless the environment names an address."""
+    env.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
+    env["PORT"] = str(port)
+    env.setdefault("SHOP_BASE_URL", f"http://127.0.0.1:{port}")
+    return env
+
+
 def run(port: int) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
@@ -199,7 +208,7 @@ def run(port: int) -> int:
     try:
         with services() as env:
             try:
-                env.setdefault("DJANGO_SETTINGS_MODULE", "o2o.settings.dev")
+                shop_environment(env, port)
                 _manage(env, "migrate", "--noinput", "-v", "0")
                 _manage(env, "collectstatic", "--noinput", "-v", "0")
                 if env.get("O2O_LOAD_DEMO", "1") != "0":

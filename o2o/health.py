@@ -2,6 +2,12 @@
 
 200 with every check ``ok`` when all are up; 503 naming the failing part otherwise.
 Each probe is bounded by a short timeout so a dead dependency cannot hang the page.
+
+``HealthCheckMiddleware`` answers it first in the stack, before anything reads the
+Host header: a container's own healthcheck or a load balancer asks for
+``http://127.0.0.1:8000/healthz`` (or the pod's address), which is no name in
+ALLOWED_HOSTS, and must not be refused with a 400 (DisallowedHost) or redirected to
+HTTPS. It reveals nothing but whether the parts answer.
 """
 
 import time
@@ -62,3 +68,15 @@ def healthz(request):
         {"status": "ok" if healthy else "fail", "checks": results},
         status=200 if healthy else 503,
     )
+
+
+class HealthCheckMiddleware:
+    """``/healthz`` whatever the Host header; every other request passes on untouched."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

@@ -32,13 +32,15 @@ def phone_mask(e164: str | None) -> str:
 
 
 def phone_display(phone: str | None) -> str:
-    """E.164 to a readable number: ``+8613900001234`` -> ``+86 139 0000 1234``."""
+    """E.164 to a number people read: ``+8613900001234`` -> ``+86 139 0000 1234``,
+    ``+85291234567`` -> ``+852 9123 4567`` (the phonenumbers library's grouping)."""
     if not phone:
         return ""
-    if phone.startswith("+86") and len(phone) == 14:
-        n = phone[3:]
-        return f"+86 {n[:3]} {n[3:7]} {n[7:]}"
-    return phone
+    try:
+        number = phonenumbers.parse(str(phone), None)
+    except phonenumbers.NumberParseException:
+        return str(phone)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 class PhoneFormField(forms.CharField):

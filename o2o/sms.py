@@ -13,7 +13,7 @@ Backends:
 
 - ``ConsoleBackend`` (development, the default): writes the message to the log
   (logger ``o2o.sms``). With DEBUG off it never writes a code in clear: every digit
-  of the message and of the number is masked.
+  of the message and of the number is masked (unless SMS_CONSOLE_CLEAR, as make run).
 - ``LocmemBackend`` (tests): keeps each message in ``o2o.sms.outbox``, as
   django.core.mail's locmem backend does with ``mail.outbox`` (and each provider call
   in ``o2o.sms.calls``).
@@ -113,7 +113,7 @@ class ConsoleBackend(BaseBackend):
 
     def send(self, *, phone: str, message: str, purpose: str = "",
              params: Mapping[str, str] | None = None) -> None:
-        if not settings.DEBUG:
+        if not (settings.DEBUG or getattr(settings, "SMS_CONSOLE_CLEAR", False)):
             phone, message = mask_digits(phone), mask_digits(message)
         logger.info("SMS to %s (%s): %s", phone, purpose or "message", message)
 

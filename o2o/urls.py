@@ -8,15 +8,19 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import bench, health
+from . import bench, health, views
 
 handler404 = "o2o.errors.page_not_found"
 
 admin.site.site_header = admin.site.site_title = _("Jinyuan Jewellery · back office")
 admin.site.index_title = _("Stores, orders and members")
 
+# 404 and 500 are Django's own views rendering templates/404.html and 500.html.
+handler403 = "o2o.views.permission_denied"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("o2o.api_urls")),

@@ -34,7 +34,7 @@ from o2o.admin_kit import (
 from o2o.errors import ApplicationError
 from o2o.money import money
 from o2o.outbox import messages_about
-from o2o.phone import phone_mask, phone_normalize
+from o2o.phone import phone_display, phone_mask, phone_normalize
 from stores.admin import store_ids, stores_for
 from stores.models import Store, StoreKind
 
@@ -66,6 +66,7 @@ from .services.pickup import (
     pickup_hand_over,
     pickup_lookup_ensure,
     pickup_pay_and_collect,
+    pickup_phone_hint,
     pickup_phone_tail,
     pickup_search,
 )
@@ -192,13 +193,13 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
     masked_search_permission = "members.view_contact"
 
     list_display = ["number", "channel", "fulfilment", "status", "store", "contact",
-                    "total", "placed_at"]
+                    "total_money", "placed_at"]
     list_filter = ["status", "channel", "fulfilment", ("store", admin.RelatedOnlyFieldListFilter)]
     # Not the pickup code: the admin search would be a lookup without the desk's rate limit.
     search_fields = ["number", "contact_phone", "contact_email", "member__phone",
                      "member__email"]
     date_hierarchy = "placed_at"
-    list_select_related = ["store"]
+    list_select_related = ["store", "member"]
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     readonly_fields = [*(f.name for f in Order._meta.fields), "emails"]
     actions = ["cancel_unpaid", "mark_shipped", "mark_delivered"]
@@ -212,12 +213,31 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
         return qs if ids is None else qs.filter(store__in=ids)
 
     # Store staff open a pickup at the desk (rate limited), not by reading its code here.
+    # The number itself is never a form field: contact_phone_full / _hint show it.
     def get_exclude(self, request, obj=None):
-        return None if request.user.is_superuser else ["pickup_code"]
+        return ["contact_phone"] if request.user.is_superuser else ["pickup_code",
+                                                                      "contact_phone"]
 
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj) or [])
-        return [f for f in self.readonly_fields if f not in hidden]
+        # The number as people read it, or without its last 4 digits (the desk's question)
+        # for a role that may not see members' contact details.
+        sees = request.user.has_perm("members.view_contact")  # members.roles' masking rule
+        phone = "contact_phone_full" if sees else "contact_phone_hint"
+        return [phone if f == "contact_phone" else f
+                for f in self.readonly_fields if f == "contact_phone" or f not in hidden]
+
+    @admin.display(description=_("mobile number"))
+    def contact_phone_full(self, order):
+        return phone_display(order.contact_phone)
+
+    @admin.display(description=_("mobile number"))
+    def contact_phone_hint(self, order):
+        return pickup_phone_hint(order)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_money(self, order):
+        return money(order.total)
 
     @admin.display(description=_("emails"))
     def emails(self, order):
@@ -225,7 +245,8 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("contact"), ordering="contact_name")
     def contact(self, order):
-        return f"{order.contact_name} {phone_mask(order.contact_phone)}".strip()
+        # Without the last 4 digits: they are the pickup desk's question.
+        return f"{order.contact_name} {pickup_phone_hint(order)}".strip()
 
     def has_add_permission(self, request):
         return False
@@ -327,7 +348,8 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
                 "waiting": order.status in (S.PAID, S.READY_FOR_PICKUP),
                 "pay_first": order.status == S.PENDING_PAYMENT,
                 "tail_needed": bool(pickup_phone_tail(order)),
-                "phone": phone_mask(order.contact_phone)}
+                # The clerk asks for the last 4 digits: the card must not show them.
+                "phone": pickup_phone_hint(order)}
 
     def desk_view(self, request):
         """Find a pickup at one of my stores by its code (typed or scanned) or a phone."""

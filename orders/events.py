@@ -1,5 +1,6 @@
 """The order's audit trail: one writer, called inside the service's transaction, and the
-sentence staff read for each kind of event (in their language, never the JSON)."""
+sentence staff read for each kind of event (in their language, never the JSON); the actor
+and the time are shown beside it."""
 
 from __future__ import annotations
 
@@ -24,102 +25,104 @@ def order_event_record(*, order: Order, kind: OrderEventKind, actor: User | None
                                      at=at or timezone.now(), data=data)
 
 
-def _status(value) -> str:
-    try:
-        return str(OrderStatus(value).label)
-    except ValueError:
-        return str(value or "")
-
-
-def _provider(value) -> str:
-    try:
-        return str(PaymentProvider(value).label)
-    except ValueError:
-        return str(value or "")
-
-
-# Where a move came from (``via`` in the data), in words.
+EMAIL_NAMES = {
+    "placed": gettext_lazy("order received"), "ready_for_pickup": gettext_lazy("ready for pickup"),
+    "collected": gettext_lazy("thank you for collecting"), "shipped": gettext_lazy("on its way"),
+    "refunded": gettext_lazy("refund"), "partially_refunded": gettext_lazy("partial refund"),
+}
 VIA = {
-    "admin": gettext_lazy("the back office"), "checkout": gettext_lazy("the web shop"),
-    "webhook": gettext_lazy("the payment provider"), "pickup desk": gettext_lazy("the pickup desk"),
-    "expiry": gettext_lazy("the payment time running out"), "counter": gettext_lazy("the counter"),
-    "transfer received": gettext_lazy("the transfer's arrival"),
-    "test gateway": gettext_lazy("the test gateway"), "api": gettext_lazy("the API"),
-    "stripe webhook": gettext_lazy("the payment provider"), "shopper": gettext_lazy("the shopper"),
-    "refund": gettext_lazy("a refund"), "account deleted": gettext_lazy("the account's deletion"),
+    "checkout": gettext_lazy("at checkout"), "api": gettext_lazy("through the app"),
+    "admin": gettext_lazy("in the back office"), "counter": gettext_lazy("at the counter"),
+    "pickup desk": gettext_lazy("at the pickup desk"),
+    "test gateway": gettext_lazy("on the test payment page"),
+    "stripe webhook": gettext_lazy("by Stripe"), "expiry": gettext_lazy("not paid in time"),
+    "shopper": gettext_lazy("by the shopper"), "refund": gettext_lazy("by a refund"),
+    "transfer received": gettext_lazy("when the pieces arrived"),
+    "account deleted": gettext_lazy("the account was deleted"),
 }
 
 
+def _status(value: str) -> str:
+    try:
+        return str(OrderStatus(value).label)
+    except ValueError:
+        return value or "—"
+
+
+def _provider(value: str) -> str:
+    try:
+        return str(PaymentProvider(value).label)
+    except ValueError:
+        return value or "—"
+
+
 def _via(data: dict) -> str:
-    via = data.get("via")
-    return _(" (by %(via)s)") % {"via": VIA.get(via, via)} if via else ""
+    via = data.get("via") or ""
+    return f" ({VIA[via]})" if via in VIA else ""
 
 
-def _placed(data: dict) -> str:
-    if data.get("via") == "counter":
-        text = _("Sold at the counter of %(store)s.") % {"store": data.get("stock_from", "")}
-    elif data.get("pay_at_counter"):
-        text = _("Placed online, to be paid at the counter; pieces held at %(store)s.") % {
-            "store": data.get("stock_from", "")}
-    else:
-        text = _("Placed online; pieces held at %(store)s.") % {
-            "store": data.get("stock_from", "")}
-    if data.get("transfers"):
-        text += " " + _("Pieces come from %(source)s by transfer %(transfers)s, expected on "
-                        "%(day)s.") % {"source": data.get("transfer_from", ""),
-                                       "transfers": ", ".join(data["transfers"]),
-                                       "day": data.get("expected_on", "")}
-    if data.get("coupon"):
-        text += " " + _("Coupon %(code)s: %(amount)s off.") % {
-            "code": data["coupon"], "amount": money(data.get("coupon_discount"))}
-    if data.get("points"):
-        text += " " + _("%(points)s points: %(amount)s off.") % {
-            "points": data["points"], "amount": money(data.get("points_discount"))}
-    return text
+def _amount(data: dict, key: str = "amount") -> str:
+    return money(data.get(key)) if data.get(key) not in (None, "") else ""
 
 
 def order_event_sentence(event: OrderEvent) -> str:
-    """What ``event`` says, as one sentence for staff."""
-    data = event.data or {}
-    kind = event.kind
+    """What happened, in a sentence (the actor and the time are shown beside it)."""
+    kind, data = event.kind, event.data or {}
     if kind == K.PLACED:
-        return _placed(data)
+        text = _("Order placed") + _via(data)
+        extras = []
+        if data.get("pay_at_counter"):
+            extras.append(_("to be paid at the counter"))
+        if data.get("coupon"):
+            extras.append(_("coupon %(code)s (−%(amount)s)") % {
+                "code": data["coupon"], "amount": money(data.get("coupon_discount"))})
+        if data.get("points"):
+            extras.append(_("%(points)s points (−%(amount)s)") % {
+                "points": data["points"], "amount": money(data.get("points_discount"))})
+        if data.get("transfers"):
+            extras.append(_("pieces come from %(store)s, expected %(day)s") % {
+                "store": data.get("transfer_from", ""), "day": data.get("expected_on", "")})
+        return text + ("; " + "; ".join(extras) if extras else "") + "."
     if kind == K.STATUS:
-        text = _("From %(from)s to %(to)s") % {"from": _status(data.get("from")),
-                                               "to": _status(data.get("to"))} + _via(data)
-        if data.get("reason"):
-            text += _(": %(reason)s") % {"reason": data["reason"]}
-        if data.get("tracking"):
-            text += " " + _("Carrier %(carrier)s, tracking number %(tracking)s.") % {
-                "carrier": data.get("carrier", ""), "tracking": data["tracking"]}
+        text = _("Status: %(from)s → %(to)s") % {"from": _status(data.get("from", "")),
+                                                  "to": _status(data.get("to", ""))}
         if data.get("provider"):
-            text += " " + _("Paid by %(provider)s %(reference)s.") % {
-                "provider": _provider(data["provider"]), "reference": data.get("reference", "")}
-        return text
-    if kind == K.IMPORTED:
-        return _("Imported from the sales history as %(status)s.") % {
-            "status": _status(data.get("status"))}
+            text += "; " + _("paid by %(provider)s") % {
+                "provider": _provider(data["provider"])}
+        if data.get("carrier") or data.get("tracking"):
+            text += "; " + _("sent by %(carrier)s, tracking number %(tracking)s") % {
+                "carrier": data.get("carrier", ""), "tracking": data.get("tracking", "")}
+        if data.get("reason"):
+            text += "; " + _("reason: %(reason)s") % {"reason": data["reason"]}
+        return text + _via(data) + "."
     if kind == K.PAYMENT_STARTED:
-        return _("The shopper went to pay with %(provider)s.") % {
-            "provider": _provider(data.get("provider"))}
+        return _("Payment started with %(provider)s.") % {
+            "provider": _provider(data.get("provider", ""))}
     if kind == K.PAYMENT_FAILED:
-        return _("A payment with %(provider)s failed.") % {
-            "provider": _provider(data.get("provider"))}
+        return _("A payment attempt failed; nothing was paid.")
     if kind == K.PAYMENT_MISMATCH:
-        return _("A payment notice did not match the order and was not applied.")
+        return _("A payment notice did not match the order (%(amount)s); it was not "
+                 "counted.") % {"amount": _amount(data) or "—"}
     if kind == K.LATE_PAYMENT:
-        return _("%(amount)s arrived after the order had ended; it is refunded.") % {
-            "amount": money(data.get("amount"))}
+        return _("Paid %(amount)s after the order had run out; the money is being "
+                 "refunded.") % {"amount": _amount(data)}
     if kind == K.REFUND:
-        return _("Refund of %(amount)s asked: %(reason)s") % {
-            "amount": money(data.get("amount")), "reason": data.get("reason", "")}
+        text = _("Refund of %(amount)s") % {"amount": _amount(data)}
+        return text + (("; " + _("reason: %(reason)s") % {"reason": data["reason"]})
+                       if data.get("reason") else "") + "."
     if kind == K.REFUND_SUCCEEDED:
-        return _("Refund of %(amount)s made.") % {"amount": money(data.get("amount"))}
+        return _("Refund of %(amount)s went through.") % {"amount": _amount(data)}
     if kind == K.REFUND_FAILED:
-        return _("Refund of %(amount)s failed; it is tried again.") % {
-            "amount": money(data.get("amount"))}
+        return _("Refund of %(amount)s failed; the money is still with the shop.") % {
+            "amount": _amount(data)}
+    if kind == K.IMPORTED:
+        return _("Imported from an earlier system.")
     if kind == K.MEMBER_ERASED:
-        return _("The shopper's personal data was erased at their request.")
+        return _("The member deleted their account; the order stays without their details.")
     if kind.startswith("email:"):
-        return _("Email sent to the shopper: %(kind)s.") % {"kind": kind.split(":", 1)[1]}
-    return event.get_kind_display()
+        name = EMAIL_NAMES.get(kind.partition(":")[2], kind.partition(":")[2])
+        if data.get("skipped"):
+            return _("Email “%(name)s” not sent (%(reason)s).") % {
+                "name": name, "reason": data["skipped"]}
+        return _("Email “%(name)s” sent to %(to)s.") % {"name": name, "to": data.get("to", "")}
+    return _("%(kind)s.") % {"kind": kind.replace("_", " ").capitalize()}

@@ -632,6 +632,8 @@ class AppointmentAdmin(MaskedSearchMixin, StoreScopedMixin, admin.ModelAdmin):
         if appointment is not None and self.has_change_permission(request, appointment):
             extra["appointment_actions"] = available_actions(appointment)
             extra["appointment"] = appointment
+            if "complete" in extra["appointment_actions"]:
+                extra["appointment_sales"] = services.tryon_sales(appointment)
             extra["outcomes"] = [(Outcome.BOUGHT, Outcome.BOUGHT.label),
                                  (Outcome.NOT_BOUGHT, Outcome.NOT_BOUGHT.label)]
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
@@ -672,7 +674,8 @@ class AppointmentAdmin(MaskedSearchMixin, StoreScopedMixin, admin.ModelAdmin):
             day = today
         appointments = appointments_for_day(store=store, day=day) if store else []
         can_act = self.has_change_permission(request)
-        rows = [{"appointment": a, "actions": available_actions(a) if can_act else [],
+        rows = [{"appointment": a, "actions": (actions := available_actions(a) if can_act else []),
+                 "sales": services.tryon_sales(a) if "complete" in actions else [],
                  "held": {r.variant_id for r in a.live_reservations if r.store_id == a.store_id}}
                 for a in appointments]
         return TemplateResponse(request, "stores/admin/today.html", {

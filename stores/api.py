@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Variant
 from o2o.errors import NotFoundError
+from o2o.filters import query_params_check
 from o2o.parsing import whole_number
 
 from . import selectors, services
@@ -57,6 +58,22 @@ def _variant_ids_for_skus(skus: list[str]) -> list[int]:
     return [found[sku] for sku in skus]
 
 
+class StoreFinderQuery(serializers.Serializer):
+    """The store finder's filters; a value it cannot use is a 400 naming it."""
+
+    city = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    service = serializers.ChoiceField(choices=Service.choices, required=False, allow_blank=True)
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+    def validate(self, data):
+        if ("lat" in data) != ("lng" in data):
+            missing = "lng" if "lat" in data else "lat"
+            raise serializers.ValidationError(
+                {missing: [_("Give lat and lng together, or neither.")]})
+        return data
+
+
 class StoreListView(APIView):
     permission_classes = [permissions.AllowAny]
 
@@ -70,14 +87,13 @@ class StoreListView(APIView):
         ],
         responses=StoreSerializer(many=True), tags=["stores"])
     def get(self, request):
-        service = request.query_params.get("service", "")
-        lat = selectors.coordinate(request.query_params.get("lat"), 90)
-        lng = selectors.coordinate(request.query_params.get("lng"), 180)
-        if lat is None or lng is None:
-            lat = lng = None
+        query = StoreFinderQuery(data=request.query_params)
+        query_params_check(request.query_params, query.fields)
+        query.is_valid(raise_exception=True)  # 400 naming the field
+        found = query.validated_data
         cards = selectors.stores_for_finder(
-            city=request.query_params.get("city", "").strip()[:40],
-            service=service if service in Service.values else "", lat=lat, lng=lng)
+            city=found.get("city", "").strip(), service=found.get("service", ""),
+            lat=found.get("lat"), lng=found.get("lng"))
         return Response([StoreSerializer.from_card(card) for card in cards])
 
 
@@ -105,6 +121,7 @@ class StoreSlotsView(APIView):
         store = selectors.store_by_ref(ref)
         if store is None or not store.takes_tryons:
             raise NotFoundError(_("There is no store %(ref)s taking try-ons.") % {"ref": ref})
+        query_params_check(request.query_params, ("date", "days", "variants", "skus"))
         now = timezone.now()
         first_day = selectors.parse_day(request.query_params.get("date"), store=store, now=now)
         try:

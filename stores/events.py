@@ -91,6 +91,9 @@ def appointment_event_sentence(event: AppointmentEvent) -> str:
         if data.get("reason"):
             text += " " + data["reason"]
         return " ".join(filter(None, [text, _pieces_moved(data)]))
+    if event.kind == K.SOLD:
+        return _("The pieces kept for the shopper went to sale %(order)s.") % {
+            "order": data.get("order", "")}
     if event.kind == K.IMPORTED:
         try:
             status = AppointmentStatus(data.get("status")).label

@@ -525,6 +525,7 @@ class AppointmentEventKind(models.TextChoices):
     COMPLETED = "completed", _("completed")
     NO_SHOW = "no_show", _("did not come")
     CANCELLED = "cancelled", _("cancelled")
+    SOLD = "sold", _("sale rung up")
     IMPORTED = "imported", _("imported")
     MEMBER_ERASED = "member_erased", _("shopper's data erased")
 

@@ -7,8 +7,11 @@ from django.core.files.storage import default_storage
 from django.templatetags.static import static
 from django.utils.translation import get_language
 
+from o2o.dates import weekday_date
 from o2o.money import money
 from o2o.phone import phone_display
+
+from .. import vocabulary
 
 register = template.Library()
 register.filter("money", money)
@@ -16,6 +19,20 @@ register.filter("phone_display", phone_display)
 
 PLACEHOLDER = "img/placeholder.svg"
 DEFAULT_SIDE = 480  # originals and the placeholder are shown in square frames
+
+
+@register.filter
+@register.filter
+def style_label(value: str) -> str:
+    """A product's style value in the shopper's language (catalog.vocabulary)."""
+    return vocabulary.style_label(value)
+
+
+@register.filter(name="weekday_date")
+def weekday_date_filter(day, size: str = "") -> str:
+    """``day|weekday_date`` -> 2026年12月7日 星期一 / Monday, Dec. 7, 2026;
+    ``day|weekday_date:"short"`` -> 12月7日 周一 / Mon, Dec 7 (o2o.dates)."""
+    return weekday_date(day, short=size == "short") if day else ""
 
 
 @register.filter

@@ -139,4 +139,13 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
     report.step("coupons used", (f"{used.online} online, {used.counter} at counters: "
                                  if used.online or used.counter else "already there: ")
                 + loyalty.loyalty_summary(), started)
+
+    # The nightly job, once now: "often bought together" and popularity from the demo's
+    # orders, so product pages show them from the first visit.
+    from analytics.services import product_insights_refresh
+
+    started = time.monotonic()
+    insights = product_insights_refresh()
+    report.step("insights", f"{insights['bought_pairs']} bought together, "
+                            f"{insights['popular']} popular", started)
     return report

@@ -1,4 +1,4 @@
-"""The coupon API under /api/v1/. Thin: parse, call marketing.selectors / the coupon
+"""The coupon API under /api/v1/. Thin: parse, call members.selectors / the coupon
 engine (members.services.coupon_check), serialise.
 
     GET  me/coupons/       the member's coupons (wallet): value in words, state, usable

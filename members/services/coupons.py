@@ -40,6 +40,7 @@ from django_ratelimit.core import is_ratelimited
 
 from catalog.models import Category, Variant
 from o2o.errors import ApplicationError, RateLimited
+from o2o.money import money
 
 from ..models import (
     Coupon,
@@ -78,7 +79,7 @@ class CouponQuote:
 
 
 def _money(amount: Decimal) -> str:
-    return formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return money(amount)  # the shop's one way to write money: ¥5,000
 
 
 def _refuse(code: str, message: str, **extra) -> CouponNotApplicable:
@@ -211,7 +212,7 @@ def _check(coupon: Coupon, *, member: User | None, channel: str, lines: Sequence
         raise _refuse("coupon_out_of_scope", _("None of these pieces is covered by this coupon."))
     if eligible < definition.min_spend:
         raise _refuse("coupon_min_spend",
-                      _("This coupon needs ¥%(minimum)s of covered pieces; add ¥%(missing)s "
+                      _("This coupon needs %(minimum)s of covered pieces; add %(missing)s "
                         "more.") % {"minimum": _money(definition.min_spend),
                                      "missing": _money(definition.min_spend - eligible)},
                       minimum=str(definition.min_spend), missing=str(definition.min_spend - eligible))

@@ -22,6 +22,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A stale form says "reload the page" in the shop's language, never Django's debug page.
+CSRF_FAILURE_VIEW = "o2o.views.csrf_failure"
 
 INSTALLED_APPS = [
     "o2o.admin_apps.ShopAdminConfig",  # django.contrib.admin, guarded (o2o/admin_site.py)
@@ -35,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "phonenumber_field",
     "import_export",
     "allauth",
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers whatever the Host (a container probes 127.0.0.1).
+    "o2o.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside the page cache, so cached pages carry the policy too (o2o/csp.py).
     "csp.middleware.CSPMiddleware",
@@ -191,6 +196,8 @@ ACCOUNT_FORMS = {
 # Text messages (o2o/sms.py): a dotted path to the backend; a provider's keys and
 # template ids come from the environment too (SMS_* settings of its own).
 SMS_BACKEND = env("SMS_BACKEND", default="o2o.sms.ConsoleBackend")
+# The console backend writes codes in clear only with DEBUG on or this set (make run).
+SMS_CONSOLE_CLEAR = env.bool("SMS_CONSOLE_CLEAR", default=False)
 ACCOUNT_LOGOUT_ON_GET = False
 # A taken email or number is said plainly on the sign-up form (shoppers expect it);
 # allauth's login and sign-up rate limits stand against enumeration by brute force.
@@ -240,13 +247,17 @@ OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN", default="")
 # Quiet hours (shop time): surveys, campaigns and journeys wait until they end
 # (o2o.quiet_hours). "HH:MM-HH:MM"; empty: none.
 QUIET_HOURS = env("QUIET_HOURS", default="21:00-09:00")
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="珠宝之家 <noreply@o2o-jewelry.local>")
+# The sender's name is the shop's brand (SHOP_NAME, else 金缘珠宝).
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{env('SHOP_NAME', default='') or '金缘珠宝'} "
+                         "<noreply@o2o-jewelry.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- I18n: Simplified Chinese by default, English beside it -----------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # each in its own language
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django's date formats per language, with the shop's few overrides (o2o/formats).
+FORMAT_MODULE_PATH = ["o2o.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -317,7 +328,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["o2o.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -336,6 +347,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "o2o.api_schema.errors_documented",
     ],
+    # Nothing from a CDN (offline, and unreliable in mainland China): the sidecar's copy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Catalog import/export (django-import-export): all rows or none -------------------
@@ -343,8 +358,9 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- Demo and shop ------------------------------------------------------------------
-# Where links in emails point (manage-your-try-on links, password resets use the request).
-SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000")
+# Where links in emails point (order and try-on links; password resets use the request).
+# `make run` sets it to the address it serves (o2o.devstack); production requires it.
+SHOP_BASE_URL = env("SHOP_BASE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}")
 SHOP_NAME = env("SHOP_NAME", default="")  # empty: the translated default brand name
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="o2o-demo")
 
@@ -352,9 +368,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusal_without_traceback": {"()": "o2o.logging.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "django.request": {"filters": ["refusal_without_traceback"]}},
 }
 
 # --- After-sales ----------------------------------------------------------------------

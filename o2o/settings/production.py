@@ -1,8 +1,8 @@
 """Production: every secret from the environment, no default; HTTPS everywhere.
 
 `DJANGO_SETTINGS_MODULE=o2o.settings.production python manage.py check --deploy`
-passes with no warnings once DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL
-and REDIS_URL are set.
+passes with no warnings once DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, SHOP_BASE_URL,
+DATABASE_URL and REDIS_URL are set.
 """
 
 from .base import *  # noqa: F403
@@ -11,6 +11,8 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Links in emails (orders, try-ons) open this address: the public one, e.g. https://shop.example.com.
+SHOP_BASE_URL = env("SHOP_BASE_URL")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -27,8 +27,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Variant
+from catalog.models import ProductImage, Variant
 from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
+from catalog.selectors import cover_image, with_cover
 from members.errors import PointsInvalid
 from members.models import User
 from members.services.coupons import coupon_code_clean
@@ -59,6 +60,7 @@ class CartLineView:
     available: int  # most pieces available at one active location
     stores: dict[int, int] = field(default_factory=dict)  # store id -> available there
     inactive: bool = False
+    picture: ProductImage | None = None  # the piece's first photo, for the bag
 
     @property
     def product(self):
@@ -279,8 +281,8 @@ def cart_lines(*, cart: Cart | None) -> list[CartLineView]:
     number of lines (lines with pieces, metal rates, stock)."""
     if cart is None:
         return []
-    lines = list(CartLine.objects.filter(cart=cart).select_related("variant__product")
-                 .order_by("added_at", "id"))
+    lines = list(with_cover(CartLine.objects.filter(cart=cart), "variant__product_id")
+                 .select_related("variant__product").order_by("added_at", "id"))
     if not lines:
         return []
     rates = rates_in_force()
@@ -296,7 +298,8 @@ def cart_lines(*, cart: Cart | None) -> list[CartLineView]:
         views.append(CartLineView(
             line=line, variant=variant, quantity=line.quantity, price_seen=line.price_seen,
             unit_price=unit, available=max(places.values(), default=0), stores=places,
-            inactive=not (variant.is_active and variant.product.is_active)))
+            inactive=not (variant.is_active and variant.product.is_active),
+            picture=cover_image(variant.product_id, line.cover)))
     return views
 
 

@@ -27,8 +27,9 @@ from catalog.pricing import rates_in_force, variant_price
 from members.models import User
 from members.services import member_register
 from o2o.errors import ConflictError
+from o2o.money import money
 from stores.models import ReservationPurpose, StockLevel, Store, StoreKind
-from stores.services import ReserveLine, reserve_lines
+from stores.services import ReserveLine, appointment_holds_hand_over, reserve_lines
 from stores.services.permissions import ensure_may_act
 
 from ..errors import OrderInvalid
@@ -207,8 +208,12 @@ def order_sell_at_counter(
         raise PricesMoved(_("The prices changed since you checked them: the total is now "
                             "%(total)s, not %(seen)s. Check the total again, then take the "
                             "payment.") % {
-                                "total": order.total, "seen": total_seen},
+                                "total": money(order.total), "seen": money(total_seen)},
                           extra={"total": str(order.total)})
+    # What a try-on of this shopper kept for this sale is handed over, then reserved anew.
+    appointment_holds_hand_over(store=store, variant_ids=[v.pk for v, _q, _u in priced],
+                                member=member, phone=order.contact_phone,
+                                order_number=order.number, now=now)
     reserve_lines([ReserveLine(store, variant, quantity, ReservationPurpose.ORDER, order.number,
                                None) for variant, quantity, _unit in priced], now=now)
     order_event_record(order=order, kind=OrderEventKind.PLACED, actor=staff, at=now,

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import User
 from o2o.errors import ApplicationError, ConflictError
+from o2o.money import money
 
 from ..errors import OrderTransitionNotAllowed, PaymentMismatch
 from ..events import order_event_record
@@ -442,7 +443,8 @@ def payment_refund(*, order: Order, amount: Decimal | None = None, actor: User |
         if wanted > left:
             raise ApplicationError(
                 _("%(amount)s is more than is left to refund on order %(number)s "
-                  "(%(left)s).") % {"amount": wanted, "number": locked.number, "left": left},
+                  "(%(left)s).") % {"amount": money(wanted), "number": locked.number,
+                                    "left": money(left)},
                 code="refund_exceeds_payment", extra={"refundable": str(left)})
         to = S.REFUNDED if wanted == left else S.PARTIALLY_REFUNDED
         if not transition_allowed(status=locked.status, fulfilment=locked.fulfilment, to=to):

@@ -150,6 +150,16 @@ def pickup_phone_tail(order: Order) -> str:
     return digits[-PHONE_TAIL_DIGITS:] if len(digits) >= PHONE_TAIL_DIGITS else ""
 
 
+def pickup_phone_hint(order: Order) -> str:
+    """The order's mobile number as staff may see it beside the question "what are the
+    last 4 digits?": the prefix only, never the answer (``138 **** ****``)."""
+    phone = order.contact_phone or (order.member.phone if order.member_id and order.member else "")
+    if not phone:
+        return ""
+    national = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+    return f"{national[:3]} **** ****" if len(national) >= 8 else "****"
+
+
 def pickup_phone_tail_check(*, order: Order, phone_tail: str) -> None:
     expected = pickup_phone_tail(order)
     if expected and re.sub(r"\D", "", phone_tail or "") != expected:

@@ -164,6 +164,12 @@ def _is_staff_actor(actor: User | None, member: User | None) -> bool:
     return actor is not None and actor.is_staff and actor != member
 
 
+def line_resizable(line: OrderLine) -> bool:
+    """A piece that has a size (a ring size, a bangle's or a chain's length) can be
+    resized; earrings, pendants and brooches cannot."""
+    return bool(line.variant.size)
+
+
 @transaction.atomic
 def ticket_open(*, kind: str, member: User | None = None, order: Order | None = None,
                 line: OrderLine | None = None, store: Store | None = None,
@@ -221,6 +227,10 @@ def ticket_open(*, kind: str, member: User | None = None, order: Order | None = 
             raise TicketInvalid(_("A return needs the order and the piece."),
                                 code="piece_required")
         return_check(order=order, line=line)
+    if kind == TicketKind.RESIZE and line is not None and not line_resizable(line):
+        raise TicketInvalid(_("%(piece)s has no size to change: resizing is for rings, "
+                              "bangles and chains.") % {"piece": line.product_name},
+                            code="not_resizable")
     if member is not None:
         contact_name = contact_name.strip() or member.name or ""
         contact_phone = contact_phone.strip() or str(member.phone or "")

@@ -25,12 +25,16 @@ from o2o.errors import ApplicationError
 from stores.models import Store, StoreKind
 
 from ..models import Order, ServiceTicket, TicketKind, TicketStatus
-from ..selectors import SERVICEABLE_ORDER_STATUSES, order_of_member, orders_serviceable
-from ..services.tickets import DESCRIPTION_MAX, ticket_open
+from ..selectors import SERVICEABLE_ORDER_STATUSES, orders_serviceable
+from ..services.tickets import DESCRIPTION_MAX, line_resizable, ticket_open
 
 T = TicketStatus
 # The usual path of a ticket, shown as steps to come.
 _PATH = [T.OPEN, T.RECEIVED, T.IN_PROGRESS, T.READY, T.CLOSED]
+
+
+NOT_RESIZABLE = gettext_lazy("This piece has no size to change: resizing is for rings, "
+                             "bangles and chains.")
 
 
 class TicketForm(forms.Form):
@@ -49,14 +53,27 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
+        lines = list(order.lines.all())
         self.fields["line"].choices = [
-            (line.pk, f"{line.product_name} · {line.sku}") for line in order.lines.all()]
+            (line.pk, f"{line.product_name} · {line.sku}") for line in lines]
+        self.resizable = {line.pk for line in lines if line_resizable(line)}
+        if not self.resizable:  # nothing in this order has a size to change
+            self.fields["kind"].choices = [
+                c for c in TicketKind.choices if c[0] != TicketKind.RESIZE]
+            self.fields["kind"].error_messages["invalid_choice"] = NOT_RESIZABLE
         self.fields["store"].queryset = Store.objects.filter(
             kind=StoreKind.STORE, is_active=True).order_by("city", "code")
 
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == TicketKind.RESIZE and data.get("line") not in self.resizable:
+            self.add_error("kind", NOT_RESIZABLE)
+        return data
+
 
 def _own_order(request, number: str) -> Order:
-    order = order_of_member(member=request.user, number=number)
+    order = (Order.objects.filter(member=request.user, number=number)
+             .select_related("store").prefetch_related("lines__variant").first())
     if order is None:
         raise Http404
     return order

@@ -40,9 +40,16 @@ from .transfers import (
     transfer_ship,
     transfers_release_for,
 )
+from .tryon_sales import (
+    TryOnSale,
+    appointment_holds_hand_over,
+    tryon_sales,
+    tryon_sales_register,
+)
 
 __all__ = [
-    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS", "ReserveLine",
+    "APPOINTMENT_TRANSITIONS", "TRANSFER_TRANSITIONS", "ReserveLine", "TryOnSale",
+    "appointment_holds_hand_over", "tryon_sales", "tryon_sales_register",
     "appointment_book", "appointment_cancel", "appointment_check_in", "appointment_complete",
     "appointment_create_historical",
     "appointment_emails_enqueue", "appointment_no_show",

@@ -52,6 +52,7 @@ from .emails import appointment_emails_enqueue
 from .permissions import ensure_may_act
 from .stock import ReserveLine, locked_reservations_close, reserve_lines
 from .transfers import ALPHABET, HOLD_AFTER_APPOINTMENT, TRANSFER, transfer_create_locked
+from .tryon_sales import tryon_sale_check
 
 S = AppointmentStatus
 K = AppointmentEventKind
@@ -268,9 +269,9 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
 
 
 def _wind_up(appointment: Appointment, *, actor: User | None, now: datetime, reason: str,
-             keep_variant_ids: set[int] = frozenset(), order_reference: str = "") -> dict:
+             keep_variant_ids: set[int] = frozenset()) -> dict:
     """Give back what a finished appointment held: release its reservations (but keep
-    ``keep_variant_ids`` for the sale, relabelled to the order) and call off the transfers
+    ``keep_variant_ids`` for the sale to be rung up) and call off the transfers
     that have not shipped. Locks: transfers by pk, then reservations by pk, then stock
     rows by pk in one pass. Call with the appointment locked."""
     transfers = list(Transfer.objects.select_for_update(of=("self",))
@@ -284,9 +285,11 @@ def _wind_up(appointment: Appointment, *, actor: User | None, now: datetime, rea
     release = [r for r in rows if r not in keep]
     locked_reservations_close(release, status=ReservationStatus.RELEASED, reason=reason, now=now)
     if keep:
+        # Held under the appointment's own number, never an order's: an order's pieces
+        # are its own reservations, and a counter sale of this shopper takes these over
+        # (tryon_sales.appointment_holds_hand_over).
         Reservation.objects.filter(pk__in=[r.pk for r in keep]).update(
-            purpose=ReservationPurpose.ORDER, reference=order_reference or appointment.number,
-            expires_at=now + ORDER_HOLD)
+            reference=appointment.number, expires_at=now + ORDER_HOLD)
     for transfer in transfers:
         TRANSFER.move(transfer, TransferStatus.CANCELLED, fields={"cancelled_at": now},
                       audit=lambda _previous, transfer=transfer: transfer_event_record(
@@ -315,9 +318,14 @@ def appointment_complete(*, appointment: Appointment, actor: User | None, outcom
                          order_reference: str = "", reason: str = "",
                          bought_variant_ids: Sequence[int] | None = None,
                          now: datetime | None = None) -> Appointment:
-    """Close a try-on with its outcome. ``bought``: the pieces bought (all by default) stay
-    reserved for ORDER_HOLD under the order's reference, for the sale to take them; the
-    rest are released. ``not_bought`` (with a reason): everything is released."""
+    """Close a try-on with its outcome.
+
+    ``bought`` with ``order_reference``: the sale must be one of ``tryon_sales`` (that
+    shopper, that store, a piece tried; BookingInvalid ``order_not_for_tryon`` else);
+    every hold is released, since the sale holds its own pieces. ``bought`` with no sale
+    yet: the pieces bought (all by default) stay held for ORDER_HOLD under the
+    appointment's number, for the counter sale to take over; the rest are released.
+    ``not_bought`` (with a reason): everything is released."""
     now = now or timezone.now()
     if outcome not in (Outcome.BOUGHT, Outcome.NOT_BOUGHT):
         raise BookingInvalid(_("Say whether the shopper bought something."), code="outcome_required")
@@ -325,14 +333,14 @@ def appointment_complete(*, appointment: Appointment, actor: User | None, outcom
     ensure_may_act(actor=actor, store=locked.store)
     APPOINTMENT.check(locked, S.COMPLETED)
     keep: set[int] = set()
+    sale = ""
     if outcome == Outcome.BOUGHT:
-        items = set(locked.items.values_list("variant_id", flat=True))
-        keep = items if bought_variant_ids is None else items & {int(v) for v in bought_variant_ids}
+        sale, bought = tryon_sale_check(locked, order_reference, bought_variant_ids)
+        keep = set() if sale else bought
     summary = _wind_up(locked, actor=actor, now=now, reason=f"try-on {outcome}",
-                       keep_variant_ids=keep, order_reference=(order_reference or "").strip()[:40])
+                       keep_variant_ids=keep)
     APPOINTMENT.move(locked, S.COMPLETED, fields={
-        "completed_at": now, "outcome": outcome,
-        "order_reference": (order_reference or "").strip()[:40] if outcome == Outcome.BOUGHT else "",
+        "completed_at": now, "outcome": outcome, "order_reference": sale,
         "outcome_reason": (reason or "").strip()[:200] if outcome == Outcome.NOT_BOUGHT else "",
         "staff": actor or locked.staff,
     }, audit=lambda _previous: appointment_event_record(

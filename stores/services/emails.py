@@ -20,10 +20,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from o2o.dates import weekday_date
 from o2o.models import OutboxMessage
 from o2o.outbox import OutboxItem, outbox_cancel, outbox_enqueue_many, outbox_renderer
 
@@ -128,8 +128,7 @@ def render_appointment_email(message: OutboxMessage) -> EmailMultiAlternatives |
 
 def when_text(appointment: Appointment) -> str:
     local = appointment.local_start
-    return (f"{date_format(local, 'DATE_FORMAT')} {date_format(local, 'l')} "
-            f"{local:%H:%M}–{appointment.local_end:%H:%M}")
+    return f"{weekday_date(local)} {local:%H:%M}–{appointment.local_end:%H:%M}"
 
 
 def _subject(kind: str, appointment: Appointment) -> str:

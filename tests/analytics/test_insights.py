@@ -90,6 +90,18 @@ def test_viewed_and_bought_together_and_popularity():
     assert ProductAffinity.objects.count() == 8
 
 
+def test_views_of_a_deleted_product_do_not_stop_the_nightly_job():
+    ring, gone = ProductFactory(), ProductFactory()
+    for session in ("a", "b"):
+        view(ring, session=session)
+        view(gone, session=session)
+    events_flush()
+    gone.delete()  # the events keep its id; it has no row any more
+    result = product_insights_refresh()
+    assert result["viewed_pairs"] == 0
+    assert not ProductAffinity.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_flushes_the_buffer(celery_worker_real):
     product = ProductFactory()

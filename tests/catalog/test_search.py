@@ -99,3 +99,128 @@ def test_segmentation_keeps_unknown_characters_together():
     assert segment_chinese("钻石戒指", words) == ["钻石", "戒指"]
     assert segment_chinese("福字黄金手镯", words) == ["福字", "黄金", "手镯"]
     assert segment_chinese("戒", words) == ["戒"]
+
+
+# --- Word-aware English, pinyin and homophones (a pinyin keyboard's typos) ---------------
+
+
+@pytest.fixture
+def shelf():
+    rings = Category.objects.create(name="戒指", name_en="Rings", slug="rings")
+    earrings = Category.objects.create(name="耳环", name_en="Earrings", slug="earrings")
+    bangles = Category.objects.create(name="手镯", name_en="Bangles", slug="bangles")
+    necklaces = Category.objects.create(name="项链", name_en="Necklaces", slug="necklaces")
+    made = {
+        "gold_ring": ProductFactory(name="足金素圈戒指", name_en="Plain gold ring",
+                                    category=rings, material="gold"),
+        "gold_earrings": ProductFactory(name="足金耳环", name_en="Gold hoop earrings",
+                                        category=earrings, material="gold"),
+        "diamond_ring": ProductFactory(name="铂金钻石戒指", name_en="Platinum diamond ring",
+                                       category=rings, material="diamond", gemstone="diamond"),
+        "jade": ProductFactory(name="翡翠手镯", name_en="Jadeite bangle", category=bangles,
+                               material="jade", gemstone="jade"),
+        "pearl": ProductFactory(name="珍珠项链", name_en="Pearl necklace", category=necklaces,
+                                material="pearl", gemstone="pearl"),
+    }
+    for product in made.values():
+        VariantFactory(product=product)
+    product_search_refresh()
+    return made
+
+
+def ranked(text):
+    return list(search_filter(Product.objects.all(), parse_query(text))
+                .order_by("-search_rank", "id").values_list("slug", flat=True))
+
+
+def test_gold_ring_lists_rings_not_earrings(shelf):
+    found = ranked("gold ring")
+    assert found == [shelf["gold_ring"].slug]  # "ring" inside "earrings" is no ring
+    assert set(ranked("rings")) == {shelf["gold_ring"].slug, shelf["diamond_ring"].slug}
+    assert set(ranked("earring")) == {shelf["gold_earrings"].slug}
+    assert shelf["gold_ring"].slug in ranked("gold") and shelf["gold_earrings"].slug in ranked("gold")
+    # A word start still finds: "neck" is the start of necklace.
+    assert ranked("neck") == [shelf["pearl"].slug]
+    # A whole word in the name ranks before a word found only in the category.
+    assert ranked("diamond")[0] == shelf["diamond_ring"].slug
+
+
+@pytest.mark.parametrize("typed, meant, piece", [
+    ("翡翆", "翡翠", "jade"),          # a look-alike character with the same sound
+    ("珍株", "珍珠", "pearl"),          # the pinyin keyboard's neighbour
+    ("钻时戒指", "钻石", "diamond_ring"),
+])
+def test_chinese_typos_that_sound_right_find_the_piece(shelf, typed, meant, piece):
+    parsed = parse_query(typed)
+    assert meant in parsed.terms
+    assert meant in "".join(parsed.corrections.values())
+    assert shelf[piece].slug in ranked(typed)
+
+
+@pytest.mark.parametrize("typed, piece", [
+    ("feicui", "jade"), ("huangjin", "gold_ring"), ("zhenzhu", "pearl"),
+    ("zuanshi jiezhi", "diamond_ring"), ("FeiCui", "jade"),
+])
+def test_pinyin_finds_the_chinese_words(shelf, typed, piece):
+    parsed = parse_query(typed)
+    assert parsed.corrections, parsed
+    assert shelf[piece].slug in ranked(typed)
+
+
+def test_an_english_catalog_word_is_never_read_as_pinyin(shelf):
+    assert parse_query("pearl").terms == ("pearl",) and not parse_query("pearl").corrections
+
+
+@pytest.mark.parametrize("text", ["。", "-", "!!", "💍", "１２", "ＧＯＬＤ", "…", "%", "\u3000"])
+def test_queries_without_a_word_answer_pages_and_the_api_never_a_500(client, shelf, text):
+    for url in ("/products/", "/en/products/", "/api/v1/products/", "/search/suggest"):
+        response = client.get(url, {"q": text})
+        assert response.status_code == 200, (url, text)
+    response = client.get("/products/", {"q": text, "sort": "relevance"})
+    assert response.status_code == 200
+
+
+def test_full_width_letters_and_digits_search_as_ordinary_ones(shelf):
+    assert parse_query("ＧＯＬＤ　ＲＩＮＧ").terms == ("gold", "ring")
+    assert ranked("ＧＯＬＤ　ＲＩＮＧ") == ranked("gold ring")
+
+
+# --- Certificates by number -------------------------------------------------------------
+
+
+@pytest.fixture
+def certified(shelf):
+    from catalog.models import Certificate
+
+    variant = shelf["diamond_ring"].variants.get()
+    return Certificate.objects.create(variant=variant, lab="GIA", number="2141438171",
+                                      carat="0.50", colour="F", clarity="VS1", cut="Excellent")
+
+
+@pytest.mark.parametrize("typed", ["2141438171", "GIA 2141438171", "gia-2141438171",
+                                   "２１４１４３８１７１", " 2141 438 171 "])
+def test_the_search_box_opens_the_certificate_and_its_piece(client, certified, typed):
+    response = client.get("/en/products/", {"q": typed})
+    assert response.status_code == 302 and "/en/certificates/?number=" in response.url
+    page = client.get(response.url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-certificate="GIA 2141438171"' in html
+    assert certified.variant.product.get_absolute_url().removeprefix("/") in html
+    assert "Excellent" in html and "VS1" in html
+
+
+def test_the_certificate_page_says_when_no_piece_carries_it(client, certified):
+    page = client.get("/certificates/", {"number": "IGI 2141438171"})  # another lab's
+    assert page.status_code == 200 and "data-certificate-missing" in page.content.decode()
+    assert client.get("/certificates/").status_code == 200  # the empty form
+    # A number nobody holds stays an ordinary search.
+    assert client.get("/products/", {"q": "9999999999"}).status_code == 200
+
+
+def test_a_certificate_of_a_piece_no_longer_sold_shows_without_a_link(client, certified):
+    product = certified.variant.product
+    product.is_active = False
+    product.save()
+    page = client.get("/en/certificates/", {"number": "2141438171"}).content.decode()
+    assert "no longer for sale" in page and "data-piece" not in page

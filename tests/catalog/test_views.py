@@ -679,3 +679,30 @@ def test_stock_and_activation_changes_show_at_once(client, shop,
         products_set_active(product_ids=[pendant.pk], active=False)
     assert client.get(url).status_code == 404
     assert "pearl-pendant" not in slugs_on(client.get(LIST))
+
+
+def test_attribute_values_and_the_certificate_promise_follow_the_piece(client, shop):
+    shop["diamond-solitaire"].style = "solitaire"
+    shop["diamond-solitaire"].save()
+    chinese = client.get(product_url(shop["diamond-solitaire"])).content.decode()
+    assert "单钻" in chinese and "Solitaire" not in chinese  # the style, in Chinese
+    assert "切工 极好" in chinese and "Excellent" not in chinese  # the cut grade too
+    assert "附实验室证书" in chinese
+    with translation.override("en"):
+        english = client.get(product_url(shop["diamond-solitaire"])).content.decode()
+    assert "Solitaire" in english and "cut Excellent" in english
+    # A plain gold ring has no certificate, and no page says it has one.
+    gold = client.get(product_url(shop["gold-ring"])).content.decode()
+    assert "附实验室证书" not in gold
+
+
+def test_with_no_history_a_product_page_offers_pieces_of_its_category(client, shop):
+    # No insights yet (a new shop): the page still shows same-category pieces.
+    with translation.override("en"):
+        page = client.get(product_url(shop["diamond-solitaire"])).content.decode()
+    assert "More Rings" in page
+    related = page[page.index('id="pairs-related"'):]
+    related = related[:related.index("</section>")]
+    assert "/en/products/gold-ring/" in related  # same category
+    assert "/en/products/pearl-pendant/" not in related  # another one
+    assert "/en/products/diamond-solitaire/" not in related  # not itself

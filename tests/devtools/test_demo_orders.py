@@ -40,6 +40,12 @@ def test_the_demo_has_orders_in_every_state_and_pickups_waiting_at_each_store():
     shipped = mine.get(status=OrderStatus.SHIPPED)
     assert [s.key for s in order_timeline(shipped) if s.done][-1] == OrderStatus.SHIPPED
 
+    # The nightly insights ran once: product pages show "often bought together" at once.
+    from catalog.models import AffinityKind, ProductAffinity
+
+    assert "insights" in out.getvalue()
+    assert ProductAffinity.objects.filter(kind=AffinityKind.BOUGHT).exists()
+
     # No demo email goes out: every email its moves queued in the outbox is withdrawn.
     withdrawn = {int(m.about.split(":")[1]) for m in OutboxMessage.objects.filter(
         kind="orders.placed", state="cancelled")}

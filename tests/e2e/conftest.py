@@ -17,6 +17,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _shop_base_url(request, settings):
+    """Links built from settings (emails) open the live server, on its random port, as
+    `make run` points them at the port it serves."""
+    if "live_server" in request.fixturenames:
+        settings.SHOP_BASE_URL = request.getfixturevalue("live_server").url
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -313,3 +313,20 @@ def test_the_redemption_list_costs_the_same_for_many_rows(marketer_client,
     with django_assert_max_num_queries(14):
         response = marketer_client.get(f"{ADMIN}/redemption/")
     assert len(response.context["cl"].result_list) == 30
+
+
+def test_an_ended_definition_shows_no_active_tick(marketer_client):
+    now = timezone.now()
+    running = CouponDefinitionFactory(name="RUNNING", valid_until=now + timedelta(days=3))
+    ended = CouponDefinitionFactory(name="ENDED", valid_from=now - timedelta(days=30),
+                                    valid_until=now - timedelta(days=1))
+    off = CouponDefinitionFactory(name="SWITCHED-OFF", is_active=False)
+    page = marketer_client.get(f"{ADMIN}/coupondefinition/").text
+
+    def tick(name):
+        row = page[page.index(f">{name}<"):]
+        row = row[:row.index("</tr>")]
+        return "icon-yes.svg" in row
+
+    assert tick("RUNNING") and not tick("ENDED") and not tick("SWITCHED-OFF")
+    assert ended.is_active and running.is_active and not off.is_active

@@ -424,3 +424,12 @@ def test_parallel_first_addresses_and_default_changes_leave_exactly_one_default(
     done, errors = race(8, lambda i: address_make_default(member=member, address=book[i]))
     assert errors == [] and len(done) == 8
     assert Address.objects.filter(member=member, is_default=True).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/en/accounts/signup/", "/en/accounts/login/"])
+def test_the_sign_up_page_promises_only_what_the_shop_does(client, path):
+    # No birthday or anniversary gift for every member until the journeys send them.
+    page = client.get(path).content.decode().lower()
+    assert "anniversary" not in page and "birthday" not in page
+    assert "coupons in one wallet" in page

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +16,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "o2o.settings.production",
     "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-check-deploy-0123456789",
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "SHOP_BASE_URL": "https://shop.example.com",
     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/o2o"),
     "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     # A shop that can take money, send mail and texts, and link to itself.
@@ -22,7 +24,6 @@ PRODUCTION_ENV = {
     "STRIPE_WEBHOOK_SECRET": "whsec_checkdeploy",
     "EMAIL_URL": "smtp+tls://shop:secret@smtp.example.com:587",
     "SMS_BACKEND": "yourshop.sms.AliyunBackend",
-    "SHOP_BASE_URL": "https://shop.example.com",
 }
 
 
@@ -45,7 +46,7 @@ def test_check_deploy_is_clean_under_production_variables():
 def test_check_deploy_reports_what_takes_no_money_or_sends_nothing():
     bare = {k: v for k, v in PRODUCTION_ENV.items()
             if k not in {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_URL",
-                         "SMS_BACKEND", "SHOP_BASE_URL"}}
+                         "SMS_BACKEND"}} | {"SHOP_BASE_URL": "http://shop.example.com"}
     result = manage("check", "--deploy", env=bare)
     report = result.stdout + result.stderr
     assert result.returncode != 0, report  # errors stop it
@@ -73,13 +74,13 @@ def test_development_pages_are_not_served_in_production():
     assert "SERVED /bench/bare" in dev.stdout, dev.stdout + dev.stderr
 
 
-def test_production_refuses_to_boot_without_its_secret():
-    env = {k: v for k, v in {**clean_environ(), **PRODUCTION_ENV}.items()
-           if k != "DJANGO_SECRET_KEY"}
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "SHOP_BASE_URL"])
+def test_production_refuses_to_boot_without_its_secret_or_address(variable):
+    env = {k: v for k, v in {**clean_environ(), **PRODUCTION_ENV}.items() if k != variable}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert variable in result.stderr
 
 
 def test_models_and_migrations_agree():

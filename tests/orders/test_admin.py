@@ -99,8 +99,9 @@ def test_the_order_page_shows_the_audit_trail_and_a_read_only_status(client, wor
     assert page.status_code == 200
     assert 'name="status"' not in text  # read-only
     assert order.pickup_code not in text  # opened at the desk, not read here
-    # The trail says each move in words, never as a code or JSON.
-    assert "to ready for pickup" in text and "pickup desk" in text.lower()
+    # The audit trail in words, not codes: "Status: paid → ready for pickup".
+    assert "Status: paid → ready for pickup" in text and "pickup desk" in text.lower()
+    assert "ready_for_pickup" not in text
     assert "&quot;from&quot;" not in text and '"from":' not in text
     # Saving the form writes nothing.
     client.post(url("admin:orders_order_change", order.pk), {"status": "completed"})
@@ -207,3 +208,21 @@ def test_every_page_renders_and_bad_input_is_no_500(client, world):
                        ).status_code == 400
     assert client.post(url("admin:orders_order_counter"),
                        {"store": "x", "lines": "A" * 5000}).status_code == 400
+
+
+def test_phone_numbers_are_written_for_people_or_masked_by_role(client, world):
+    from catalog.templatetags.shop_tags import phone_display
+
+    assert phone_display("+8613700001234") == "+86 137 0000 1234"
+    assert phone_display("+85291234567") == "+852 9123 4567"
+    order = world["order_a"]
+    order.contact_phone = "+8613700001234"
+    order.save(update_fields=["contact_phone"])
+    client.force_login(world["staff_a"])  # store staff: no members.view_contact
+    page = client.get(url("admin:orders_order_change", order.pk)).content.decode()
+    assert "+8613700001234" not in page and "1234" not in page.split("mobile number")[-1][:200]
+    assert "137 **** ****" in page
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    page = client.get(url("admin:orders_order_change", order.pk)).content.decode()
+    assert "+86 137 0000 1234" in page and "+8613700001234" not in page

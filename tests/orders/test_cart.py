@@ -399,3 +399,18 @@ def test_parallel_adds_to_one_cart_never_hold_more_than_can_be_sold():
     assert sorted(added) == [1, 2]
     assert len(errors) == 3 and all(isinstance(e, SoldOut) for e in errors), errors
     assert CartLine.objects.get(cart=cart).quantity == 2
+
+
+def test_the_bag_shows_each_pieces_photo(client):
+    from catalog.models import ProductImage
+
+    with_photo, without = stocked(), stocked()
+    ProductImage.objects.create(product=with_photo.product, original="products/ring-photo.jpg",
+                                alt="素金戒指")
+    for variant in (with_photo, without):
+        client.post(reverse("orders:cart_add"), {"variant": variant.pk})
+    page = client.get(reverse("orders:cart")).text
+    line = page[page.index(f'data-cart-line="{with_photo.sku}"'):]
+    assert "ring-photo.jpg" in line[:line.index("cart-line__what")]
+    other = page[page.index(f'data-cart-line="{without.sku}"'):]
+    assert "placeholder" in other[:other.index("cart-line__what")]  # the house placeholder

@@ -547,3 +547,33 @@ def test_a_return_and_the_same_members_coupon_use_at_once_do_not_deadlock():
     assert entries(order, PointsKind.REVERSE) == [-2900]
     assert Coupon.objects.get(pk=own.pk).status == CouponStatus.ISSUED
     assert balance(member) == 0
+
+
+# --- What the shopper and the clerk read: coupon and points between the lines and the total
+
+
+def _between(page: str, first: str, middle: list[str], last: str) -> bool:
+    at = [page.index(text) for text in [first, *middle, last]]
+    return at == sorted(at)
+
+
+def test_the_test_pay_page_and_the_desk_show_the_coupon_and_the_points(shop, client, settings):
+    from django.utils import translation
+
+    from orders.services.payments import payment_start
+
+    settings.STRIPE_SECRET_KEY = ""
+    order = place(shop, pay_at_counter=True)
+    with translation.override("en"):
+        start = payment_start(order=order, success_url="/en/", cancel_url="/en/")
+    page = client.get(start).content.decode()
+    assert _between(page, "¥12,000", [f"Coupon {order.coupon_code}", "−¥200",
+                                      "8000 points", "−¥80"], "¥11,720")
+
+    client.force_login(staff_of(shop["store"]))
+    with translation.override("en"):
+        desk = reverse("admin:orders_order_desk")
+    card = client.get(f"{desk}?store={shop['store'].code}&q={order.pickup_code}").content.decode()
+    lines = card[card.index('class="od-lines"'):]
+    assert _between(lines, "¥12,000", [f"Coupon {order.coupon_code}", "−¥200",
+                                      "8000 points", "−¥80"], "¥11,720")

@@ -210,6 +210,11 @@ def test_the_desk_finds_a_code_and_confirms_the_hand_over(client, desk):
     found = client.get(desk_url(store="desk-a", q=order.pickup_code))
     assert found.status_code == 200
     assert order.number in found.content.decode() and "Confirm hand-over" in found.content.decode()
+    # The card asks for the last 4 digits of +8613800138000 and never shows them.
+    assert "138 **** ****" in found.content.decode()
+    assert "8000" not in found.content.decode().replace(order.pickup_code, "")
+    listed = client.get(url("admin:orders_order_changelist")).content.decode()
+    assert "138 **** ****" in listed and "****8000" not in listed
 
     collect = url("admin:orders_order_desk_collect", order.pk)
     wrong = client.post(collect, {"store": "desk-a", "phone_tail": "9999"})

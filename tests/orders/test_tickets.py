@@ -62,9 +62,10 @@ def shop(db):
             "member": UserFactory(), "other": UserFactory()}
 
 
-def collected_order(shop, member=None) -> Order:
+def collected_order(shop, member=None, variants=None) -> Order:
     """A pickup order paid and handed over at store a (completed now)."""
-    order = pickup_order(store=shop["a"], member=member or shop["member"], paid=True)
+    order = pickup_order(store=shop["a"], member=member or shop["member"], paid=True,
+                         variants=variants)
     return order_collect(order=order, store=shop["a"], actor=shop["clerk_a"])
 
 
@@ -297,7 +298,7 @@ def test_pages_need_login(client, shop):
 
 
 def test_member_opens_from_order_and_follows_it(client, shop):
-    order = collected_order(shop)
+    order = collected_order(shop, variants=[VariantFactory(size="12")])  # a ring, sized
     client.force_login(shop["member"])
     url = reverse("orders:ticket_new", args=[order.number])
     assert url in client.get(reverse("orders:tickets")).content.decode()  # where it starts
@@ -418,3 +419,24 @@ def test_admin_opens_a_ticket_in_store(client, shop):
     response = client.post(url, {"store": shop["a"].pk, "kind": "return",
                                  "contact_name": "李女士"})
     assert response.status_code == 400
+
+
+def test_resizing_is_offered_only_for_pieces_with_a_size(client, shop):
+    earrings = collected_order(shop, variants=[VariantFactory(size="")])
+    client.force_login(shop["member"])
+    with translation.override("en"):
+        url = reverse("orders:ticket_new", args=[earrings.number])
+    page = client.get(url).content.decode()
+    assert 'value="resize"' not in page and 'value="cleaning"' in page
+    refused = client.post(url, {"line": earrings.lines.get().pk, "kind": "resize",
+                                "store": shop["a"].pk})
+    assert refused.status_code == 400 and "no size to change" in refused.content.decode()
+    with pytest.raises(TicketInvalid) as caught:
+        ticket_open(kind=TicketKind.RESIZE, member=shop["member"], order=earrings,
+                    line=earrings.lines.get(), store=shop["a"], actor=shop["member"])
+    assert caught.value.code == "not_resizable"
+    assert not ServiceTicket.objects.exists()
+    ring = collected_order(shop, variants=[VariantFactory(size="14")])
+    with translation.override("en"):
+        ring_url = reverse("orders:ticket_new", args=[ring.number])
+    assert 'value="resize"' in client.get(ring_url).content.decode()

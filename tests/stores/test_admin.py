@@ -138,18 +138,23 @@ def test_check_in_and_complete_from_the_day_view_are_audited(client, world):
 
 
 def test_a_try_on_that_ended_in_a_sale_links_to_its_order(client, world):
+    from tests.orders.factories import pickup_order
+
     client.force_login(world["staff_a"])
     appointment = world["appts"][("store-a", 11)]
+    sale = pickup_order(store=world["a"], variants=[world["va"]], paid=True)
     back = reverse("admin:stores_appointment_today") + "?store=store-a"
     client.post(reverse("admin:stores_appointment_act", args=[appointment.pk, "check_in"]),
                 {"next": back})
-    client.post(reverse("admin:stores_appointment_act", args=[appointment.pk, "complete"]),
-                {"outcome": "bought", "order_reference": "O261123ABCDEF", "next": back})
-    appointment.refresh_from_db()
     on = appointment.starts_at.astimezone(appointment.store.zone).date()
+    offered = client.get(f"{back}&date={on.isoformat()}").text
+    assert f'<option value="{sale.number}">' in offered  # the shopper's sale, to pick
+    client.post(reverse("admin:stores_appointment_act", args=[appointment.pk, "complete"]),
+                {"outcome": "bought", "order_reference": sale.number, "next": back})
+    appointment.refresh_from_db()
     day = client.get(f"{back}&date={on.isoformat()}").text
-    assert (appointment.status, appointment.order_reference) == ("completed", "O261123ABCDEF")
-    assert (f'href="{reverse("admin:orders_order_changelist")}?q=O261123ABCDEF"'
+    assert (appointment.status, appointment.order_reference) == ("completed", sale.number)
+    assert (f'href="{reverse("admin:orders_order_changelist")}?q={sale.number}"'
             in day)
 
 

@@ -175,11 +175,13 @@ def test_check_in_then_complete_bought_keeps_the_piece_for_the_sale(shop, piece,
     appointment = book(shop, local(shop, days_ahead(shop, 3), 15), [piece, other])
     appointment_check_in(appointment=appointment, actor=staff)
     done = appointment_complete(appointment=appointment, actor=staff, outcome="bought",
-                                order_reference="O261123ABC", bought_variant_ids=[piece.pk])
-    assert (done.status, done.outcome, done.order_reference) == ("completed", "bought", "O261123ABC")
+                                bought_variant_ids=[piece.pk])
+    assert (done.status, done.outcome, done.order_reference) == ("completed", "bought", "")
     assert done.staff == staff and done.checked_in_at and done.completed_at
+    # Held under the appointment's own number (never an order's) until the sale takes it.
     kept = Reservation.objects.get(variant=piece)
-    assert (kept.status, kept.purpose, kept.reference) == ("active", "order", "O261123ABC")
+    assert (kept.status, kept.purpose, kept.reference) == ("active", "appointment",
+                                                           appointment.number)
     assert reserved(shop, piece) == 1 and reserved(shop, other) == 0
     kinds = list(AppointmentEvent.objects.filter(appointment=appointment)
                  .values_list("kind", "actor"))
