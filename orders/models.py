@@ -79,8 +79,8 @@ class Order(models.Model):
                                 help_text=_("The shopper's language, for emails."))
     pay_at_counter = models.BooleanField(
         _("paid at the counter"), default=False,
-        help_text=_("A pickup the shopper pays when collecting it (the pieces are held "
-                    "PAY_AT_COUNTER_DAYS)."))
+        help_text=_("A pickup the shopper pays when collecting it; the pieces are held for "
+                    "a few days."))
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True,
                                    help_text=_("Shown to the shopper; opens the order only at "
                                                "its own pickup store."))
