@@ -29,6 +29,7 @@ urlpatterns += i18n_patterns(
     path("", include("stores.urls")),
     path("", include("members.urls")),
     path("", include("orders.urls")),
+    path("", include("feedback.urls")),
     prefix_default_language=False,
 )
 

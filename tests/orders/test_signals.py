@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 
 from orders.models import OrderStatus
-from orders.signals import order_handed_over
 from orders.services import order_collect
+from orders.signals import order_handed_over
 from tests.members.factories import StaffFactory
 from tests.orders.factories import pickup_order
 
