@@ -84,3 +84,26 @@ def collected_order(*, store=None, member=None, clerk=None, **contact):
 
 def now():
     return timezone.now()
+
+
+_occasions = iter(range(1, 10**9))
+
+
+def invite(*, trigger: str = Trigger.PICKUP, member=None, store=None, staff=None,
+           email: str = "", phone: str = "+8613800138000", name: str = "",
+           language: str = "zh-hans", at=None, notify: bool = True):
+    """An invitation made as a moment would make it (invitation_schedule in a transaction),
+    due now when the survey has no delay. Needs a published survey for ``trigger``."""
+    from django.db import transaction
+
+    from feedback.services import Moment, invitation_schedule
+
+    if member is None and not email:
+        member = UserFactory()
+    name = name or (member.name if member is not None else "") or "林小姐"
+    with transaction.atomic():
+        return invitation_schedule(moment=Moment(
+            trigger=trigger, occasion=f"test:{next(_occasions)}", at=at or timezone.now(),
+            channel="online", language=language, member=member, contact_name=name,
+            contact_email=email, contact_phone=phone, store=store,
+            staff_id=staff.pk if staff else None, reference="O-TEST"), notify=notify)
