@@ -56,7 +56,7 @@ ROLES: dict[str, list[str]] = {
     # Sells at the counter, hands over pickups, checks in try-ons, in its own stores.
     STORE_STAFF: _CATALOG_READ + _STORE_FLOOR + _FEEDBACK_READ,
     # Everything staff do, plus stock, opening hours and the store team.
-    STORE_MANAGER: _CATALOG_READ + _STORE_FLOOR + [
+    STORE_MANAGER: _CATALOG_READ + _STORE_FLOOR + _FEEDBACK_READ + [
         "stores.change_store", "stores.add_openinghours", "stores.change_openinghours",
         "stores.delete_openinghours", "stores.change_stocklevel",
         "stores.add_specialhours", "stores.change_specialhours", "stores.delete_specialhours",
