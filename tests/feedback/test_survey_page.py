@@ -129,7 +129,7 @@ def test_partial_answers_are_saved_and_merged_at_the_submit(client, version, q):
 def test_bad_answers_are_refused_whole_with_the_reason(client, version, q, bad, problem):
     invitation = invite()
     values = {"nps": "8", "staff": "4", "better": (), "comment": "ok", **bad}
-    page = client.post(url(invitation), form(q, **values))
+    page = client.post(url(invitation, "en"), form(q, **values))
     assert page.status_code == 400
     text = page.content.decode()
     assert problem in text and "fb-q--error" in text
