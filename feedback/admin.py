@@ -23,6 +23,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -30,7 +31,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import CouponDefinition
@@ -402,11 +403,13 @@ class CloseForm(forms.Form):
 @admin.register(FeedbackCase)
 class FeedbackCaseAdmin(FeedbackScopedMixin, admin.ModelAdmin):
     list_display = ["case_number", "status", "store", "staff", "why", "owner", "due_at",
-                    "overdue", "escalated_at"]
+                    "overdue"]
     list_filter = ["status", OverdueFilter, ("store", RelatedOnlyFieldListFilter), "outcome"]
     list_select_related = ["store", "staff", "owner", "response"]
     search_fields = ["response__comment", "response__invitation__reference"]
-    ordering = ["status", "due_at"]
+    # Cases still to handle first (soonest due first), then the closed ones, newest first.
+    ordering = [Case(When(status=CaseStatus.CLOSED, then=Value(1)), default=Value(0)).asc(),
+                "due_at"]
     change_form_template = "admin/feedback/feedbackcase/change_form.html"
     inlines = [CaseEventInline]
     fields: list[str] = []
@@ -428,11 +431,11 @@ class FeedbackCaseAdmin(FeedbackScopedMixin, admin.ModelAdmin):
         if response.nps is not None:
             parts.append(f"NPS {response.nps}")
         if response.rating is not None:
-            parts.append(f"{response.rating:g}/5")
-        text = " · ".join(parts)
-        if response.comment:
-            text += f" “{response.comment[:40]}”"
-        return text or gettext("a chosen answer")
+            parts.append(f"{response.rating_text}/5")
+        words = response.comment[:36] + ("…" if len(response.comment) > 36 else "")
+        return format_html("{}<br><span class=\"fb-quote\">{}</span>",
+                           " · ".join(parts) or gettext("a chosen answer"),
+                           f"“{words}”" if words else "")
 
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, case):
@@ -457,7 +460,7 @@ class FeedbackCaseAdmin(FeedbackScopedMixin, admin.ModelAdmin):
         can_act = (case.status != CaseStatus.CLOSED and self.has_change_permission(request, case)
                    and case_may_act(actor=request.user, case=case))
         extra = {
-            "case": case, "response": response, "invitation": invitation,
+            "title": str(case), "case": case, "response": response, "invitation": invitation,
             "answers": answers, "reasons": case_reasons(response),
             "contact": self._contact(request, invitation), "can_act": can_act,
             "note_form": NoteForm(), "close_form": CloseForm(),
@@ -536,9 +539,9 @@ REPORT_WEEKS = 12
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False,
+    start = forms.DateField(label=pgettext_lazy("period", "From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False,
+    end = forms.DateField(label=pgettext_lazy("period", "To"), required=False,
                           widget=forms.DateInput(attrs={"type": "date"}))
     store = forms.ModelChoiceField(label=_("Store"), required=False,
                                    queryset=Store.objects.none(), empty_label=_("all my stores"))

@@ -341,6 +341,13 @@ class SurveyResponse(models.Model):
         return self.submitted_at is not None
 
     @property
+    def rating_text(self) -> str:
+        """The rating as people write it: 2, 3.5 (never 2.00)."""
+        if self.rating is None:
+            return ""
+        return f"{self.rating.normalize():f}"
+
+    @property
     def nps_group(self) -> str:
         if self.nps is None:
             return ""

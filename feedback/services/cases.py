@@ -83,7 +83,7 @@ def case_reasons(response: SurveyResponse) -> list[str]:
     if response.nps is not None and response.nps <= 6:
         reasons.append(_("would recommend us %(score)s out of 10") % {"score": response.nps})
     if response.rating is not None and response.rating <= 2:
-        reasons.append(_("rated %(rating)s out of 5") % {"rating": f"{response.rating:g}"})
+        reasons.append(_("rated %(rating)s out of 5") % {"rating": response.rating_text})
     chosen = (Answer.objects.filter(response=response, question__kind__in=CHOICE_KINDS)
               .select_related("question").prefetch_related("question__choices"))
     alerting = [c.title for a in chosen for c in a.question.choices.all()

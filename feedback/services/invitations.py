@@ -88,12 +88,12 @@ _CAP_SQL = f"""
     RETURNING who"""
 
 
-def contact_cap_take(*, who: str, at: datetime) -> bool:
+def contact_cap_take(*, who: str, at: datetime, days: int | None = None) -> bool:
     """Claim ``who``'s survey for the window ending at ``at``: True when the last one was
-    at least FEEDBACK_MEMBER_CAP_DAYS before (or there was none), and the row now says
-    ``at``; False when capped (nothing changed). Waits for a concurrent claim of the same
-    contact to commit or roll back, then judges against what it left."""
-    days = settings.FEEDBACK_MEMBER_CAP_DAYS
+    at least ``days`` (default FEEDBACK_MEMBER_CAP_DAYS) before (or there was none), and
+    the row now says ``at``; False when capped (nothing changed). Waits for a concurrent
+    claim of the same contact to commit or roll back, then judges against what it left."""
+    days = settings.FEEDBACK_MEMBER_CAP_DAYS if days is None else days
     if days <= 0:
         return True
     with connection.cursor() as cursor:
@@ -129,13 +129,15 @@ def invitation_due(*, version: SurveyVersion, at: datetime) -> datetime:
 
 
 def invitation_schedule(*, moment: Moment, notify: bool = True,
-                        version: SurveyVersion | None = None) -> SurveyInvitation | None:
+                        version: SurveyVersion | None = None,
+                        cap_days: int | None = None) -> SurveyInvitation | None:
     """Invite the shopper of ``moment`` to the trigger's survey, in the caller's
     transaction (must be inside one: the moment's). Returns the new invitation, or None
     when there is no published survey for the trigger, nobody to reach, the occasion
     was invited already, or the contact's frequency cap says no. ``notify=False``
-    writes no messages (imported or demo moments). Never raises for these reasons: a
-    hand-over must not fail because of its survey."""
+    writes no messages (imported or demo moments); ``version`` and ``cap_days`` stand in
+    for the current version and the setting when history is written. Never raises for
+    these reasons: a hand-over must not fail because of its survey."""
     if not connection.in_atomic_block:
         raise RuntimeError("invitation_schedule runs inside the moment's transaction")
     version = version or survey_version_current(trigger=moment.trigger)
@@ -151,7 +153,7 @@ def invitation_schedule(*, moment: Moment, notify: bool = True,
     try:
         with transaction.atomic():  # the cap and the invitation, or neither
             if not contact_cap_take(who=contact_key(member=member, email=email),
-                                    at=moment.at):
+                                    at=moment.at, days=cap_days):
                 log.info("feedback: %s not invited (frequency cap)", moment.occasion)
                 return None
             invitation = SurveyInvitation.objects.create(
