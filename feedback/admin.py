@@ -460,7 +460,7 @@ class FeedbackCaseAdmin(FeedbackScopedMixin, admin.ModelAdmin):
         can_act = (case.status != CaseStatus.CLOSED and self.has_change_permission(request, case)
                    and case_may_act(actor=request.user, case=case))
         extra = {
-            "title": str(case), "case": case, "response": response, "invitation": invitation,
+            "title": str(case), "subtitle": None, "case": case, "response": response, "invitation": invitation,
             "answers": answers, "reasons": case_reasons(response),
             "contact": self._contact(request, invitation), "can_act": can_act,
             "note_form": NoteForm(), "close_form": CloseForm(),

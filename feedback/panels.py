@@ -95,11 +95,12 @@ class NpsTrend(Panel):
     template = "feedback/panels/trend.html"
 
     WIDTH, HEIGHT, BAR = 640, 160, 0.6
+    SLOTS = 12  # bars keep a week's width when the period has fewer weeks
 
     def context(self, request, scope: Scope) -> dict:
         weeks = nps_weekly(store_ids=panel_store_ids(request, scope), start=scope.start,
                            end=scope.end, channel=scope.channel)
-        step = self.WIDTH / max(1, len(weeks))
+        step = self.WIDTH / max(self.SLOTS, len(weeks))
         middle = self.HEIGHT / 2
         bars = []
         for index, week in enumerate(weeks):
