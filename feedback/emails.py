@@ -12,6 +12,9 @@ moot too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
@@ -25,8 +28,15 @@ from o2o.outbox import outbox_renderer
 from o2o.sms import Sms
 from stores.tokens import absolute
 
-from .models import CaseStatus, FeedbackCase, SurveyInvitation, SurveyResponse, Trigger
-from .selectors import invitation_token, version_questions
+from .models import (
+    CaseStatus,
+    FeedbackCase,
+    Question,
+    SurveyInvitation,
+    SurveyResponse,
+    Trigger,
+)
+from .selectors import invitation_token
 from .services.cases import KIND_ALERT, KIND_ESCALATED, case_reasons
 from .services.invitations import KIND_EMAIL, KIND_SMS
 
@@ -53,6 +63,31 @@ def invitation_subject(invitation: SurveyInvitation) -> str:
     }[invitation.trigger] % {"store": store}
 
 
+@dataclass(frozen=True)
+class FirstQuestion:
+    """What the email shows of the survey: its first question, scores to click."""
+
+    pk: int
+    kind: str
+    title: str
+    low: int = 0
+    high: int = 0
+
+
+@lru_cache(maxsize=256)
+def _first_question(version_id: int, language: str) -> FirstQuestion | None:
+    """Per version and language, once per process: a published version never changes
+    (the database refuses it), and only published versions are sent."""
+    with translation.override(language):
+        question = (Question.objects.filter(version_id=version_id)
+                    .order_by("position", "pk").first())
+        if question is None:
+            return None
+        low, high = question.score_range or (0, 0)
+        return FirstQuestion(pk=question.pk, kind=question.kind, title=question.title,
+                             low=low, high=high)
+
+
 def _invitation(message: OutboxMessage) -> SurveyInvitation | None:
     """The invitation, or None when its message has become moot."""
     invitation = (SurveyInvitation.objects.select_related("version__survey", "store")
@@ -72,15 +107,13 @@ def render_invitation_email(message: OutboxMessage) -> EmailMultiAlternatives | 
     if invitation is None:
         return None
     with translation.override(invitation.language):
-        questions = version_questions(invitation.version)
-        first = questions[0] if questions else None
+        first = _first_question(invitation.version_id, invitation.language)
         context = {
             "invitation": invitation, "store": invitation.store, "link": survey_link(invitation),
             "intro": invitation.version.intro_text, "first": first,
-            "scores": range(first.score_range[0], first.score_range[1] + 1)
-            if first is not None and first.score_range else [],
-            "questions": len(questions), "expires_at": invitation.expires_at,
-            "shop_name": _shop_name(), "name": invitation.contact_name,
+            "scores": range(first.low, first.high + 1) if first and first.high else [],
+            "expires_at": invitation.expires_at, "shop_name": _shop_name(),
+            "name": invitation.contact_name,
         }
         subject = invitation_subject(invitation)
         text = render_to_string("feedback/email/invitation.txt", context)

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core import mail
 
-from devtools.benchmark_feedback import COUNT, PREPARE, SCHEDULE, SEND, _flat, kill_ok
+from devtools.benchmark_feedback import COUNT, PREPARE, SCHEDULE, SEND, STATES, _flat, kill_ok
 from feedback.models import SurveyInvitation
 from tests.stores.factories import StoreFactory
 
@@ -33,8 +33,11 @@ def test_the_survey_bench_schedules_sends_and_counts_exactly(capsys, settings):
     assert (sent["sent"], sent["left"]) == (40, 0) and len(mail.outbox) == 40
     assert sent["queries"] / sent["sent"] <= 8
     counted = _run(COUNT.format(tag="t1"), capsys)
+    ids = counted.pop("message_ids")
     assert counted == {"invitations": 40, "states": {"sent": 40}, "rows_per_invitation": [1],
                        "without_row": 0}
+    assert sorted(m.extra_headers["Message-ID"] for m in mail.outbox) == ids
+    assert _run(STATES.format(tag="t1"), capsys) == {"sent": 40}
     # A second run clears the first run's invitations before making its own.
     _run(PREPARE.format(), capsys)
     assert not SurveyInvitation.objects.filter(occasion__startswith="bench:").exists()

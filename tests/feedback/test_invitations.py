@@ -285,3 +285,28 @@ def test_one_occasion_raced_is_invited_once(settings):
     assert sum(1 for r in results if r is not None) == 1
     assert SurveyInvitation.objects.count() == 1
     assert OutboxMessage.objects.filter(kind=KIND_EMAIL).count() == 1
+
+
+def test_the_email_asks_in_the_shoppers_language_and_is_moot_once_answered():
+    from django.core import mail
+
+    from feedback.services import response_save
+    from o2o.outbox import outbox_deliver
+
+    version = survey_for(Trigger.PICKUP)
+    store = StoreFactory(name="南京西路店", name_en="Nanjing Road West")
+    english = UserFactory(language="en")
+    collected_order(store=store, member=english, language="en")  # ordered in English
+    chinese, _c = collected_order(store=store, member=UserFactory())
+    answered = SurveyInvitation.objects.get(order=chinese)
+    first = version.questions.order_by("position").first()
+    response_save(invitation=answered, answers={first.pk: 9}, submit=True)
+    mail.outbox.clear()
+    outbox_deliver()
+    (email,) = [m for m in mail.outbox if "/survey/" in m.body]
+    assert email.to == [english.email]
+    assert email.subject == "How was collecting your order at Nanjing Road West?"
+    html = email.alternatives[0][0]
+    assert "/en/survey/" in email.body and f"?q{first.pk}=10" in html
+    assert "How likely are you to recommend us to a friend?" in html
+    assert OutboxMessage.objects.get(about=about_invitation(answered.pk)).state == "cancelled"
