@@ -103,7 +103,7 @@ def _form(request, invitation, questions, values, *, errors=None, message="", st
     return _page(request, "survey", {
         "invitation": invitation, "store": invitation.store,
         "intro": invitation.version.intro_text, "rows": _rows(questions, values, errors),
-        "errors": errors, "message": message,
+        "failed": errors is not None, "message": message,
         "review_url": settings.FEEDBACK_REVIEW_URL,
     }, status=status)
 

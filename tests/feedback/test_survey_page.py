@@ -255,3 +255,12 @@ def test_half_answered_surveys_count_once_left_alone(settings, version, q):
     done = SurveyResponse.objects.get(invitation=left)
     assert done.submitted_at == later and FeedbackCase.objects.get().response == done
     assert SurveyResponse.objects.get(invitation=opened_only).submitted_at is None
+
+
+def test_sending_an_empty_form_says_so_as_an_error(client, version, q):
+    invitation = invite()
+    page = client.post(url(invitation, "en"), form(q, nps="", staff=""))
+    text = page.content.decode()
+    assert page.status_code == 400 and "message--error" in text
+    assert "message--success" not in text
+    assert not SurveyResponse.objects.filter(submitted_at__isnull=False).exists()
