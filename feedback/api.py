@@ -37,12 +37,12 @@ from .services import invitation_check_open, response_save
 TAGS = ["surveys"]
 
 
-class ChoiceSerializer(serializers.Serializer):
+class SurveyChoiceSerializer(serializers.Serializer):
     value = serializers.CharField(help_text="What to send as the answer")
     label = serializers.CharField(help_text="In the request's language")
 
 
-class QuestionSerializer(serializers.Serializer):
+class SurveyQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The key of its answer in POST .../answers/")
     code = serializers.CharField(help_text="The same across the survey's versions")
     kind = serializers.ChoiceField(choices=["nps", "rating", "single", "multiple", "text"])
@@ -50,10 +50,10 @@ class QuestionSerializer(serializers.Serializer):
     required = serializers.BooleanField()
     min = serializers.IntegerField(allow_null=True, help_text="Scores: 0 (NPS) or 1 (rating)")
     max = serializers.IntegerField(allow_null=True, help_text="Scores: 10 (NPS) or 5 (rating)")
-    choices = ChoiceSerializer(many=True, help_text="Single and multiple choice only")
+    choices = SurveyChoiceSerializer(many=True, help_text="Single and multiple choice only")
 
 
-class StoreRefSerializer(serializers.Serializer):
+class SurveyStoreSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
@@ -63,17 +63,17 @@ class SurveySerializer(serializers.Serializer):
     trigger = serializers.CharField(help_text="pickup, delivery, counter, tryon or ticket")
     about = serializers.CharField(help_text="What it asks about, in words")
     reference = serializers.CharField(help_text="The order, try-on or ticket number")
-    store = StoreRefSerializer(allow_null=True)
+    store = SurveyStoreSerializer(allow_null=True)
     occurred_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(help_text="Answers are taken until then")
     intro = serializers.CharField()
     link = serializers.URLField(help_text="The same survey as a web page (no sign-in)")
-    questions = QuestionSerializer(many=True)
+    questions = SurveyQuestionSerializer(many=True)
     answers = serializers.DictField(help_text="What is saved so far: {question id: answer}")
     submitted = serializers.BooleanField()
 
 
-class AnswersSerializer(serializers.Serializer):
+class SurveyAnswersSerializer(serializers.Serializer):
     answers = serializers.DictField(
         help_text="{question id: answer}: a whole number for nps (0-10) and rating (1-5), "
                   "a choice's value for single, a list of values for multiple, text "
@@ -82,7 +82,7 @@ class AnswersSerializer(serializers.Serializer):
                                                                "(once); false saves them")
 
 
-class ErrorSerializer(serializers.Serializer):
+class SurveyErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField(help_text="For people, in the request's language")
     fields = serializers.DictField(required=False,
@@ -132,7 +132,7 @@ def _mine(request, pk: int) -> SurveyInvitation:
 
 _ERRORS = {
     403: OpenApiResponse(description="Not signed in (or no CSRF token for POST)"),
-    404: OpenApiResponse(ErrorSerializer, description="not_found: no such survey of yours"),
+    404: OpenApiResponse(SurveyErrorSerializer, description="not_found: no such survey of yours"),
 }
 
 
@@ -152,7 +152,7 @@ class SurveyView(APIView):
 
     @extend_schema(summary="One of my surveys, with its questions and what is saved",
                    responses={200: SurveySerializer, **_ERRORS,
-                              410: OpenApiResponse(ErrorSerializer, description=(
+                              410: OpenApiResponse(SurveyErrorSerializer, description=(
                                   "survey_expired or survey_closed: no more answers"))},
                    tags=TAGS)
     def get(self, request, pk: int):
@@ -171,22 +171,22 @@ class SurveyAnswersView(APIView):
         description="Answers are merged into what was saved; ``submit: true`` sends them, "
                     "once (an unhappy answer alerts the store). Bad input: 400 "
                     "answers_invalid naming each question's problem, nothing saved.",
-        request=AnswersSerializer,
+        request=SurveyAnswersSerializer,
         examples=[OpenApiExample("Send", value={"answers": {"12": 9, "13": ["staff"],
                                                             "14": "很专业"}, "submit": True})],
         responses={200: SurveySerializer,
-                   400: OpenApiResponse(ErrorSerializer, description=(
+                   400: OpenApiResponse(SurveyErrorSerializer, description=(
                        "answers_invalid: a score out of range, an unknown question or "
                        "choice, text over 2,000 characters, a required answer missing")),
                    **_ERRORS,
-                   409: OpenApiResponse(ErrorSerializer, description=(
+                   409: OpenApiResponse(SurveyErrorSerializer, description=(
                        "already_answered: the answers were sent before")),
-                   410: OpenApiResponse(ErrorSerializer, description=(
+                   410: OpenApiResponse(SurveyErrorSerializer, description=(
                        "survey_expired or survey_closed: no more answers"))},
         tags=TAGS)
     def post(self, request, pk: int):
         invitation = _mine(request, pk)
-        serializer = AnswersSerializer(data=request.data)
+        serializer = SurveyAnswersSerializer(data=request.data)
         if not serializer.is_valid():
             raise AnswersInvalid(_("Send the answers as {question id: answer}."),
                                  extra={"fields": serializer.errors})

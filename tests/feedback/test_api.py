@@ -153,4 +153,4 @@ def test_the_schema_documents_the_surveys_and_their_refusals(client):
     assert {"200", "400", "403", "404", "409", "410"} <= set(post_op["responses"])
     assert "answers_invalid" in post_op["responses"]["400"]["description"]
     assert post_op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/Answers")
+        "/SurveyAnswers")
