@@ -242,7 +242,7 @@ def figures_by(*, by: str, store_ids: Iterable[int] | None, start: date, end: da
                channel: str = "", now: datetime | None = None) -> tuple[list[Figures], Figures]:
     """NPS (promoters, passives, detractors), rating average, response rate and open
     cases for each store (``by="store"``) or clerk (``by="staff"``) in the period, and the
-    total. Four grouped queries and one for the names, whatever the number of rows."""
+    total. Three grouped queries and one for the names, whatever the number of rows."""
     if by not in ("store", "staff"):
         raise ValueError(by)
     now = now or timezone.now()
@@ -260,12 +260,10 @@ def figures_by(*, by: str, store_ids: Iterable[int] | None, start: date, end: da
         figures.rating = item["rating_avg"]
         for name in _SCORES:
             setattr(figures, name, item[name])
-    invited = _invited(store_ids, since, until, now, channel)
-    for item in invited.values(by).annotate(n=Count("pk")):
-        row(item[by]).invited = item["n"]
-    for item in (invited.filter(response__submitted_at__isnull=False).values(by)
-                 .annotate(n=Count("pk"))):
-        row(item[by]).answered_invited = item["n"]
+    for item in _invited(store_ids, since, until, now, channel).values(by).annotate(
+            n=Count("pk"), answered=Count("pk", filter=Q(response__submitted_at__isnull=False))):
+        figures = row(item[by])
+        figures.invited, figures.answered_invited = item["n"], item["answered"]
     cases = scoped(FeedbackCase.objects.exclude(status=CaseStatus.CLOSED), store_ids)
     for item in cases.values(by).annotate(
             n=Count("pk"), late=Count("pk", filter=Q(due_at__lte=now))):

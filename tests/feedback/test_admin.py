@@ -225,3 +225,23 @@ def test_the_admin_index_lists_the_report_for_staff(client, shops):
     shopper = UserFactory()
     client.force_login(shopper)
     assert client.get(reverse("admin:feedback_report")).status_code == 302  # to the login
+
+
+def test_the_answer_and_invitation_lists_are_scoped_and_read_only(client, shops):
+    (_a, manager_a, _c, case_a), (_b, _m, _c2, case_b) = shops
+    client.force_login(manager_a)
+    answers = client.get(reverse("admin:feedback_surveyresponse_changelist"))
+    text = answers.content.decode()
+    assert answers.status_code == 200 and "南京路等太久" in text and "国贸店员冷淡" not in text
+    page = client.get(reverse("admin:feedback_surveyresponse_change",
+                              args=[case_a.response_id])).content.decode()
+    assert "南京路等太久" in page and 'name="comment"' not in page  # read, not edited
+    assert client.get(reverse("admin:feedback_surveyresponse_change",
+                              args=[case_b.response_id])).status_code == 302
+    invitations = client.get(reverse("admin:feedback_surveyinvitation_changelist"))
+    assert invitations.status_code == 200
+    invitation = case_a.response.invitation
+    page = client.get(reverse("admin:feedback_surveyinvitation_change", args=[invitation.pk]))
+    assert page.status_code == 200 and invitation.contact_email in page.content.decode()
+    assert client.get(reverse("admin:feedback_surveyinvitation_change",
+                              args=[case_b.response.invitation_id])).status_code == 302

@@ -45,7 +45,7 @@ def test_nps_rating_and_response_rate_per_store_and_clerk(django_assert_max_num_
     invite(store=north, staff=anna)  # invited, not answered
     invite(store=south, staff=bo)
     today = timezone.localdate()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         rows, total = figures_by(by="store", store_ids=None, start=today, end=today)
     by_name = {row.label: row for row in rows}
     north_row = by_name["北店"]
