@@ -1106,6 +1106,13 @@ def main(argv: list[str] | None = None) -> int:
                                                              points)
             rows += loyalty_rows
             failed += loyalty_failed
+        if {"survey-invitations", "survey-kill"} & set(flows):
+            from .benchmark_feedback import run_feedback_flows
+
+            feedback_rows, feedback_failed = run_feedback_flows(env, flows, log=log,
+                                                                row=_flow_row)
+            rows += feedback_rows
+            failed += feedback_failed
     except BenchError as exc:
         log(f"FAILED: {exc}")
         return 1
@@ -1156,7 +1163,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 FLOW_NAMES = ("desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
-              "points-balance")
+              "points-balance", "survey-invitations", "survey-kill")
 FLOW_CLIENTS = 50
 
 

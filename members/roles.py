@@ -10,6 +10,7 @@ STORE_STAFF = "Store staff"
 STORE_MANAGER = "Store manager"
 MARKETER = "Marketer"
 ANALYST = "Analyst"
+HEAD_OFFICE = "Head office"  # the chain's customer care: every store, escalated cases
 
 _CATALOG_READ = [
     "catalog.view_category", "catalog.view_collection", "catalog.view_product",
@@ -36,11 +37,26 @@ _STORE_FLOOR = [
     "stores.view_stockcount",
 ]
 
+# Surveys and feedback (feedback app): what each role sees; store roles see their own
+# stores only (feedback.selectors.feedback_store_ids), "view_every_store" sees them all.
+_FEEDBACK_READ = [
+    "feedback.view_survey", "feedback.view_surveyversion", "feedback.view_question",
+    "feedback.view_surveyresponse", "feedback.view_answer", "feedback.view_feedbackcase",
+    "feedback.view_feedbackcaseevent", "feedback.view_surveyinvitation",
+]
+_SURVEY_EDIT = [
+    "feedback.add_survey", "feedback.change_survey", "feedback.add_surveyversion",
+    "feedback.change_surveyversion", "feedback.add_question", "feedback.change_question",
+    "feedback.delete_question", "feedback.view_choice", "feedback.add_choice",
+    "feedback.change_choice", "feedback.delete_choice",
+]
+_EVERY_STORE = ["feedback.view_every_store", "feedback.view_answers_export"]
+
 ROLES: dict[str, list[str]] = {
     # Sells at the counter, hands over pickups, checks in try-ons, in its own stores.
-    STORE_STAFF: _CATALOG_READ + _STORE_FLOOR,
+    STORE_STAFF: _CATALOG_READ + _STORE_FLOOR + _FEEDBACK_READ,
     # Everything staff do, plus stock, opening hours and the store team.
-    STORE_MANAGER: _CATALOG_READ + _STORE_FLOOR + [
+    STORE_MANAGER: _CATALOG_READ + _STORE_FLOOR + _FEEDBACK_READ + [
         "stores.change_store", "stores.add_openinghours", "stores.change_openinghours",
         "stores.delete_openinghours", "stores.change_stocklevel",
         "stores.add_specialhours", "stores.change_specialhours", "stores.delete_specialhours",
@@ -51,6 +67,9 @@ ROLES: dict[str, list[str]] = {
         # Full mobile numbers and birthdays of members (others see them masked), and
         # points corrections with a reason (goodwill, a mistake at the counter).
         "members.view_contact", "members.add_pointsentry",
+        # Their stores' feedback cases: owner, notes, outcome (a coupon as compensation);
+        # exports of their stores' answers.
+        "feedback.change_feedbackcase", "feedback.view_answers_export",
     ],
     # Coupons and campaigns; reads members (masked) and the catalog.
     MARKETER: _CATALOG_READ + [
@@ -59,7 +78,7 @@ ROLES: dict[str, list[str]] = {
         "members.add_coupon", "members.change_coupon",
         "members.view_couponbatch", "members.add_couponbatch", "members.view_redemption",
         "members.view_memberprofile", "members.view_tier", "members.view_consent",
-    ],
+    ] + _FEEDBACK_READ + _SURVEY_EDIT + _EVERY_STORE,
     # Reads everything that describes the business; changes nothing.
     ANALYST: _CATALOG_READ + [
         "analytics.view_event", "orders.view_order", "orders.view_orderline",
@@ -67,6 +86,13 @@ ROLES: dict[str, list[str]] = {
         "members.view_coupon", "stores.view_appointment", "stores.view_transfer",
         "stores.view_stockcount", "members.view_redemption", "members.view_tier",
         "members.view_pointsentry",
+    ] + _FEEDBACK_READ + _EVERY_STORE,
+    # Head office's customer care: surveys, every store's answers and cases; overdue
+    # cases are escalated to them (feedback.services.cases).
+    HEAD_OFFICE: _CATALOG_READ + _FEEDBACK_READ + _SURVEY_EDIT + _EVERY_STORE + [
+        "feedback.change_feedbackcase", "stores.view_store", "orders.view_order",
+        "orders.view_orderline", "stores.view_appointment", "members.view_contact",
+        "members.view_coupondefinition", "members.view_coupon",
     ],
 }
 

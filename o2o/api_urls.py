@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("stores.api")),
     path("", include("members.api")),
     path("", include("orders.api")),
+    path("", include("feedback.api")),
 ]

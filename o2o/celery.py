@@ -60,6 +60,11 @@ app.conf.beat_schedule = {
         "task": "members.tasks.tiers_refresh_task",
         "schedule": crontab(hour=0, minute=5),  # before the birthday coupons read tiers
     },
+    # Feedback: half-answered surveys finalised, overdue cases escalated to head office.
+    "feedback-sweep": {
+        "task": "feedback.tasks.feedback_sweep_task",
+        "schedule": 60.0,
+    },
     "marketing-birthday-coupons-daily": {
         "task": "marketing.tasks.coupons_birthday_issue_task",
         "schedule": crontab(hour=0, minute=20),

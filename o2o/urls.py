@@ -36,6 +36,7 @@ urlpatterns += i18n_patterns(
     path("", include("stores.urls")),
     path("", include("members.urls")),
     path("", include("orders.urls")),
+    path("", include("feedback.urls")),
     prefix_default_language=False,
 )
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import appointments, catalog, loyalty, orders, people, stores
+from . import appointments, catalog, feedback, loyalty, orders, people, stores
 
 # What a full and a small demo hold.
 FULL = {"members": 300, "orders_per_day": 4.2}
@@ -25,6 +25,8 @@ COUNTED = [
     "orders.Order", "orders.OrderLine", "orders.Payment", "orders.OrderEvent",
     "members.PointsEntry", "members.Consent", "members.CouponDefinition",
     "members.CouponBatch", "members.Coupon", "members.Redemption",
+    "feedback.Survey", "feedback.SurveyInvitation", "feedback.SurveyResponse",
+    "feedback.FeedbackCase",
 ]
 
 
@@ -139,6 +141,16 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
     report.step("coupons used", (f"{used.online} online, {used.counter} at counters: "
                                  if used.online or used.counter else "already there: ")
                 + loyalty.loyalty_summary(), started)
+
+    # Feedback: surveys for every moment, ten weeks of answers and some open cases.
+    started = time.monotonic()
+    answers = feedback.feedback_load(now=now, stores=places, staff=counter_staff,
+                                     shopper=shopper)
+    report.step("feedback", (f"{answers.invited} invited, {answers.answered} answered, "
+                             f"{answers.cases_open} cases open" if answers.invited
+                             else "already there"), started)
+    if answers.shopper_link:
+        log(f"  the demo shopper's survey: {answers.shopper_link}")
 
     # The nightly job, once now: "often bought together" and popularity from the demo's
     # orders, so product pages show them from the first visit.

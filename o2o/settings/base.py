@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "stores",
     "marketing",
     "orders",
+    "feedback",
     "analytics",
     "o2o",  # the kernel: outbox and shared models
     "devtools",  # the roof: load_demo, load_bench_data (nothing imports it)
@@ -378,3 +379,16 @@ LOGGING = {
 # --- After-sales ----------------------------------------------------------------------
 # A piece can be returned (refunded and restocked) this many days after it reached the shopper.
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
+
+# --- Feedback (feedback app): surveys after the moments of the loop -------------------
+# One survey per member (or guest contact) at most every this many days (0: no cap).
+FEEDBACK_MEMBER_CAP_DAYS = env.int("FEEDBACK_MEMBER_CAP_DAYS", default=30)
+# A survey link works this many days after its invitation is due.
+FEEDBACK_LINK_DAYS = env.int("FEEDBACK_LINK_DAYS", default=14)
+# A follow-up case is due this many hours after it opens; past that, head office is told.
+FEEDBACK_CASE_DUE_HOURS = env.int("FEEDBACK_CASE_DUE_HOURS", default=48)
+# Answers left half way count as given after this many minutes without a change.
+FEEDBACK_PARTIAL_FINAL_MINUTES = env.int("FEEDBACK_PARTIAL_FINAL_MINUTES", default=60)
+# Where a happy shopper may leave a public review (shown after a 9 or 10; nothing is
+# posted for them). Empty: not offered.
+FEEDBACK_REVIEW_URL = env("FEEDBACK_REVIEW_URL", default="")

@@ -38,5 +38,6 @@ class Command(BaseCommand):
             f"{label.split('.')[1]} {count}" for label, count in counts.items()))
         self.stdout.write(self.style.SUCCESS(
             f"demo: loaded in {time.monotonic() - started:.1f}s. Staff log in at /admin/ as "
-            "admin@o2o.example (or manager@, staff@, marketer@, analyst@o2o.example); the shopper "
-            "as member@o2o.example or +8613800138000; password from DEMO_PASSWORD."))
+            "admin@o2o.example (or manager@, staff@, marketer@, analyst@, hq@o2o.example); "
+            "the shopper as member@o2o.example or +8613800138000; password from "
+            "DEMO_PASSWORD."))
