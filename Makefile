@@ -1,7 +1,8 @@
 # The shop's commands. Only Python 3.11 is needed: everything else comes from PyPI.
 #   make run     the whole shop: embedded PostgreSQL + Redis, web, Celery worker and beat, demo data
 #   make test    ruff + the whole test suite (browser journeys included)
-#   make bench   throughput and latency of the pages against a bare Django view
+#   make bench   throughput and latency of the pages against a bare Django view, then every
+#                dashboard panel over a chain-sized history (devtools/benchmark_dashboards.py)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -33,6 +34,7 @@ test: $(VENV)/.installed-test lint
 
 bench: $(VENV)/.installed-test
 	$(PY) -m o2o.devstack exec -- $(PY) -m devtools.benchmark $(BENCH_ARGS)
+	$(PY) -m o2o.devstack exec -- $(PY) -m devtools.benchmark_dashboards $(DASHBOARD_BENCH_ARGS)
 
 demo: $(VENV)/.installed-run
 	$(PY) -m o2o.devstack exec -- $(PY) manage.py load_demo

@@ -173,7 +173,7 @@ class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     fields = ["sku", "size", "metal", "purity", "weight_g", "pricing_mode", "list_price",
-              "labour_fee", "stone_carat", "barcode", "position", "is_active", "current_price"]
+              "labour_fee", "cost_price", "stone_carat", "barcode", "position", "is_active", "current_price"]
     readonly_fields = ["current_price"]
     show_change_link = True  # certificates and price history live on the variant's page
 

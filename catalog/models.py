@@ -184,6 +184,11 @@ class Variant(models.Model):
                                      null=True, blank=True)
     labour_fee = models.DecimalField(_("labour fee"), max_digits=10, decimal_places=2,
                                      default=Decimal("0"))
+    # What one piece cost the house (staff only: never on shop pages or the API); the
+    # dashboards value stock and the cost of goods sold with it.
+    cost_price = models.DecimalField(_("cost price"), max_digits=12, decimal_places=2,
+                                     null=True, blank=True,
+                                     help_text=_("What one piece cost us, in yuan (staff only)."))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     # The price in force now, or NULL when it cannot be sold (a missing rate); kept by
@@ -207,6 +212,8 @@ class Variant(models.Model):
                     "metal, purity and weight."
                 ),
             ),
+            models.CheckConstraint(condition=Q(cost_price__isnull=True) | Q(cost_price__gte=0),
+                                   name="variant_cost_not_negative"),
         ]
 
     def __str__(self):

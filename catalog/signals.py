@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent by the product page: sender=Product, product_id, user (or None), session_key.
+# Sent by the product page: sender=Product, product_id, user (or None), session_key,
+# user_agent (the browser's, for the funnel's devices).
 product_viewed = Signal()

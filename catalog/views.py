@@ -545,7 +545,8 @@ def recently_viewed(request) -> HttpResponse:
         product_viewed.send(
             sender=Product, product_id=product_id,
             user=request.user if request.user.is_authenticated else None,
-            session_key=request.session.session_key or "")
+            session_key=request.session.session_key or "",
+            user_agent=request.headers.get("User-Agent", ""))
     response = HttpResponse(html)
     response["Cache-Control"] = "no-store"
     return response

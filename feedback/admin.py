@@ -11,7 +11,7 @@
 - Feedback report: the feedback panels (o2o.dashboard) for a period and a store, and the
   answers as CSV or Excel.
 
-Store staff and managers see their own stores only; ``feedback.view_every_store`` (head
+Store staff and managers see their own stores only; ``stores.view_all_stores`` (head
 office, marketing, analysts) and superusers see all (feedback.selectors.feedback_store_ids).
 """
 

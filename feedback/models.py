@@ -322,7 +322,6 @@ class SurveyResponse(models.Model):
             models.Index(fields=["staff", "started_at"], name="response_staff_time"),
         ]
         permissions = [
-            ("view_every_store", _("Can see the feedback of every store")),
             ("view_answers_export", _("Can download survey answers (CSV, Excel)")),
         ]
         constraints = [

@@ -35,7 +35,7 @@ def panel_store_ids(request, scope: Scope):
     has no store of its own) means every store."""
     ids = scope.store_ids
     if ids is not None and not ids and request is not None and (
-            request.user.is_superuser or request.user.has_perm("feedback.view_every_store")):
+            request.user.is_superuser or request.user.has_perm("stores.view_all_stores")):
         return None
     return ids
 

@@ -2,7 +2,7 @@
 survey a moment gets, and the figures of the report (each in a fixed number of queries).
 
 Scope: store staff and managers see their own stores (stores.selectors.staff_store_ids);
-``feedback.view_every_store`` (head office, marketing, analysts) and superusers see every
+``stores.view_all_stores`` (head office, marketing, analysts) and superusers see every
 store. Every figure and export reads through ``store_ids`` from here.
 """
 
@@ -48,9 +48,8 @@ TOKEN_MAX_AGE = timedelta(days=400)
 def feedback_store_ids(*, user: User) -> set[int] | None:
     """The stores whose feedback ``user`` sees; None: every store (and the answers about
     no store: deliveries)."""
-    if user.is_superuser or user.has_perm("feedback.view_every_store"):
-        return None
-    return staff_store_ids(user=user) or set()
+    ids = staff_store_ids(user=user)  # None: every store (stores.view_all_stores)
+    return None if ids is None else ids
 
 
 def scoped(queryset: QuerySet, store_ids: Iterable[int] | None, path: str = "store"):

@@ -38,7 +38,7 @@ _STORE_FLOOR = [
 ]
 
 # Surveys and feedback (feedback app): what each role sees; store roles see their own
-# stores only (feedback.selectors.feedback_store_ids), "view_every_store" sees them all.
+# stores only (feedback.selectors.feedback_store_ids), "stores.view_all_stores" sees them all.
 _FEEDBACK_READ = [
     "feedback.view_survey", "feedback.view_surveyversion", "feedback.view_question",
     "feedback.view_surveyresponse", "feedback.view_answer", "feedback.view_feedbackcase",
@@ -50,7 +50,7 @@ _SURVEY_EDIT = [
     "feedback.delete_question", "feedback.view_choice", "feedback.add_choice",
     "feedback.change_choice", "feedback.delete_choice",
 ]
-_EVERY_STORE = ["feedback.view_every_store", "feedback.view_answers_export"]
+_EVERY_STORE = ["stores.view_all_stores", "feedback.view_answers_export"]
 
 ROLES: dict[str, list[str]] = {
     # Sells at the counter, hands over pickups, checks in try-ons, in its own stores.
@@ -70,29 +70,39 @@ ROLES: dict[str, list[str]] = {
         # Their stores' feedback cases: owner, notes, outcome (a coupon as compensation);
         # exports of their stores' answers.
         "feedback.change_feedbackcase", "feedback.view_answers_export",
+        # Their stores' dashboards (the week against last week and last year, stock and
+        # slow movers, staff); analytics scopes every figure to their stores.
+        "analytics.view_dashboard",
     ],
-    # Coupons and campaigns; reads members (masked) and the catalog.
+    # Coupons and campaigns; reads members (masked) and the catalog; the whole chain's
+    # dashboards (members, funnels, places).
     MARKETER: _CATALOG_READ + [
         "members.view_coupondefinition", "members.add_coupondefinition",
         "members.change_coupondefinition", "members.view_coupon",
         "members.add_coupon", "members.change_coupon",
         "members.view_couponbatch", "members.add_couponbatch", "members.view_redemption",
         "members.view_memberprofile", "members.view_tier", "members.view_consent",
+        "analytics.view_dashboard",
     ] + _FEEDBACK_READ + _SURVEY_EDIT + _EVERY_STORE,
-    # Reads everything that describes the business; changes nothing.
+    # Reads everything that describes the business, in every store; changes nothing.
+    # Without stores.view_all_stores the store-scoped screens showed them no store at all
+    # (they work at none), so no orders either.
     ANALYST: _CATALOG_READ + [
+        "stores.view_all_stores", "analytics.view_dashboard",
         "analytics.view_event", "orders.view_order", "orders.view_orderline",
+        "orders.view_payment", "orders.view_orderevent", "orders.view_serviceticket",
         "stores.view_store", "stores.view_stocklevel", "members.view_coupondefinition",
         "members.view_coupon", "stores.view_appointment", "stores.view_transfer",
-        "stores.view_stockcount", "members.view_redemption", "members.view_tier",
-        "members.view_pointsentry",
+        "stores.view_transferline", "stores.view_stockcount", "members.view_redemption",
+        "members.view_tier", "members.view_pointsentry", "members.view_memberprofile",
     ] + _FEEDBACK_READ + _EVERY_STORE,
-    # Head office's customer care: surveys, every store's answers and cases; overdue
-    # cases are escalated to them (feedback.services.cases).
+    # Head office's customer care: surveys, every store's answers and cases (overdue
+    # cases are escalated to them, feedback.services.cases), the chain's dashboards.
     HEAD_OFFICE: _CATALOG_READ + _FEEDBACK_READ + _SURVEY_EDIT + _EVERY_STORE + [
         "feedback.change_feedbackcase", "stores.view_store", "orders.view_order",
         "orders.view_orderline", "stores.view_appointment", "members.view_contact",
         "members.view_coupondefinition", "members.view_coupon",
+        "analytics.view_dashboard",
     ],
 }
 

@@ -32,6 +32,21 @@ app.conf.beat_schedule = {
         "task": "catalog.tasks.prices_refresh_due",
         "schedule": 60.0,
     },
+    # The dashboards: changed orders folded into the rollups (any number of workers),
+    # yesterday reconciled at night, the managers' weekly report on Monday morning.
+    "analytics-rollups-fold": {
+        "task": "analytics.tasks.rollups_fold_task",
+        "schedule": 10.0,
+        "options": {"expires": 60},
+    },
+    "analytics-rollups-reconcile-nightly": {
+        "task": "analytics.tasks.rollups_reconcile_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "analytics-weekly-report": {
+        "task": "analytics.tasks.weekly_reports_task",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
     "analytics-heartbeat": {
         "task": "analytics.tasks.heartbeat_record",
         "schedule": 300.0,

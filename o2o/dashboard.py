@@ -24,6 +24,10 @@ a new app adds panels without touching the others::
 for head office; a manager's and a clerk's are their own), the period and the period
 to compare with, the channel. A panel reads only inside it: a manager never sees
 another store's numbers, in a panel or in its export.
+
+A panel with figures also answers ``tables(request, scope)``: its numbers as ``Table``s
+(a title, column headings, rows of plain values). analytics offers them for download
+(CSV and XLSX) under the panel, computed within the same scope.
 """
 
 from __future__ import annotations
@@ -49,6 +53,13 @@ class Scope:
         return self.store_ids is None or store_id in self.store_ids
 
 
+@dataclass(frozen=True)
+class Table:
+    title: Any
+    columns: tuple[Any, ...]
+    rows: tuple[tuple, ...]
+
+
 class Panel:
     """A block of the home or the dashboards. Subclass, set the class attributes, write
     ``context``; the template gets ``panel``, ``scope`` and what ``context`` returns."""
@@ -66,6 +77,10 @@ class Panel:
 
     def context(self, request, scope: Scope) -> dict:
         raise NotImplementedError
+
+    def tables(self, request, scope: Scope) -> list[Table]:
+        """The panel's figures for download (none unless the panel says)."""
+        return []
 
 
 _panels: dict[str, Panel] = {}

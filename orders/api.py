@@ -67,6 +67,7 @@ from .services.cart import (
     cart_subtotal,
 )
 from .services.checkout import checkout_place, checkout_rate_limit
+from .signals import shopper_step_send
 
 TAGS = ["orders"]
 
@@ -160,6 +161,7 @@ class CartItemsView(CsrfEveryoneMixin, APIView):
                 "sku": data.validated_data["sku"]}, code="unknown_sku")
         cart = cart_for_request(user=request.user, session=request.session, create=True)
         cart_add(cart=cart, variant=variant, quantity=data.validated_data["quantity"])
+        shopper_step_send(request, "bag")
         return Response(_cart_payload(cart, request), status=201)
 
 
@@ -285,6 +287,7 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
             contact_phone=values["contact_phone"], contact_email=values["contact_email"],
             member=member, pay_at_counter=values["pay_at_counter"],
             language=values.get("language") or get_language())
+        shopper_step_send(request, "placed", order=order)
         if member is None:
             # The bag is empty now; without its key the guest's pages are cacheable again.
             request.session.pop(CART_SESSION_KEY, None)

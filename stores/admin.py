@@ -229,12 +229,12 @@ class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
     """Read here; stock changes through stores.services (receipts, transfers, counts)."""
 
     list_display = ["variant", "store", "on_hand", "reserved", "available_col", "in_transit_col",
-                    "updated_at"]
+                    "arrived_on", "updated_at"]
     list_filter = [("store", RelatedOnlyFieldListFilter), LowStockFilter]
     search_fields = ["variant__sku", "variant__barcode", "variant__product__name",
                      "variant__product__name_en"]
     list_select_related = ["variant__product", "store"]
-    readonly_fields = ["store", "variant", "on_hand", "reserved", "updated_at"]
+    readonly_fields = ["store", "variant", "on_hand", "reserved", "arrived_on", "updated_at"]
     change_list_template = "stores/admin/stocklevel_change_list.html"
 
     def get_queryset(self, request):

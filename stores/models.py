@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, Range
 from django.db import models
 from django.db.models import F, Func, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +76,11 @@ class Store(Bilingual):
         verbose_name = _("store")
         verbose_name_plural = _("stores")
         ordering = ["kind", "code"]
+        permissions = [
+            # Head office (analysts, marketers): sees every store's rows and figures, as a
+            # superuser does; acting on a store still needs to work there.
+            ("view_all_stores", _("Can see every store (head office)")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(tryon_minutes__gte=15) & Q(tryon_minutes__lte=240),
                                    name="store_tryon_minutes_sensible"),
@@ -157,6 +163,10 @@ class StockLevel(models.Model):
                                 related_name="stock_levels", verbose_name=_("variant"))
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    # When the pieces on hand arrived (staff only): set when the row's stock goes from
+    # none to some, so it dates the oldest piece there; the dashboards age stock by it.
+    arrived_on = models.DateField(_("arrived"), default=timezone.localdate,
+                                  help_text=_("When the pieces here arrived (staff only)."))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = StockLevelQuerySet.as_manager()

@@ -43,7 +43,16 @@ MAX_SLOT_DAYS = 21  # days one slots request may span
 
 
 def staff_store_ids(*, user: User) -> set[int] | None:
-    """Stores a staff user may see; ``None`` means every store (superusers)."""
+    """Stores a staff user may see; ``None`` means every store (superusers, and head
+    office: the permission ``stores.view_all_stores``, e.g. analysts)."""
+    if user.is_superuser or user.has_perm("stores.view_all_stores"):
+        return None
+    return staff_work_store_ids(user=user)
+
+
+def staff_work_store_ids(*, user: User) -> set[int] | None:
+    """Stores a staff user works at, and so may act on; ``None``: every store (superusers).
+    Seeing every store (``stores.view_all_stores``) gives no right to act on one."""
     if user.is_superuser:
         return None
     return set(StaffAssignment.objects.filter(user=user).values_list("store_id", flat=True))

@@ -45,7 +45,8 @@ from .images import photos_job_draw
 
 RATE_TIME = time(9, 30)  # the rate board changes each morning when the gold exchange opens
 DAILY_RATE_DAYS = 7
-HISTORY_DAYS = 120  # how far back the demo's orders go; monthly rates must cover it
+HISTORY_DAYS = 120  # how far back the demo's detailed orders go
+RATES_DAYS = 740  # monthly rates back this far: the dashboards' two years (dashboards.py)
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _rate_moments(now: datetime) -> Iterator[datetime]:
     local_now = timezone.localtime(now)
     newest = local_now.date() if local_now.time() >= RATE_TIME else local_now.date() - timedelta(days=1)
     daily = [newest - timedelta(days=n) for n in range(DAILY_RATE_DAYS)]
-    oldest_needed = (local_now - timedelta(days=HISTORY_DAYS + 1)).date()
+    oldest_needed = (local_now - timedelta(days=RATES_DAYS + 1)).date()
     first = oldest_needed.replace(day=1)
     monthly = []
     while first < daily[-1]:

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import appointments, catalog, feedback, loyalty, orders, people, stores
+from . import appointments, catalog, dashboards, feedback, loyalty, orders, people, stores
 
 # What a full and a small demo hold.
-FULL = {"members": 300, "orders_per_day": 4.2}
+FULL = {"members": 600, "orders_per_day": 4.2}
 SMALL = {"members": 40, "orders_per_day": 0.5}
 
 # The models the summary counts, in the order it prints them.
@@ -113,6 +113,15 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                                     staff=counter_staff, products=products, small=small)
     report.step("top spenders", f"{big} orders" if big else "already there", started)
 
+    # Two years for the dashboards: older sales, visits, try-ons, places, stock ages. After
+    # the top spenders (they look at the last months' spend), before the points (earned
+    # on the older sales too).
+    started = time.monotonic()
+    story = dashboards.dashboards_load(now=now, members=members, stores=places,
+                                       staff=counter_staff, products=products,
+                                       per_day=size["orders_per_day"], small=small)
+    report.step("dashboards", str(story), started)
+
     started = time.monotonic()
     points = loyalty.points_history_load(now=now, shopper=shopper)
     report.step("points and tiers", (f"{points.earned} earned, {points.redeemed} redeemed; "
@@ -160,4 +169,7 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
     insights = product_insights_refresh()
     report.step("insights", f"{insights['bought_pairs']} bought together, "
                             f"{insights['popular']} popular", started)
+
+    started = time.monotonic()
+    report.step("rollups", dashboards.rollups_load(now=now), started)
     return report

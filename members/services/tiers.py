@@ -29,9 +29,10 @@ def spend_by_member(member_ids: list[int], *, now: datetime) -> dict[int, Decima
     """Each member's qualifying spend in the window (one query for any number of members;
     members without any are left out). A return counts with the purchase it undoes, in
     the window exactly while that purchase is: the return of a purchase that has aged out
-    does not take from what was spent since."""
+    does not take from what was spent since. Entries after ``now`` do not count, so the
+    tier at a past moment can be asked too (analytics' tier moves)."""
     since = spend_window_start(now)
-    entries = PointsEntry.objects.filter(member_id__in=member_ids)
+    entries = PointsEntry.objects.filter(member_id__in=member_ids, created_at__lte=now)
     bought = entries.filter(kind=PointsKind.EARN, created_at__gt=since).exclude(reference="")
     rows = (entries.filter((Q(created_at__gt=since) & ~Q(kind=PointsKind.REVERSE))
                            | Q(kind=PointsKind.REVERSE, reference__in=bought.values("reference")))

@@ -119,6 +119,22 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def reporting_database(databases: dict) -> str:
+    """Dashboards and exports read from DATABASE_REPLICA_URL when it is set (the alias
+    "replica", see analytics.routers), so a report never slows the shop's primary."""
+    url = env("DATABASE_REPLICA_URL", default="")
+    if not url:
+        return "default"
+    databases["replica"] = {**env.db_url_config(url), "CONN_HEALTH_CHECKS": True,
+                            "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60),
+                            "TEST": {"MIRROR": "default"}}
+    return "replica"
+
+
+REPORTING_DATABASE = reporting_database(DATABASES)
+DATABASE_ROUTERS = ["analytics.routers.ReportingRouter"]
+
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {

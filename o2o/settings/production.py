@@ -16,6 +16,7 @@ SHOP_BASE_URL = env("SHOP_BASE_URL")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+REPORTING_DATABASE = reporting_database(DATABASES)  # noqa: F405
 REDIS_URL = env("REDIS_URL")
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -17,3 +17,6 @@ ALLOWED_HOSTS = ["*"]
 CELERY_TASK_DEFAULT_QUEUE = "o2o-test"
 PAYMENT_TEST_GATEWAY = True  # tests pay through the offline gateway (or Stripe's stand-in)
 DEV_ENDPOINTS = True
+# A second alias on the same test database, for the replica router's tests (which turn
+# REPORTING_DATABASE to it); reports read from "default" otherwise.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405

@@ -28,6 +28,7 @@ from ..services.cart import (
     cart_set_quantity,
     cart_subtotal,
 )
+from ..signals import shopper_step_send
 
 
 def request_cart(request: HttpRequest, *, create: bool = False):
@@ -82,6 +83,7 @@ def _add(request: HttpRequest):
         if not had_cart:
             request.session.pop(CART_SESSION_KEY, None)
         return variant, None, error
+    shopper_step_send(request, "bag")
     return variant, line, None
 
 

@@ -33,6 +33,7 @@ from ..services.cart import (
     cart_subtotal,
 )
 from ..services.checkout import checkout_pickup_stores, checkout_place, checkout_rate_limit
+from ..signals import shopper_step_send
 from .cart import request_cart
 
 CHECKOUT_SESSION_KEY = "orders:checkout"
@@ -88,6 +89,7 @@ def checkout_contact(request: HttpRequest) -> HttpResponse:
             return redirect("orders:checkout_fulfilment")
         status = 400
     else:
+        shopper_step_send(request, "checkout")
         initial = _state(request).get("contact")
         user = request.user
         if not initial and user.is_authenticated:
@@ -181,6 +183,7 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
         except ApplicationError as problem:
             error = problem
         else:
+            shopper_step_send(request, "placed", order=order)
             request.session.pop(CHECKOUT_SESSION_KEY, None)
             if member is None:
                 # The bag is empty now; without its key the guest's pages are cacheable.

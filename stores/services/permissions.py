@@ -8,7 +8,7 @@ from o2o.auth import User
 
 from ..errors import NotYourStore
 from ..models import Store
-from ..selectors import staff_store_ids
+from ..selectors import staff_work_store_ids
 
 
 def may_act(*, actor: User | None, store: Store) -> bool:
@@ -17,7 +17,7 @@ def may_act(*, actor: User | None, store: Store) -> bool:
         return True
     if not actor.is_active or not actor.is_staff:
         return False
-    ids = staff_store_ids(user=actor)
+    ids = staff_work_store_ids(user=actor)
     return ids is None or store.pk in ids
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,17 +49,26 @@ def _positive(quantity: int) -> None:
 
 
 def stock_add_locked(*, store: Store, variant: Variant, quantity: int, now: datetime) -> None:
-    """on_hand += quantity, creating the row on the first receipt (inside a transaction)."""
+    """on_hand += quantity, creating the row on the first receipt (inside a transaction).
+
+    Pieces arriving where there were none date the row (``arrived_on``, the age of the
+    stock); arriving beside others, they leave the oldest piece's date."""
+    today = now.astimezone(store.zone).date()
     rows = StockLevel.objects.filter(store=store, variant=variant)
-    # update() skips auto_now, so the timestamp is set by hand.
-    if rows.update(on_hand=F("on_hand") + quantity, updated_at=now):
+    # update() skips auto_now, so the timestamp is set by hand; the CASE reads on_hand
+    # as it was before this UPDATE.
+    changes = {"on_hand": F("on_hand") + quantity, "updated_at": now,
+               "arrived_on": Case(When(on_hand__lte=0, then=Value(today)),
+                                  default=F("arrived_on"))}
+    if rows.update(**changes):
         return
     try:
         # A savepoint: a concurrent first receipt may win the unique constraint.
         with transaction.atomic():
-            StockLevel.objects.create(store=store, variant=variant, on_hand=quantity)
+            StockLevel.objects.create(store=store, variant=variant, on_hand=quantity,
+                                      arrived_on=today)
     except IntegrityError:
-        rows.update(on_hand=F("on_hand") + quantity, updated_at=now)
+        rows.update(**changes)
 
 
 @transaction.atomic

@@ -43,7 +43,7 @@ def test_the_demo_has_answers_cases_and_a_survey_waiting_for_the_shopper():
         about__in=[f"feedback.case:{pk}" for pk in closed], state="pending").exists()
 
     hq = User.objects.get(email="hq@o2o.example")
-    assert hq.has_perm("feedback.view_every_store") and hq.has_perm("feedback.change_feedbackcase")
+    assert hq.has_perm("stores.view_all_stores") and hq.has_perm("feedback.change_feedbackcase")
     shopper = User.objects.get(email="member@o2o.example")
     assert invitations_pending_for(member=shopper).exists()
 
