@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -83,6 +84,8 @@ def tables_xlsx(tables: Sequence[Table]) -> bytes:
                 for cell in sheet[letter][1:]:
                     cell.number_format = NUMBER_FORMATS[kind]
         sheet.freeze_panes = "B2"
+    if not tables:  # a workbook needs a sheet: say there was nothing, rather than fail
+        book.create_sheet("-").append([gettext("Nothing to download here.")])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from o2o.dashboard import DASHBOARD, HOME, Panel, Scope, panel_register
+from o2o.dashboard import DASHBOARD, HOME, Panel, Scope, Table, panel_register
 
 from .selectors import (
     VERBATIM_GROUPS,
@@ -28,6 +28,18 @@ from .selectors import (
 )
 
 CASES_SHOWN = 8
+
+
+def figures_columns(first) -> tuple:
+    return (first, _("Invited"), _("Response rate"), _("Answers"), _("NPS"), _("Promoters"),
+            _("Passives"), _("Detractors"), _("Rating"), _("Open cases"))
+
+
+def figures_row(row) -> tuple:
+    """A Figures row as plain values for a download (the label is the store, clerk or week;
+    the total row says so)."""
+    return (str(row.label or _("Total")), row.invited, row.response_rate, row.answered,
+            row.nps, row.promoters, row.passives, row.detractors, row.rating, row.cases_open)
 
 
 def panel_store_ids(request, scope: Scope):
@@ -56,6 +68,17 @@ class OpenCases(Panel):
         return {"cases": cases[:CASES_SHOWN], "count": len(cases), "overdue": len(overdue),
                 "more": max(0, len(cases) - CASES_SHOWN), "now": now}
 
+    def tables(self, request, scope: Scope) -> list[Table]:
+        now = timezone.now()
+        rows = tuple(
+            (case.pk, case.store.title if case.store else _("online"),
+             case.response.nps, timezone.localtime(case.opened_at).replace(tzinfo=None),
+             timezone.localtime(case.due_at).replace(tzinfo=None),
+             _("overdue") if case.due_at <= now else "")
+            for case in cases_open(store_ids=panel_store_ids(request, scope)))
+        return [Table(self.title, (_("Case"), _("Store"), _("NPS"), _("opened"), _("due"),
+                                   _("overdue")), rows)]
+
 
 class _Figures(Panel):
     permission = "feedback.view_surveyresponse"
@@ -67,6 +90,13 @@ class _Figures(Panel):
         rows, total = figures_by(by=self.by, store_ids=panel_store_ids(request, scope),
                                  start=scope.start, end=scope.end, channel=scope.channel)
         return {"rows": rows, "total": total, "by": self.by}
+
+    def tables(self, request, scope: Scope) -> list[Table]:
+        rows, total = figures_by(by=self.by, store_ids=panel_store_ids(request, scope),
+                                 start=scope.start, end=scope.end, channel=scope.channel)
+        return [Table(self.title, figures_columns(_("Store") if self.by == "store"
+                                                  else _("Clerk")),
+                      tuple(figures_row(row) for row in [*rows, total]))]
 
 
 @panel_register
@@ -115,6 +145,12 @@ class NpsTrend(Panel):
             })
         return {"weeks": weeks, "bars": bars, "width": self.WIDTH, "height": self.HEIGHT,
                 "middle": middle}
+
+    def tables(self, request, scope: Scope) -> list[Table]:
+        weeks = nps_weekly(store_ids=panel_store_ids(request, scope), start=scope.start,
+                           end=scope.end, channel=scope.channel)
+        return [Table(self.title, figures_columns(_("Week starting")),
+                      tuple(figures_row(week) for week in weeks))]
 
 
 @panel_register

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from o2o.dashboard import HOME, Scope, panel_register
 from orders.models import Fulfilment, Order, OrderStatus
@@ -26,8 +26,12 @@ from ..models import SalesChannel
 from ..scope import one_year_before
 from .base import AnalyticsPanel, Cell, Column, Figures, Kpi, bars, change, reader_for
 
-WEEKDAYS = (gettext_lazy("Mon"), gettext_lazy("Tue"), gettext_lazy("Wed"), gettext_lazy("Thu"),
-            gettext_lazy("Fri"), gettext_lazy("Sat"), gettext_lazy("Sun"))
+# Under their own context: Django's date formats translate the bare "Mon".."Sun" too
+# (as 星期一..星期日); the home's week strip says 周一..周日.
+WEEKDAYS = (pgettext_lazy("weekday, short", "Mon"), pgettext_lazy("weekday, short", "Tue"),
+            pgettext_lazy("weekday, short", "Wed"), pgettext_lazy("weekday, short", "Thu"),
+            pgettext_lazy("weekday, short", "Fri"), pgettext_lazy("weekday, short", "Sat"),
+            pgettext_lazy("weekday, short", "Sun"))
 
 
 def _assigned(user) -> set[int] | None:

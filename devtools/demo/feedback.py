@@ -272,7 +272,10 @@ def _moments(*, rng: random.Random, now: datetime,
     """The hand-overs of the history (completed sales) and the try-ons done, in time
     order, as the signals would have told them."""
     moments = []
-    orders = (Order.objects.filter(status=OrderStatus.COMPLETED,
+    # The surveys were published HISTORY_WEEKS + 1 weeks ago: the dashboards' two years of
+    # older sales and visits happened before there was anything to ask.
+    since = now - timedelta(weeks=HISTORY_WEEKS)
+    orders = (Order.objects.filter(status=OrderStatus.COMPLETED, completed_at__gte=since,
                                    completed_at__lt=now - timedelta(hours=3))
               .select_related("member", "store").order_by("completed_at", "pk"))
     for order in orders:
@@ -287,6 +290,7 @@ def _moments(*, rng: random.Random, now: datetime,
             contact_phone=order.contact_phone, store=store,
             staff_id=clerk_id if store else None, order_id=order.pk, reference=order.number))
     tryons = (Appointment.objects.filter(status=AppointmentStatus.COMPLETED,
+                                         completed_at__gte=since,
                                          completed_at__lt=now - timedelta(hours=3))
               .select_related("member", "store"))
     for appointment in tryons:

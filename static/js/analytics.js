@@ -75,6 +75,9 @@
       var source = document.getElementById(element.getAttribute("data-chart"));
       if (!source) return;
       var option = formatters(JSON.parse(source.textContent));
+      // The height comes as data, not a style attribute: the admin's CSP allows no inline
+      // styles, but a script of ours may set one.
+      element.style.height = (parseInt(element.getAttribute("data-height"), 10) || 320) + "px";
       var chart = window.echarts.init(element, null, {locale: locale, renderer: "canvas"});
       option.animation = false;
       chart.setOption(option);

@@ -174,20 +174,21 @@ def home_panels(client, user) -> tuple[list[str], str]:
 
 def test_the_home_is_a_workplace_per_role(client, people, built):
     panels, text = home_panels(client, people["clerk"])
-    assert panels == ["analytics.home_today"]
+    # Today at my store, then the unhappy shoppers to call back (the feedback issue's panel).
+    assert panels == ["analytics.home_today", "feedback.open_cases"]
     assert "今日门店" in text
     assert "/admin/orders/order/desk/?store=sh-a" in text  # one click to each desk
     assert "/admin/orders/order/counter/?store=sh-a" in text
     assert "/admin/stores/appointment/today/?store=sh-a" in text
     assert f"/admin/stores/transfer/?destination__id__exact={built.a.pk}&amp;status__exact=shipped" in text
     panels, text = home_panels(client, people["manager_a"])
-    assert panels == ["analytics.home_today", "analytics.home_week"]
+    assert panels == ["analytics.home_today", "analytics.home_week", "feedback.open_cases"]
     assert "本店本周" in text and "北京B店" not in text
     panels, text = home_panels(client, people["analyst"])
-    assert panels == ["analytics.home_chain"]
+    assert panels == ["analytics.home_chain", "feedback.open_cases"]
     assert "全连锁本周" in text
     panels, _text = home_panels(client, people["boss"])
-    assert panels == ["analytics.home_chain"]
+    assert panels == ["analytics.home_chain", "feedback.open_cases"]
     for user in people.values():
         assert "暂时无法显示" not in home_panels(client, user)[1]
 
