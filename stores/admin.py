@@ -34,7 +34,7 @@ from o2o.admin_kit import (
     ScreenEntryAdmin,
     outbox_summary,
 )
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from o2o.outbox import messages_about
 from o2o.parsing import whole_number
 from o2o.phone import phone_mask, phone_normalize
@@ -110,12 +110,9 @@ class StoreScopedMixin:
 
 def _run(request, label, call) -> bool:
     """Call a service; its ApplicationError becomes an error message, not a 500."""
-    try:
+    with reported(request, prefix=label) as outcome:
         call()
-    except ApplicationError as exc:
-        messages.error(request, f"{label}: {exc.message}")
-        return False
-    return True
+    return outcome.ok
 
 
 # --- Stores -------------------------------------------------------------------------------
@@ -281,12 +278,11 @@ class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
                 messages.error(request, gettext("This preview has expired or is not valid; "
                                                 "upload the file again."))
                 return HttpResponseRedirect(request.path)
-            try:
+            with reported(request) as outcome:
                 count = services.stock_count_apply(store=store, lines=payload["lines"],
                                                    actor=request.user,
                                                    filename=payload.get("filename", ""))
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
+            if not outcome.ok:
                 return HttpResponseRedirect(request.path)
             messages.success(request, gettext(
                 "Count applied to %(store)s: %(changed)s of %(lines)s lines changed.") % {
@@ -459,13 +455,11 @@ class TransferAdmin(StoreScopedMixin, admin.ModelAdmin):
         form = TransferCreateForm(request.POST or None, own=own)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            try:
+            with reported(form=form) as outcome:
                 transfer = services.transfer_create(
                     source=data["source"], destination=data["destination"],
                     lines=data["lines"], actor=request.user, note=data["note"])
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
+            if outcome.ok:
                 messages.success(request, gettext("Transfer %(number)s requested; the pieces are "
                                                   "reserved at %(store)s.") % {
                     "number": transfer.number, "store": transfer.source.title})

@@ -4,7 +4,6 @@ stock count import (preview, then apply, audited); transfers step by step."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -12,7 +11,6 @@ from members import roles
 from stores.models import (
     Appointment,
     AppointmentEvent,
-    StaffAssignment,
     StockCount,
     StockLevel,
     Transfer,
@@ -20,18 +18,12 @@ from stores.models import (
 )
 from stores.services import appointment_book, stock_receive, transfer_create
 from tests.catalog.factories import VariantFactory
-from tests.members.factories import StaffFactory, UserFactory
+from tests.fixtures import staff_of
+from tests.members.factories import UserFactory
 
 from .factories import days_ahead, local, tryon_store
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_of(store, group=roles.STORE_STAFF, role="staff"):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=group))
-    StaffAssignment.objects.create(user=user, store=store, role=role)
-    return user
 
 
 @pytest.fixture
@@ -53,7 +45,7 @@ def world(depot):
     ta = transfer_create(source=depot, destination=a, lines=[(va, 1)], actor=None)
     tb = transfer_create(source=depot, destination=b, lines=[(vb, 1)], actor=None)
     return {"a": a, "b": b, "va": va, "vb": vb, "day": day, "appts": appts, "ta": ta, "tb": tb,
-            "staff_a": staff_of(a), "manager_a": staff_of(a, roles.STORE_MANAGER, "manager")}
+            "staff_a": staff_of(a), "manager_a": staff_of(a, group=roles.STORE_MANAGER, role="manager")}
 
 
 def changelist(client, model):
