@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -240,8 +240,7 @@ class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
                               transfer__status=TransferStatus.SHIPPED,
                               variant=OuterRef("variant_id"))
                       .values("variant").annotate(n=Sum("quantity")).values("n"))
-        return super().get_queryset(request).annotate(
-            available_now=F("on_hand") - F("reserved"),
+        return super().get_queryset(request).with_available().annotate(
             in_transit=Coalesce(Subquery(in_transit, output_field=IntegerField()), 0))
 
     @admin.display(description=_("available"), ordering="available_now")
