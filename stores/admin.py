@@ -329,6 +329,32 @@ class StockCountAdmin(StoreScopedMixin, admin.ModelAdmin):
         return False
 
 
+# Why a reservation closed, as the services write it (stores, orders, privacy), in words
+# of the reader's language; a reason a person typed (a try-on's cancellation) is shown as
+# typed.
+CLOSE_REASONS = {
+    "order cancelled": _("the order was cancelled"),
+    "order collected": _("the order was collected"),
+    "order shipped": _("the order was shipped"),
+    "order refunded": _("the order was refunded"),
+    "expired": _("the hold ran out"),
+    "committed": _("sold"),
+    "shipped": _("the transfer left"),
+    "transfer cancelled": _("the transfer was cancelled"),
+    "no-show": _("the shopper did not come"),
+    "cancelled": _("the try-on was cancelled"),
+    "a new time": _("the try-on moved to another time"),
+    "the member deleted their account": _("the member deleted their account"),
+}
+RELEASED_BY = "released by "
+
+
+def close_reason_words(reason: str) -> str:
+    if reason.startswith(RELEASED_BY):
+        return gettext("released by %(name)s") % {"name": reason[len(RELEASED_BY):]}
+    return str(CLOSE_REASONS.get(reason, reason))
+
+
 @admin.register(Reservation)
 class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_display = ["variant", "store", "quantity", "status", "purpose", "reference",
@@ -338,11 +364,16 @@ class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_select_related = ["variant__product", "store"]
     readonly_fields = ["store", "variant", "quantity", "status", "purpose", "reference",
                        "appointment", "transfer", "expires_at", "created_at", "closed_at",
-                       "close_reason"]
+                       "why_closed"]
+    exclude = ["close_reason"]  # shown in words by why_closed
     actions = ["release"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("why closed"))
+    def why_closed(self, reservation):
+        return close_reason_words(reservation.close_reason)
 
     @admin.action(description=_("Release the selected reservations"),
                   permissions=["change"])
@@ -350,7 +381,7 @@ class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
         done = 0
         for reservation in queryset.filter(status=ReservationStatus.ACTIVE).order_by("pk"):
             services.reservation_release(reservation=reservation,
-                                         reason=f"released by {request.user}")
+                                         reason=f"{RELEASED_BY}{request.user}")
             done += 1
         messages.success(request, gettext("%(n)s reservations released.") % {"n": done})
 

@@ -11,12 +11,19 @@ from members import roles
 from stores.models import (
     Appointment,
     AppointmentEvent,
+    ReservationPurpose,
     StockCount,
     StockLevel,
     Transfer,
     TransferEvent,
 )
-from stores.services import appointment_book, stock_receive, transfer_create
+from stores.services import (
+    appointment_book,
+    reservation_release,
+    stock_receive,
+    stock_reserve,
+    transfer_create,
+)
 from tests.catalog.factories import VariantFactory
 from tests.fixtures import staff_of
 from tests.members.factories import UserFactory
@@ -262,3 +269,18 @@ def test_a_manager_edits_their_store_with_services_closures_and_sees_the_team(cl
     assert 'name="services"' in page.text and "special_hours-TOTAL_FORMS" in page.text
     assert client.get(reverse("admin:stores_store_change",
                               args=[world["b"].pk])).status_code == 302
+
+
+def test_a_closed_reservation_says_why_in_words(admin_client_, depot):
+    variant = VariantFactory(sku="SKU-WHY")
+    stock_receive(store=depot, variant=variant, quantity=2)
+    cancelled, released = (stock_reserve(store=depot, variant=variant, quantity=1,
+                                       expires_at=None, purpose=ReservationPurpose.ORDER,
+                                       reference=ref) for ref in ("R-1", "R-2"))
+    reservation_release(reservation=cancelled, reason="order cancelled")
+    reservation_release(reservation=released, reason="released by 王店长")
+    page = admin_client_.get(reverse("admin:stores_reservation_change", args=[cancelled.pk]))
+    assert "订单已取消" in page.text and "order cancelled" not in page.text
+    assert 'name="close_reason"' not in page.text  # read-only, in words only
+    page = admin_client_.get(reverse("admin:stores_reservation_change", args=[released.pk]))
+    assert "由 王店长 释放" in page.text
