@@ -1,6 +1,6 @@
 # The shop's commands. Only Python 3.11 is needed: everything else comes from PyPI.
 #   make run     the whole shop: embedded PostgreSQL + Redis, web, Celery worker and beat, demo data
-#   make test    ruff + the whole test suite (browser journeys included)
+#   make test    ruff, import layers, mypy, then the whole test suite (browser journeys included)
 #   make bench   throughput and latency of the pages against a bare Django view, then every
 #                dashboard panel over a chain-sized history (devtools/benchmark_dashboards.py)
 PYTHON ?= python3
@@ -27,6 +27,7 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 test: $(VENV)/.installed-test lint
 	@$(PY) -m o2o.browser ensure

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from o2o.admin_kit import ScreenEntryAdmin
 from o2o.dashboard import DASHBOARD, HOME, panels_for
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from stores.models import Store
 from stores.selectors import staff_store_ids
 
@@ -196,12 +196,11 @@ class DashboardAdmin(ScreenEntryAdmin):
         if destination is None or not raw_stock.isdecimal() or len(raw_stock) >= 19:
             messages.error(request, gettext("Pick a piece and a place to send it to."))
             return HttpResponseRedirect(back)
-        try:
+        with reported(request) as outcome:
             transfer = slow_mover_transfer(stock_level_id=int(raw_stock), destination=destination,
                                            actor=request.user,
                                            store_ids=staff_store_ids(user=request.user))
-        except ApplicationError as error:
-            messages.error(request, error.message)
+        if not outcome.ok:
             return HttpResponseRedirect(back)
         url = reverse("admin:stores_transfer_change", args=[transfer.pk])
         messages.success(request, format_html(

@@ -16,7 +16,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
 from o2o.admin_kit import ReadOnlyAdminMixin, money_column
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 
 from . import services
 from .admin_kit import ShownOnCatalogPagesMixin
@@ -421,13 +421,12 @@ class MetalRateAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         # The form already refuses duplicates and bad values; this catches the race
         # (the same rate entered twice at once) so that it is a message, not a 500.
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, error.message, messages.ERROR)
-        except IntegrityError:
-            self.message_user(request, _("A rate for this metal and purity already starts then."),
-                              messages.ERROR)
+        with reported(request):
+            try:
+                return super().add_view(request, form_url, extra_context)
+            except IntegrityError:
+                self.message_user(request, _("A rate for this metal and purity already starts "
+                                             "then."), messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
 
 

@@ -44,7 +44,7 @@ from o2o.admin_kit import (
     outbox_summary,
 )
 from o2o.dashboard import DASHBOARD, HOME, Scope, panels_for
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from o2o.outbox import messages_about
 from o2o.phone import phone_mask
 from stores.models import Store
@@ -89,12 +89,9 @@ def store_ids(request) -> set[int] | None:
 
 def _act(request, label: str, call) -> bool:
     """Call a service; its refusal (ApplicationError) becomes an error message, not a 500."""
-    try:
+    with reported(request, prefix=label) as outcome:
         call()
-    except ApplicationError as exc:
-        messages.error(request, f"{label}: {exc.message}")
-        return False
-    return True
+    return outcome.ok
 
 
 class FeedbackScopedMixin:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from o2o.admin_kit import ScreenEntryAdmin, money_column
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from o2o.phone import PhoneFormField, phone_display, phone_mask, phone_normalize
 from stores.models import StaffAssignment
 from stores.selectors import staff_store_ids
@@ -297,13 +297,15 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["member_link", "gender", "birthday", "anniversary", "ring_size",
                            "home_store", "preferred_categories"]}),
-        (_("Membership"), {"fields": ["tier", "points_balance", "spend_12m",
+        (_("Membership"), {"fields": ["tier", "points_balance", "spend_12m_money",
                                       "tier_checked_at"]}),
         (_("Registration"), {"fields": ["registered_channel", "registered_store",
                                         "registered_by", "created_at"]}),
     ]
-    readonly_fields = ["member_link", "tier", "points_balance", "spend_12m", "tier_checked_at",
+    readonly_fields = ["member_link", "tier", "points_balance", "spend_12m_money",
+                       "tier_checked_at",
                        "registered_channel", "registered_store", "registered_by", "created_at"]
+    spend_12m_money = SPEND_12M  # money as money (¥12,800), not 12800.00
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(
@@ -411,12 +413,10 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
         status = 200
         if request.method == "POST":
             if form.is_valid():
-                try:
+                with reported(form=form) as outcome:
                     entry = points_adjust(member=profile.user, points=form.cleaned_data["points"],
                                           note=form.cleaned_data["note"], actor=request.user)
-                except ApplicationError as exc:
-                    form.add_error(None, exc.message)
-                else:
+                if outcome.ok:
                     messages.success(request, gettext(
                         "%(points)+d points for %(member)s. The balance is now %(balance)s.") % {
                         "points": entry.points, "member": name,
@@ -443,16 +443,12 @@ class MemberProfileAdmin(ContactMaskMixin, admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, template, context, status=400)
         data = form.cleaned_data
-        try:
+        with reported(form=form, fields={"bad_phone": "phone"}) as outcome:
             member, created = member_register(
                 phone=data["phone"], name=data["name"], consents=form.consents(),
                 store=data["store"], actor=request.user)
-        except ApplicationError as exc:
-            if exc.code == "bad_phone":
-                form.add_error("phone", exc.message)
-            else:
-                form.add_error(None, exc.message)
-            return TemplateResponse(request, template, context, status=exc.status)
+        if not outcome.ok:
+            return TemplateResponse(request, template, context, status=outcome.status)
         profile = MemberProfile.objects.select_related("tier").get(user=member)
         consents = {c.channel: c for c in Consent.objects.filter(
             member=member, withdrawn_at__isnull=True)}

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 
 from .models import User
 from .services.privacy import (
@@ -128,11 +128,11 @@ def privacy_delete(request):
         if form.has_error("confirm", "wrong_confirmation"):
             _too_many(request, increment=True)
         return _page(request, form=form, status=400)
-    try:
+    with reported() as outcome:
         member_erase(member=user, actor=user)
-    except ApplicationError as exc:
-        return _page(request, form=EraseForm(user=user), error=str(exc.message),
-                     status=exc.status)
+    if outcome.error is not None:
+        return _page(request, form=EraseForm(user=user), error=str(outcome.error.message),
+                     status=outcome.status)
     logout(request)
     return render(request, "members/privacy_deleted.html")
 

@@ -213,9 +213,13 @@ def money_column(model, field: str):
     by it, under the field's own name.
 
         list_display = ["name", money_column(Product, "price_from"), ...]
+        total_money = money_column(Order, "total")  # then "total_money" in readonly_fields
     """
-    def column(obj):
-        return money(getattr(obj, field))
+    def column(*args):
+        # As a list column the admin calls it with the row; as an admin attribute
+        # (``total_money = money_column(Order, "total")``, for readonly_fields and inline
+        # fields) with the admin and the row.
+        return money(getattr(args[-1], field))
 
     column.short_description = model._meta.get_field(field).verbose_name
     column.admin_order_field = field

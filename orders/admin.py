@@ -17,7 +17,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -29,9 +31,10 @@ from o2o.admin_kit import (
     MaskedSearchMixin,
     ReadOnlyInline,
     ScreenEntryAdmin,
+    money_column,
     outbox_summary,
 )
-from o2o.errors import ApplicationError
+from o2o.errors import ApplicationError, reported
 from o2o.money import money
 from o2o.outbox import messages_about
 from o2o.phone import phone_display, phone_mask, phone_normalize
@@ -72,17 +75,25 @@ from .services.pickup import (
 )
 
 S = OrderStatus
+# Order's money fields and the admin attribute that shows each as money.
+MONEY_SHOWN = {name: f"{name}_money" for name in ("subtotal", "discount", "total",
+                                                   "coupon_discount", "points_discount")}
 
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     select = ("variant__product",)
-    fields = ["variant", "product_name", "sku", "quantity", "unit_price", "line_total"]
+    fields = ["variant", "product_name", "sku", "quantity", "unit_price_money",
+              "line_total_money"]
+    unit_price_money = money_column(OrderLine, "unit_price")
+    line_total_money = money_column(OrderLine, "line_total")
 
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["provider", "reference", "amount", "currency", "status", "created_at"]
+    fields = ["provider", "reference", "amount_money", "refunded_money", "status", "created_at"]
+    amount_money = money_column(Payment, "amount")
+    refunded_money = money_column(Payment, "refunded_amount")
 
 
 class OrderEventInline(AuditEventInline):
@@ -114,9 +125,9 @@ def order_act(*, order: Order, act: str, actor) -> Order:
     return service(order=order, actor=actor, via="admin")
 
 
-def _error_page(request, context, template, exc: ApplicationError):
-    return TemplateResponse(request, template, {**context, "error": exc.message},
-                            status=exc.status)
+def _error_page(request, context, template, error: ApplicationError):
+    return TemplateResponse(request, template, {**context, "error": error.message},
+                            status=error.status)
 
 
 # --- Forms -------------------------------------------------------------------------------
@@ -201,7 +212,14 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
     date_hierarchy = "placed_at"
     list_select_related = ["store", "member"]
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
-    readonly_fields = [*(f.name for f in Order._meta.fields), "emails"]
+    # Money as money (¥12,800), the address as an address: never raw decimals or JSON.
+    readonly_fields = [MONEY_SHOWN.get(f.name, f.name) if f.name != "address" else "address_text"
+                       for f in Order._meta.fields] + ["emails"]
+    subtotal_money = money_column(Order, "subtotal")
+    discount_money = money_column(Order, "discount")
+    total_money = money_column(Order, "total")
+    coupon_discount_money = money_column(Order, "coupon_discount")
+    points_discount_money = money_column(Order, "points_discount")
     actions = ["cancel_unpaid", "mark_shipped", "mark_delivered"]
 
     def masked_search_term(self, term: str) -> str | None:
@@ -214,9 +232,11 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
 
     # Store staff open a pickup at the desk (rate limited), not by reading its code here.
     # The number itself is never a form field: contact_phone_full / _hint show it.
+    # The money fields and the address are shown by their *_money / address_text columns.
     def get_exclude(self, request, obj=None):
-        return ["contact_phone"] if request.user.is_superuser else ["pickup_code",
-                                                                      "contact_phone"]
+        shown_otherwise = [*MONEY_SHOWN, "address"]
+        return (["contact_phone", *shown_otherwise] if request.user.is_superuser
+                else ["pickup_code", "contact_phone", *shown_otherwise])
 
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.get_exclude(request, obj) or [])
@@ -235,9 +255,16 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
     def contact_phone_hint(self, order):
         return pickup_phone_hint(order)
 
-    @admin.display(description=_("total"), ordering="total")
-    def total_money(self, order):
-        return money(order.total)
+    @admin.display(description=_("delivery address"))
+    def address_text(self, order):
+        """Recipient, phone, then the place, as the order page writes it."""
+        a = order.address or {}
+        who = " · ".join(x for x in (a.get("recipient", ""), phone_display(a.get("phone", "")))
+                         if x)
+        where = " ".join(a.get(k, "") for k in ("province", "city", "district", "street",
+                                                 "postcode") if a.get(k))
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in (who, where)
+                                                          if line)) if a else ""
 
     @admin.display(description=_("emails"))
     def emails(self, order):
@@ -283,11 +310,9 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
         order = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, order):
             raise PermissionDenied
-        try:
+        with reported(request, prefix=order.number) as outcome:
             order = order_act(order=order, act=act, actor=request.user)
-        except ApplicationError as exc:
-            messages.error(request, f"{order.number}: {exc.message}")
-        else:
+        if outcome.ok:
             messages.success(request, gettext("Order %(number)s is now %(status)s.") % {
                 "number": order.number, "status": order.get_status_display()})
         return redirect("admin:orders_order_change", order.pk)
@@ -295,11 +320,9 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
     def _bulk(self, request, queryset, act):
         done = 0
         for order in queryset.order_by("pk"):
-            try:
+            with reported(request, prefix=order.number) as outcome:
                 order_act(order=order, act=act, actor=request.user)
-            except ApplicationError as exc:
-                messages.error(request, f"{order.number}: {exc.message}")
-            else:
+            if outcome.ok:
                 done += 1
         if done:
             messages.success(request, gettext("%(n)s orders updated.") % {"n": done})
@@ -362,11 +385,11 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
         template = "admin/orders/desk.html"
         if store is None or not query:
             return TemplateResponse(request, template, context)
-        try:
+        with reported() as outcome:
             pickup_lookup_ensure(request=request, store=store, actor=request.user)
             found = pickup_search(store=store, actor=request.user, query=query)
-        except ApplicationError as exc:
-            return _error_page(request, context, template, exc)
+        if outcome.error is not None:
+            return _error_page(request, context, template, outcome.error)
         context.update(searched=True, cards=[self._card(o) for o in found])
         return TemplateResponse(request, template, context)
 
@@ -378,10 +401,10 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
                                 hand_over_form=HandOverForm(), pay_form=CounterPaymentForm())
         if store is None:
             raise Http404
-        try:
+        with reported() as outcome:
             order = pickup_get(store=store, actor=request.user, pk=pk)
-        except ApplicationError as exc:
-            return _error_page(request, context, "admin/orders/desk.html", exc)
+        if outcome.error is not None:
+            return _error_page(request, context, "admin/orders/desk.html", outcome.error)
         context["cards"] = [self._card(order)]
         return TemplateResponse(request, "admin/orders/desk.html", context)
 
@@ -397,19 +420,19 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
                                 query="", searched=True, cards=[],
                                 hand_over_form=HandOverForm(), pay_form=CounterPaymentForm())
         template = "admin/orders/desk.html"
-        try:
+        with reported() as outcome:
             order = pickup_get(store=store, actor=request.user, pk=pk)
-        except ApplicationError as exc:
-            return _error_page(request, context, template, exc)
+        if outcome.error is not None:
+            return _error_page(request, context, template, outcome.error)
         context["cards"] = [self._card(order)]
         if not form.is_valid():
             context["hand_over_form" if form_class is HandOverForm else "pay_form"] = form
             return TemplateResponse(request, template, context, status=400)
-        try:
+        with reported() as outcome:
             order = call(order=order, store=store, data=form.cleaned_data)
-        except ApplicationError as exc:
+        if outcome.error is not None:
             context["hand_over_form" if form_class is HandOverForm else "pay_form"] = form
-            return _error_page(request, context, template, exc)
+            return _error_page(request, context, template, outcome.error)
         if order.contact_name:
             messages.success(request, gettext("Order %(number)s handed over to %(name)s.") % {
                 "number": order.number, "name": order.contact_name})
@@ -457,10 +480,10 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
             return TemplateResponse(request, template, context, status=400)
         data = form.cleaned_data
         store = data["store"]
-        try:
+        with reported() as outcome:
             preview = counter_lines_resolve(store=store, staff=request.user, text=data["lines"])
-        except ApplicationError as exc:
-            return _error_page(request, context, template, exc)
+        if outcome.error is not None:
+            return _error_page(request, context, template, outcome.error)
         context.update(preview=preview,
                        short=[line for line in preview if line.available < line.quantity])
         member = None
@@ -474,10 +497,11 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
             context.update(member=member, new_member=member is None)
         coupon_code, points = data["coupon_code"] or "", data["points"] or 0
         if coupon_code:
-            try:  # a typed code counts towards the guessing limit, as online (429)
+            # A typed code counts towards the guessing limit, as online (429).
+            with reported() as outcome:
                 coupon_guess_ensure(request=request)
-            except ApplicationError as exc:
-                return _error_page(request, context, template, exc)
+            if outcome.error is not None:
+                return _error_page(request, context, template, outcome.error)
         if points and member is None:
             form.add_error("points", gettext("Points belong to a member: enter the member's "
                                              "mobile number first."))
@@ -499,7 +523,7 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
         if not data["provider"]:
             form.add_error("provider", gettext("Choose how the shopper pays."))
             return TemplateResponse(request, template, context, status=400)
-        try:
+        with reported() as outcome:
             order = order_sell_at_counter(
                 store=store, staff=request.user,
                 lines=[(line.variant, line.quantity) for line in preview], member=member,
@@ -507,8 +531,8 @@ class OrderAdmin(MaskedSearchMixin, admin.ModelAdmin):
                 contact_name=data["name"] if member is None else "",
                 payment_provider=data["provider"], payment_reference=data["reference"],
                 coupon_code=coupon_code, points=points, total_seen=seen)
-        except ApplicationError as exc:
-            return _error_page(request, context, template, exc)
+        if outcome.error is not None:
+            return _error_page(request, context, template, outcome.error)
         messages.success(request, gettext("Sale %(number)s recorded: %(total)s.") % {
             "number": order.number, "total": money(order.total)})
         return redirect("admin:orders_order_receipt", order.pk)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from o2o.admin_kit import AuditEventInline
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from o2o.phone import phone_mask
 from stores.admin import StoreScopedMixin, stores_for
 from stores.models import Store, StoreKind
@@ -147,12 +147,10 @@ class ServiceTicketAdmin(StoreScopedMixin, admin.ModelAdmin):
         ticket = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, ticket):
             raise PermissionDenied
-        try:
+        with reported(request, prefix=ticket.number) as outcome:
             ticket = ticket_move(ticket=ticket, to=to, actor=request.user,
                                  note=request.POST.get("note", ""))
-        except ApplicationError as exc:
-            messages.error(request, f"{ticket.number}: {exc.message}")
-        else:
+        if outcome.ok:
             messages.success(request, gettext("Ticket %(number)s is now %(status)s.") % {
                 "number": ticket.number, "status": ticket.get_status_display()})
         return redirect("admin:orders_serviceticket_change", ticket.pk)
@@ -172,14 +170,13 @@ class ServiceTicketAdmin(StoreScopedMixin, admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, template, context, status=400)
         data = form.cleaned_data
-        try:
+        with reported(form=form) as outcome:
             ticket = ticket_open(kind=data["kind"], order=data["order"], line=data["line"],
                                  store=data["store"], contact_name=data["contact_name"],
                                  contact_phone=data["contact_phone"],
                                  description=data["description"], actor=request.user)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            return TemplateResponse(request, template, context, status=exc.status)
+        if not outcome.ok:
+            return TemplateResponse(request, template, context, status=outcome.status)
         messages.success(request, gettext("Ticket %(number)s opened.") % {
             "number": ticket.number})
         return redirect("admin:orders_serviceticket_change", ticket.pk)

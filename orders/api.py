@@ -38,7 +38,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Variant
 from members.services.coupons import coupon_guess_ensure
-from o2o.errors import ApplicationError, NotFoundError
+from o2o.errors import ApplicationError, NotFoundError, reported
 from stores.models import Store
 
 from .links import order_token
@@ -297,11 +297,12 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
         if not values["pay_at_counter"]:
             from .services.payments import payment_start  # another part of the sale
 
-            try:  # after checkout_place's commit: Stripe is never called inside it
+            # After checkout_place's commit: Stripe is never called inside it.
+            with reported() as outcome:
                 result["payment_url"] = request.build_absolute_uri(payment_start(
                     order=order, success_url=order_url, cancel_url=order_url))
-            except ApplicationError as exc:
-                result["payment_error"] = exc.as_dict()
+            if outcome.error is not None:
+                result["payment_error"] = outcome.error.as_dict()
         return Response(CheckoutResultSerializer(result).data, status=201)
 
 

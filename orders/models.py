@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from o2o.audit import AuditEvent
+from o2o.money import money
 
 
 class OrderStatus(models.TextChoices):
@@ -191,7 +192,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.provider} {self.amount} {self.currency}"
+        return f"{self.get_provider_display()} {money(self.amount)}"
 
 
 class OrderEventKind(models.TextChoices):
@@ -221,7 +222,7 @@ class OrderEvent(AuditEvent):
         verbose_name_plural = _("order events")
 
     def __str__(self):
-        return f"{self.order_id} {self.kind}"
+        return f"{self.order_id} {self.get_kind_display()}"
 
     def describe(self) -> str:
         from .events import order_event_sentence  # the sentences use the app's labels
@@ -283,7 +284,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.amount} ({self.get_status_display()})"
+        return f"{money(self.amount)} ({self.get_status_display()})"
 
 
 class Cart(models.Model):
@@ -404,7 +405,7 @@ class ServiceTicketEvent(AuditEvent):
         verbose_name_plural = _("service ticket events")
 
     def __str__(self):
-        return f"{self.ticket_id} {self.status}"
+        return f"{self.ticket_id} {self.get_status_display()}"
 
     def describe(self) -> str:
         status = self.get_status_display()

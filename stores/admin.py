@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -34,7 +34,7 @@ from o2o.admin_kit import (
     ScreenEntryAdmin,
     outbox_summary,
 )
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from o2o.outbox import messages_about
 from o2o.parsing import whole_number
 from o2o.phone import phone_mask, phone_normalize
@@ -110,12 +110,9 @@ class StoreScopedMixin:
 
 def _run(request, label, call) -> bool:
     """Call a service; its ApplicationError becomes an error message, not a 500."""
-    try:
+    with reported(request, prefix=label) as outcome:
         call()
-    except ApplicationError as exc:
-        messages.error(request, f"{label}: {exc.message}")
-        return False
-    return True
+    return outcome.ok
 
 
 # --- Stores -------------------------------------------------------------------------------
@@ -243,8 +240,7 @@ class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
                               transfer__status=TransferStatus.SHIPPED,
                               variant=OuterRef("variant_id"))
                       .values("variant").annotate(n=Sum("quantity")).values("n"))
-        return super().get_queryset(request).annotate(
-            available_now=F("on_hand") - F("reserved"),
+        return super().get_queryset(request).with_available().annotate(
             in_transit=Coalesce(Subquery(in_transit, output_field=IntegerField()), 0))
 
     @admin.display(description=_("available"), ordering="available_now")
@@ -281,12 +277,11 @@ class StockLevelAdmin(StoreScopedMixin, admin.ModelAdmin):
                 messages.error(request, gettext("This preview has expired or is not valid; "
                                                 "upload the file again."))
                 return HttpResponseRedirect(request.path)
-            try:
+            with reported(request) as outcome:
                 count = services.stock_count_apply(store=store, lines=payload["lines"],
                                                    actor=request.user,
                                                    filename=payload.get("filename", ""))
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
+            if not outcome.ok:
                 return HttpResponseRedirect(request.path)
             messages.success(request, gettext(
                 "Count applied to %(store)s: %(changed)s of %(lines)s lines changed.") % {
@@ -334,6 +329,32 @@ class StockCountAdmin(StoreScopedMixin, admin.ModelAdmin):
         return False
 
 
+# Why a reservation closed, as the services write it (stores, orders, privacy), in words
+# of the reader's language; a reason a person typed (a try-on's cancellation) is shown as
+# typed.
+CLOSE_REASONS = {
+    "order cancelled": _("the order was cancelled"),
+    "order collected": _("the order was collected"),
+    "order shipped": _("the order was shipped"),
+    "order refunded": _("the order was refunded"),
+    "expired": _("the hold ran out"),
+    "committed": _("sold"),
+    "shipped": _("the transfer left"),
+    "transfer cancelled": _("the transfer was cancelled"),
+    "no-show": _("the shopper did not come"),
+    "cancelled": _("the try-on was cancelled"),
+    "a new time": _("the try-on moved to another time"),
+    "the member deleted their account": _("the member deleted their account"),
+}
+RELEASED_BY = "released by "
+
+
+def close_reason_words(reason: str) -> str:
+    if reason.startswith(RELEASED_BY):
+        return gettext("released by %(name)s") % {"name": reason[len(RELEASED_BY):]}
+    return str(CLOSE_REASONS.get(reason, reason))
+
+
 @admin.register(Reservation)
 class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_display = ["variant", "store", "quantity", "status", "purpose", "reference",
@@ -343,11 +364,16 @@ class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
     list_select_related = ["variant__product", "store"]
     readonly_fields = ["store", "variant", "quantity", "status", "purpose", "reference",
                        "appointment", "transfer", "expires_at", "created_at", "closed_at",
-                       "close_reason"]
+                       "why_closed"]
+    exclude = ["close_reason"]  # shown in words by why_closed
     actions = ["release"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("why closed"))
+    def why_closed(self, reservation):
+        return close_reason_words(reservation.close_reason)
 
     @admin.action(description=_("Release the selected reservations"),
                   permissions=["change"])
@@ -355,7 +381,7 @@ class ReservationAdmin(StoreScopedMixin, admin.ModelAdmin):
         done = 0
         for reservation in queryset.filter(status=ReservationStatus.ACTIVE).order_by("pk"):
             services.reservation_release(reservation=reservation,
-                                         reason=f"released by {request.user}")
+                                         reason=f"{RELEASED_BY}{request.user}")
             done += 1
         messages.success(request, gettext("%(n)s reservations released.") % {"n": done})
 
@@ -459,13 +485,11 @@ class TransferAdmin(StoreScopedMixin, admin.ModelAdmin):
         form = TransferCreateForm(request.POST or None, own=own)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            try:
+            with reported(form=form) as outcome:
                 transfer = services.transfer_create(
                     source=data["source"], destination=data["destination"],
                     lines=data["lines"], actor=request.user, note=data["note"])
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
+            if outcome.ok:
                 messages.success(request, gettext("Transfer %(number)s requested; the pieces are "
                                                   "reserved at %(store)s.") % {
                     "number": transfer.number, "store": transfer.source.title})

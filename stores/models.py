@@ -149,6 +149,10 @@ class StockLevelQuerySet(models.QuerySet):
         """Rows with at least one piece that is neither sold nor held (on hand > reserved)."""
         return self.filter(on_hand__gt=F("reserved"))
 
+    def with_available(self) -> "StockLevelQuerySet":
+        """Each row with ``available_now`` (on hand less reserved), to sort or sum by."""
+        return self.annotate(available_now=F("on_hand") - F("reserved"))
+
 
 class StockLevel(models.Model):
     """Pieces of a variant at a location. ``available`` = on_hand - reserved.

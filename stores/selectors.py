@@ -78,6 +78,13 @@ def availability_for_variants(variant_ids: Iterable[int]) -> dict[int, list[tupl
     return result
 
 
+def available_at(*, store: Store, variant_ids: Iterable[int]) -> dict[int, int]:
+    """How many of each variant ``store`` can sell now (on hand less reserved), one query;
+    a variant it never stocked has no key."""
+    return dict(StockLevel.objects.with_available().filter(
+        store=store, variant_id__in=list(variant_ids)).values_list("variant_id", "available_now"))
+
+
 def in_transit_to(store: Store) -> dict[int, int]:
     """Pieces shipped to ``store`` and not yet received, by variant id (one query)."""
     rows = (TransferLine.objects

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product, Variant
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 
 from . import selectors, services
 from .errors import BadLink
@@ -145,26 +145,24 @@ def appointment_book(request):
             form = BookingForm(request.POST, initial=initial)
             if form.is_valid():
                 data = form.cleaned_data
-                try:
+                with reported() as outcome:
                     appointment = services.appointment_book(
                         store=store, starts_at=data["slot"], variant_ids=data["variant"],
                         contact_name=data["name"], contact_phone=data["phone"],
                         contact_email=data["email"], note=data["note"],
                         member=user if user.is_authenticated else None,
                         language="" if user.is_authenticated else get_language())
-                except ApplicationError as exc:
-                    error = exc
-                else:
+                error = outcome.error
+                if outcome.ok:
                     return redirect(appointment_manage_path(appointment, language=get_language())
                                     + "?booked=1")
         else:
             form = BookingForm(initial=initial)
-        try:
+        with reported() as outcome:
             view = selectors.slots_for_store(store=store, first_day=timezone.now().astimezone(
                 store.zone).date(), days=PICKER_DAYS, variant_ids=chosen)
-        except ApplicationError as exc:
-            error = error or exc
-        else:
+        error = error or outcome.error
+        if outcome.ok:
             slot = form.cleaned_data.get("slot") if form.is_bound and hasattr(form, "cleaned_data") else None
             picker = _picker(view, request.GET.get("day"), slot)
             picker["pieces"] = view.pieces
@@ -215,12 +213,10 @@ def appointment_cancel(request, token):
     appointment, token = _appointment_from_token(token)
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
+    with reported(request) as outcome:
         services.appointment_cancel(appointment=appointment, reason=reason, by_shopper=True,
                                     actor=request.user if request.user.is_authenticated else None)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(request, _("Your try-on is cancelled. We hope to see you another time."))
     return redirect("stores:appointment_manage", token=token)
 
@@ -233,12 +229,11 @@ def appointment_reschedule(request, token):
     form = RescheduleForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
-        try:
+        with reported() as outcome:
             services.appointment_reschedule(appointment=appointment,
                                             starts_at=form.cleaned_data["slot"])
-        except ApplicationError as exc:
-            error = exc
-        else:
+        error = outcome.error
+        if outcome.ok:
             messages.success(request, _("Your try-on has a new time."))
             return redirect("stores:appointment_manage", token=token)
     store = appointment.store

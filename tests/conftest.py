@@ -2,6 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import translation
 
+from tests.fixtures import admin_client_, eager, member, signed_in, superuser  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -31,7 +31,7 @@ def slow_mover_transfer(*, stock_level_id: int, destination: Store, actor: User,
     if not destination.is_active or destination.pk == level.store_id:
         raise ApplicationError(_("Pick another open place to send the pieces to."),
                                code="bad_destination")
-    free = level.on_hand - level.reserved
+    free = level.available
     if free < 1:
         raise ApplicationError(_("No piece of %(sku)s is free at %(store)s any more.") % {
             "sku": level.variant.sku, "store": level.store.title}, code="nothing_free")

@@ -28,7 +28,8 @@ from members.models import User
 from members.services import member_register
 from o2o.errors import ConflictError
 from o2o.money import money
-from stores.models import ReservationPurpose, StockLevel, Store, StoreKind
+from stores.models import ReservationPurpose, Store, StoreKind
+from stores.selectors import available_at
 from stores.services import ReserveLine, appointment_holds_hand_over, reserve_lines
 from stores.services.permissions import ensure_may_act
 
@@ -125,9 +126,7 @@ def counter_lines_resolve(*, store: Store, staff: User, text: str) -> list[Count
                                code="variant_inactive", extra={"sku": variant.sku})
         lines.append((variant, quantity))
     merged = _wanted(lines)
-    levels = {v: on_hand - reserved for v, on_hand, reserved in StockLevel.objects.filter(
-        store=store, variant__in=[v for v, _q in merged]).values_list(
-        "variant_id", "on_hand", "reserved")}
+    levels = available_at(store=store, variant_ids=[v.pk for v, _q in merged])
     now = timezone.now()
     rates = rates_in_force(now)
     return [CounterLine(variant=v, quantity=q,

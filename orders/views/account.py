@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 
 from .. import services
 from ..emails import shows_pickup_code
@@ -191,13 +191,11 @@ def order_by_link(request, token):
 
 
 def _cancel(request, order: Order) -> None:
-    try:
+    with reported(request) as outcome:
         services.order_cancel(order=order, via="shopper",
                               actor=request.user if request.user.is_authenticated else None,
                               reason="cancelled by the shopper")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
+    if outcome.ok:
         messages.success(request, _("Your order is cancelled; the pieces are back on sale."))
 
 
@@ -208,10 +206,9 @@ def _pay(request, order: Order, back: str) -> HttpResponseRedirect:
     # The order page by its signed link is where the payment page sends the shopper back.
     return_url = request.build_absolute_uri(
         reverse("orders:by_link", kwargs={"token": order_token(order)}))
-    try:
+    with reported(request) as outcome:
         url = payment_start(order=order, success_url=return_url, cancel_url=return_url)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    if not outcome.ok:
         return redirect(back)
     return HttpResponseRedirect(url)
 

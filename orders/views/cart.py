@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog.models import Variant
 from catalog.pricing import PriceUnavailable, variant_price
-from o2o.errors import ApplicationError, error_response
+from o2o.errors import ApplicationError, error_response, reported
 from o2o.parsing import whole_number
 
 from ..forms import QuantityForm
@@ -73,16 +73,15 @@ def _add(request: HttpRequest):
     quantity = whole_number(raw, max_digits=6)
     quantity = -1 if quantity is None else quantity
     had_cart = request_cart(request) is not None
-    try:
-        # A cart made for this add is rolled back with it when the add is refused, so a
-        # refused guest keeps a session the page cache can serve.
-        with transaction.atomic():
-            line = cart_add(cart=request_cart(request, create=True), variant=variant,
-                            quantity=quantity)
-    except ApplicationError as error:
+    # A cart made for this add is rolled back with it when the add is refused, so a
+    # refused guest keeps a session the page cache can serve.
+    with reported() as outcome, transaction.atomic():
+        line = cart_add(cart=request_cart(request, create=True), variant=variant,
+                        quantity=quantity)
+    if not outcome.ok:
         if not had_cart:
             request.session.pop(CART_SESSION_KEY, None)
-        return variant, None, error
+        return variant, None, outcome.error
     shopper_step_send(request, "bag")
     return variant, line, None
 
@@ -149,10 +148,8 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     if variant is None or cart is None:
         messages.error(request, _("This piece is not in your bag."))
         return redirect("orders:cart")
-    try:
+    with reported(request):
         cart_set_quantity(cart=cart, variant=variant, quantity=form.cleaned_data["quantity"])
-    except ApplicationError as error:
-        messages.error(request, error.message)
     return redirect("orders:cart")
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from members.errors import PointsInvalid
 from members.forms import DeliveryAddressForm
 from members.services.coupons import coupon_guess_ensure, coupons_usable
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from stores.models import Store
 
 from ..forms import ContactForm, FulfilmentForm
@@ -154,7 +154,7 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     member = request.user if request.user.is_authenticated else None
     action = request.POST.get("action", "") if request.method == "POST" else ""
     if action in ("discounts", "coupon_remove", "points_remove"):
-        try:
+        with reported() as outcome:
             if action == "discounts":
                 typed = request.POST.get("coupon_code", "")[:64]
                 if typed.strip():  # the API's limit on guessing codes holds here too
@@ -165,13 +165,12 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                 cart_discounts_set(cart=cart, member=member,
                                    **({"coupon_code": ""} if action == "coupon_remove"
                                       else {"points": 0}))
-        except ApplicationError as problem:
-            error = problem
-        else:
+        error = outcome.error
+        if outcome.ok:
             return redirect("orders:checkout_review")
     elif request.method == "POST":
         contact = state["contact"]
-        try:
+        with reported() as outcome:
             checkout_rate_limit(request=request, contact_phone=contact["phone"],
                                 contact_email=contact.get("email", ""))
             order = checkout_place(
@@ -180,9 +179,8 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                 contact_phone=contact["phone"], contact_email=contact.get("email", ""),
                 member=member, pay_at_counter=bool(state.get("pay_at_counter")),
                 language=get_language())
-        except ApplicationError as problem:
-            error = problem
-        else:
+        error = outcome.error
+        if outcome.ok:
             shopper_step_send(request, "placed", order=order)
             request.session.pop(CHECKOUT_SESSION_KEY, None)
             if member is None:
@@ -224,11 +222,10 @@ def _pay(request: HttpRequest, order, *, pay_at_counter: bool) -> HttpResponse:
         return redirect(success_url)
     from ..services.payments import payment_start  # another part of the sale
 
-    try:
+    with reported(request) as outcome:
         url = payment_start(order=order, success_url=request.build_absolute_uri(success_url),
                             cancel_url=request.build_absolute_uri(success_url))
-    except ApplicationError as problem:
-        messages.error(request, problem.message)
+    if not outcome.ok:
         return redirect(success_url)
     return redirect(url)
 

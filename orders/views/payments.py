@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 
 from ..models import OrderStatus
 from ..services.payments import (
@@ -55,14 +55,12 @@ def pay_test(request, token: str):
                                         "You can try again."))
             return HttpResponseRedirect(_safe(request, visit.cancel_url))
         if action == "pay":
-            try:
+            with reported(request) as outcome:
                 payment_test_complete(order=order)
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
-                status = exc.status
-                order.refresh_from_db()
-            else:
+            if outcome.ok:
                 return HttpResponseRedirect(_safe(request, visit.success_url))
+            status = outcome.status
+            order.refresh_from_db()
         else:
             messages.error(request, _("Choose Pay or Fail."))
             status = 400

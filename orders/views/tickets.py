@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from o2o.errors import ApplicationError
+from o2o.errors import reported
 from stores.models import Store, StoreKind
 
 from ..models import Order, ServiceTicket, TicketKind, TicketStatus
@@ -106,15 +106,13 @@ def ticket_new(request, number: str):
         elif form.is_valid():
             data = form.cleaned_data
             line = next((x for x in order.lines.all() if x.pk == data["line"]), None)
-            try:
+            with reported(form=form) as outcome:
                 ticket = ticket_open(kind=data["kind"], member=request.user, order=order,
                                      line=line, store=data["store"],
                                      contact_phone=data["contact_phone"],
                                      description=data["description"], actor=request.user)
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-                status = exc.status
-            else:
+            status = outcome.status
+            if outcome.ok:
                 messages.success(request, _("Your request %(number)s is registered. We will "
                                             "tell you when the store has your piece.")
                                  % {"number": ticket.number})

@@ -47,17 +47,6 @@ def _settings(settings, tmp_path):
 
 
 @pytest.fixture
-def staff():
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client_(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def enqueued(monkeypatch):
     """Celery's delay() of the image task, recorded instead of sent to the broker."""
     calls = []
@@ -387,7 +376,7 @@ def rate_form(**changes) -> dict:
 
 
 def test_a_rate_added_in_the_admin_goes_through_the_service(
-        admin_client_, staff, monkeypatch, django_capture_on_commit_callbacks):
+        admin_client_, superuser, monkeypatch, django_capture_on_commit_callbacks):
     from catalog.tasks import prices_refresh_task
 
     monkeypatch.setattr(prices_refresh_task, "delay",
@@ -400,7 +389,7 @@ def test_a_rate_added_in_the_admin_goes_through_the_service(
     assert response.status_code == 302
     rate = MetalRate.objects.get()
     assert (rate.metal, rate.purity, rate.rate_per_gram) == ("gold", "999", Decimal("812.50"))
-    assert rate.created_by == staff
+    assert rate.created_by == superuser
     assert abs(rate.valid_from - timezone.now()) < timedelta(minutes=1)
     variant.refresh_from_db()
     assert variant.current_price == Decimal("1725.00")  # 2 x 812.50 + 100

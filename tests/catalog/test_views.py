@@ -20,7 +20,6 @@ from catalog.services import (
     products_set_active,
 )
 from catalog.signals import product_viewed
-from tests.members.factories import UserFactory
 from tests.stores.factories import StockLevelFactory, StoreFactory
 
 from .factories import ByWeightVariantFactory, MetalRateFactory, ProductFactory, VariantFactory
@@ -133,11 +132,6 @@ def not_session(queries) -> list[str]:
     """The captured SQL that is not the session's own upkeep (savepoints included)."""
     return [q["sql"] for q in queries
             if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
-
-
-@pytest.fixture
-def member(db):
-    return UserFactory()
 
 
 # --- The list ---------------------------------------------------------------------------

@@ -16,20 +16,9 @@ from members.models import Coupon, CouponDefinition
 from tests.members.factories import StaffFactory, UserFactory
 from tests.stores.factories import StoreFactory
 
-from .factories import clerk_of, head_office, invite, manager_of, questions, survey_for
+from .factories import clerk_of, head_office, invite, manager_of, questions
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.QUIET_HOURS = ""
-    settings.FEEDBACK_MEMBER_CAP_DAYS = 0
-
-
-@pytest.fixture
-def version():
-    return survey_for()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invitations_uncapped")]
 
 
 @pytest.fixture

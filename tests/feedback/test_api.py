@@ -15,13 +15,7 @@ from tests.stores.factories import StoreFactory
 
 from .factories import invite, questions, survey_for
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.QUIET_HOURS = ""
-    settings.FEEDBACK_MEMBER_CAP_DAYS = 0
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invitations_uncapped")]
 
 
 @pytest.fixture

@@ -18,13 +18,7 @@ from tests.stores.factories import StoreFactory
 
 from .factories import clerk_of, head_office, invite, manager_of, questions, survey_for
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.QUIET_HOURS = ""
-    settings.FEEDBACK_MEMBER_CAP_DAYS = 0
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invitations_uncapped")]
 
 
 def answer(q, store, clerk, nps, rating=None, comment="", tags=(), submit=True):

@@ -35,23 +35,11 @@ def url(name, *args, **kwargs):
         return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
-@pytest.fixture(autouse=True)
-def _language_back():
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def member(db):
     user = UserFactory(name="林小姐", phone="+8613800138000")
     member_profile_ensure(user=user)
     return user
-
-
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
 
 
 ADDRESS = {"recipient": "林小姐", "phone": "138 0013 8000", "province": "上海市",

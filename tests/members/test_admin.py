@@ -10,12 +10,6 @@ pytestmark = pytest.mark.django_db
 NO_INLINES = {"store_assignments-TOTAL_FORMS": "0", "store_assignments-INITIAL_FORMS": "0"}
 
 
-@pytest.fixture
-def admin_client_(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def test_staff_add_a_user_with_a_phone_only(admin_client_):
     response = admin_client_.post(reverse("admin:members_user_add"), {
         "email": "", "phone": "138 0013 8000", "name": "林小姐",

@@ -28,11 +28,6 @@ def api():
 
 
 @pytest.fixture
-def member():
-    return UserFactory()
-
-
-@pytest.fixture
 def signed_in(api, member):
     api.force_authenticate(member)
     return api

@@ -13,8 +13,8 @@ from members import roles
 from members.models import Consent, MemberProfile, Tier, User
 from members.services import consent_set, member_register
 from members.services.register import NotYourStore, RegistrationInvalid
-from stores.models import StaffAssignment
 from tests.concurrency import race
+from tests.fixtures import staff_of
 from tests.members.factories import StaffFactory, UserFactory
 from tests.stores.factories import StoreFactory
 
@@ -22,14 +22,6 @@ from tests.stores.factories import StoreFactory
 def url(name, *args):
     with translation.override("en"):
         return reverse(name, args=args or None)
-
-
-def staff_of(*stores, group=roles.STORE_STAFF):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=group))
-    for store in stores:
-        StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 @pytest.fixture

@@ -42,12 +42,6 @@ def member(db):
     return UserFactory(phone=PHONE, phone_verified=False, language="en")
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def ask_for_code(client, **data):
     return client.post(url(CHANGE), data or {"action": "verify"})
 

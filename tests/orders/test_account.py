@@ -38,14 +38,6 @@ def html(response) -> str:
     return response.content.decode()
 
 
-@pytest.fixture(autouse=True)
-def _language_back():
-    """A request to an /en/ page leaves English active in this thread: later tests must
-    not inherit it."""
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def member(db):
     return UserFactory(name="王女士")

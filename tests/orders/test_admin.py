@@ -2,19 +2,20 @@
 is read-only, the moves are buttons and actions that call orders.services; the desk and
 counter are for store staff; every page renders, and bad input is never a 500."""
 
+from decimal import Decimal
+
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import translation
 
 from members import roles
 from orders.models import Fulfilment, Order, OrderEvent, OrderStatus
 from orders.services import order_place
-from stores.models import StaffAssignment
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
-from tests.members.factories import StaffFactory, UserFactory
+from tests.fixtures import staff_of
+from tests.members.factories import UserFactory
 from tests.stores.factories import StoreFactory, warehouse
 
 from .factories import pay, pickup_order
@@ -30,14 +31,6 @@ def url(name, *args):
     language (o2o.middleware), so a test-wide override would not outlive the first one."""
     with translation.override("en"):
         return reverse(name, args=args or None)
-
-
-def staff_of(*stores, group=roles.STORE_STAFF):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=group))
-    for store in stores:
-        StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 @pytest.fixture
@@ -226,3 +219,22 @@ def test_phone_numbers_are_written_for_people_or_masked_by_role(client, world):
     client.force_login(boss)
     page = client.get(url("admin:orders_order_change", order.pk)).content.decode()
     assert "+86 137 0000 1234" in page and "+8613700001234" not in page
+
+
+def test_the_order_page_writes_money_as_money_and_the_address_in_words(admin_client_, db):
+    depot = warehouse(code="money-wh")
+    ring = VariantFactory(list_price=Decimal("12800.00"))
+    stock_receive(store=depot, variant=ring, quantity=2)
+    order = order_place(lines=[(ring, 2)], fulfilment=Fulfilment.DELIVERY, stock_from=depot,
+                        contact_name="林小姐", contact_phone="+8613800138000")
+    Order.objects.filter(pk=order.pk).update(address={  # as checkout_place stores it
+        "recipient": "林小姐", "phone": "+8613800138000", "province": "上海市", "city": "上海市",
+        "district": "静安区", "street": "南京西路 1266 号", "postcode": "200040"})
+    pay(order)
+    text = admin_client_.get(url("admin:orders_order_change", order.pk)).content.decode()
+    assert "¥25,600" in text and "¥12,800" in text  # the total, a line's unit price, payment
+    assert "25600.00" not in text and "12800.00" not in text and "25600,00" not in text
+    assert "上海市 上海市 静安区 南京西路 1266 号 200040" in text
+    assert '"province"' not in text and "&quot;province&quot;" not in text  # no JSON
+    listed = admin_client_.get(url("admin:orders_order_changelist")).content.decode()
+    assert "¥25,600" in listed and "25600.00" not in listed

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.db import connections
 from django.urls import reverse
 from django.utils import translation
@@ -25,11 +24,12 @@ from orders.services.counter import (
 )
 from orders.services.pickup import PickupRefused
 from stores.errors import NotYourStore, SoldOut
-from stores.models import Reservation, StaffAssignment, StockLevel
+from stores.models import Reservation, StockLevel
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race
-from tests.members.factories import StaffFactory, UserFactory
+from tests.fixtures import staff_of
+from tests.members.factories import UserFactory
 from tests.stores.factories import StoreFactory
 
 S = OrderStatus
@@ -42,14 +42,6 @@ def url(name, *args):
     language (o2o.middleware), so a test-wide override would not outlive the first one."""
     with translation.override("en"):
         return reverse(name, args=args or None)
-
-
-def staff_of(*stores):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=roles.STORE_STAFF))
-    for store in stores:
-        StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 def level(store, variant):

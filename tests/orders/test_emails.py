@@ -12,7 +12,6 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connections
 from django.utils import timezone
 
-from o2o.celery import app as celery_app
 from o2o.models import OutboxMessage
 from o2o.outbox import message_id_for, outbox_deliver
 from orders import emails
@@ -29,14 +28,6 @@ from tests.stores.factories import StoreFactory, warehouse
 from .factories import pay, pickup_order
 
 S = OrderStatus
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 @pytest.fixture

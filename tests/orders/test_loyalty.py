@@ -10,12 +10,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.urls import reverse
 
-from members import roles
 from members.errors import PointsInsufficient, PointsInvalid
 from members.models import (
     Coupon,
@@ -46,10 +43,11 @@ from orders.services.checkout import checkout_place
 from orders.services.counter import PricesMoved, order_sell_at_counter
 from orders.services.loyalty import discounts_quote
 from orders.services.payments import payment_refund
-from stores.models import StaffAssignment, StockLevel
+from stores.models import StockLevel
 from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race
+from tests.fixtures import staff_of
 from tests.members.coupon_engine_factories import coupon, definition, tiers_ladder
 from tests.members.factories import StaffFactory, UserFactory
 from tests.orders.factories import pay
@@ -83,14 +81,6 @@ def shop(db):
     points_adjust(member=member, points=10000, note="welcome", actor=StaffFactory())
     own = coupon(definition(value=D("200.00")), member=member)
     return {"store": store, "ring": ring, "member": member, "coupon": own, "ladder": ladder}
-
-
-def staff_of(store):
-    roles.roles_sync(apps)
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=roles.STORE_STAFF))
-    StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 def place(shop, *, coupon_code=None, points=8000, **kwargs) -> Order:
@@ -247,7 +237,7 @@ def test_an_order_left_unpaid_expires_and_gives_back_the_coupon_and_the_points(s
 
 def collected(shop, **kwargs):
     order = pay(place(shop, **kwargs))
-    clerk = staff_of(shop["store"])
+    clerk = staff_of(shop["store"], sync_roles=True)
     return order_collect(order=order, store=shop["store"], actor=clerk), clerk
 
 
@@ -324,7 +314,7 @@ def test_a_refund_before_the_hand_over_gives_back_without_earning(shop):
 
 
 def test_a_counter_sale_with_a_printed_code_and_points_records_the_store(shop):
-    clerk = staff_of(shop["store"])
+    clerk = staff_of(shop["store"], sync_roles=True)
     printed = coupon_batch_create(
         definition=definition(kind=DiscountKind.PERCENT, value=D("5"),
                               channel=CouponChannel.STORE),
@@ -351,7 +341,7 @@ def test_a_counter_sale_with_a_printed_code_and_points_records_the_store(shop):
 
 
 def test_a_counter_sale_refuses_an_online_coupon_or_a_moved_total_and_writes_nothing(shop):
-    clerk = staff_of(shop["store"])
+    clerk = staff_of(shop["store"], sync_roles=True)
     web = coupon(definition(channel=CouponChannel.ONLINE), member=shop["member"])
     sale = {"store": shop["store"], "staff": clerk, "lines": [(shop["ring"], 1)],
             "member": shop["member"], "payment_provider": "cash"}
@@ -570,7 +560,7 @@ def test_the_test_pay_page_and_the_desk_show_the_coupon_and_the_points(shop, cli
     assert _between(page, "¥12,000", [f"Coupon {order.coupon_code}", "−¥200",
                                       "8000 points", "−¥80"], "¥11,720")
 
-    client.force_login(staff_of(shop["store"]))
+    client.force_login(staff_of(shop["store"], sync_roles=True))
     with translation.override("en"):
         desk = reverse("admin:orders_order_desk")
     card = client.get(f"{desk}?store={shop['store'].code}&q={order.pickup_code}").content.decode()

@@ -4,7 +4,6 @@ over, another store's staff refused (403), and one hand-over under parallel cler
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.db import connections
 from django.urls import reverse
 from django.utils import translation
@@ -21,9 +20,10 @@ from orders.services.pickup import (
     pickup_search,
 )
 from stores.errors import NotYourStore
-from stores.models import StaffAssignment, StockLevel
+from stores.models import StockLevel
 from tests.concurrency import race
-from tests.members.factories import StaffFactory, UserFactory
+from tests.fixtures import staff_of
+from tests.members.factories import UserFactory
 from tests.stores.factories import StoreFactory, warehouse
 
 from .factories import pickup_order
@@ -39,14 +39,6 @@ def url(name, *args):
     language (o2o.middleware), so a test-wide override would not outlive the first one."""
     with translation.override("en"):
         return reverse(name, args=args or None)
-
-
-def staff_of(*stores, group=roles.STORE_STAFF):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=group))
-    for store in stores:
-        StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 def stock(store, order):

@@ -25,7 +25,6 @@ from stores.models import (
     Reservation,
     ReservationPurpose,
     ReservationStatus,
-    StaffAssignment,
     StockLevel,
     Transfer,
     TransferEvent,
@@ -33,7 +32,7 @@ from stores.models import (
 )
 from stores.services import stock_receive, transfer_receive, transfer_ship
 from tests.catalog.factories import VariantFactory
-from tests.members.factories import StaffFactory
+from tests.fixtures import staff_of
 from tests.orders.factories import pay
 from tests.stores.factories import StoreFactory, warehouse
 
@@ -46,12 +45,6 @@ CONTACT = {"contact_name": "林小姐", "contact_phone": "+8613800138000"}
 def counts(store, variant):
     row = StockLevel.objects.filter(store=store, variant=variant).first()
     return (row.on_hand, row.reserved) if row else (0, 0)
-
-
-def staff_of(store):
-    user = StaffFactory()
-    StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 @pytest.fixture
@@ -113,7 +106,7 @@ def test_paid_it_waits_for_the_transfer_then_is_ready_and_collected(world):
     assert orders_ready_when_arrived() == 0  # requested only: nothing arrived
 
     transfer = Transfer.objects.get(reference=order.number)
-    transfer_ship(transfer=transfer, actor=staff_of(world["depot"]))
+    transfer_ship(transfer=transfer, actor=staff_of(world["depot"], group=None))
     assert orders_ready_when_arrived() == 0
     with pytest.raises(OrderTransitionNotAllowed):
         order_collect(order=order, store=shop, actor=clerk)
@@ -169,7 +162,7 @@ def test_an_order_ended_after_shipping_leaves_the_piece_to_the_store(world, end)
     if end == "refund":
         order = pay(order)
     transfer = Transfer.objects.get(reference=order.number)
-    transfer_ship(transfer=transfer, actor=staff_of(world["depot"]))
+    transfer_ship(transfer=transfer, actor=staff_of(world["depot"], group=None))
     if end == "cancel":
         order_cancel(order=order, via="shopper")
     else:

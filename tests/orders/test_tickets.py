@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -32,9 +31,10 @@ from orders.services.tickets import (
     ticket_open,
 )
 from stores.errors import NotYourStore
-from stores.models import StaffAssignment, StockLevel
+from stores.models import StockLevel
 from tests.catalog.factories import VariantFactory
 from tests.concurrency import race
+from tests.fixtures import staff_of
 from tests.members.factories import StaffFactory, UserFactory
 from tests.orders.stripe_standin import stripe_standin_fixture  # noqa: F401
 from tests.orders.test_payments import post_event, session_event
@@ -44,14 +44,6 @@ from .factories import pickup_order
 
 T = TicketStatus
 PASSWORD = "correct horse 42"
-
-
-def staff_of(*stores):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=roles.STORE_STAFF))
-    for store in stores:
-        StaffAssignment.objects.create(user=user, store=store)
-    return user
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 import pytest
 
+from stores.services import stock_receive
 from tests.catalog.factories import VariantFactory
 
 from .factories import tryon_store, warehouse
@@ -18,3 +19,12 @@ def depot(db):
 @pytest.fixture
 def variant(db):
     return VariantFactory()
+
+
+@pytest.fixture
+def piece(shop):
+    """A piece with two on hand at ``shop`` (modules that need another count declare
+    their own ``piece``)."""
+    variant = VariantFactory()
+    stock_receive(store=shop, variant=variant, quantity=2)
+    return variant

@@ -4,7 +4,6 @@ stock count import (preview, then apply, audited); transfers step by step."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -12,26 +11,26 @@ from members import roles
 from stores.models import (
     Appointment,
     AppointmentEvent,
-    StaffAssignment,
+    ReservationPurpose,
     StockCount,
     StockLevel,
     Transfer,
     TransferEvent,
 )
-from stores.services import appointment_book, stock_receive, transfer_create
+from stores.services import (
+    appointment_book,
+    reservation_release,
+    stock_receive,
+    stock_reserve,
+    transfer_create,
+)
 from tests.catalog.factories import VariantFactory
-from tests.members.factories import StaffFactory, UserFactory
+from tests.fixtures import staff_of
+from tests.members.factories import UserFactory
 
 from .factories import days_ahead, local, tryon_store
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_of(store, group=roles.STORE_STAFF, role="staff"):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=group))
-    StaffAssignment.objects.create(user=user, store=store, role=role)
-    return user
 
 
 @pytest.fixture
@@ -53,7 +52,7 @@ def world(depot):
     ta = transfer_create(source=depot, destination=a, lines=[(va, 1)], actor=None)
     tb = transfer_create(source=depot, destination=b, lines=[(vb, 1)], actor=None)
     return {"a": a, "b": b, "va": va, "vb": vb, "day": day, "appts": appts, "ta": ta, "tb": tb,
-            "staff_a": staff_of(a), "manager_a": staff_of(a, roles.STORE_MANAGER, "manager")}
+            "staff_a": staff_of(a), "manager_a": staff_of(a, group=roles.STORE_MANAGER, role="manager")}
 
 
 def changelist(client, model):
@@ -270,3 +269,18 @@ def test_a_manager_edits_their_store_with_services_closures_and_sees_the_team(cl
     assert 'name="services"' in page.text and "special_hours-TOTAL_FORMS" in page.text
     assert client.get(reverse("admin:stores_store_change",
                               args=[world["b"].pk])).status_code == 302
+
+
+def test_a_closed_reservation_says_why_in_words(admin_client_, depot):
+    variant = VariantFactory(sku="SKU-WHY")
+    stock_receive(store=depot, variant=variant, quantity=2)
+    cancelled, released = (stock_reserve(store=depot, variant=variant, quantity=1,
+                                       expires_at=None, purpose=ReservationPurpose.ORDER,
+                                       reference=ref) for ref in ("R-1", "R-2"))
+    reservation_release(reservation=cancelled, reason="order cancelled")
+    reservation_release(reservation=released, reason="released by 王店长")
+    page = admin_client_.get(reverse("admin:stores_reservation_change", args=[cancelled.pk]))
+    assert "订单已取消" in page.text and "order cancelled" not in page.text
+    assert 'name="close_reason"' not in page.text  # read-only, in words only
+    page = admin_client_.get(reverse("admin:stores_reservation_change", args=[released.pk]))
+    assert "由 王店长 释放" in page.text

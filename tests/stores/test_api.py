@@ -21,13 +21,6 @@ def api():
     return APIClient()
 
 
-@pytest.fixture
-def piece(shop):
-    variant = VariantFactory()
-    stock_receive(store=shop, variant=variant, quantity=2)
-    return variant
-
-
 def slots_url(ref, **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"/api/v1/stores/{ref}/slots/" + (f"?{query}" if query else "")

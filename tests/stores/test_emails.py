@@ -12,7 +12,6 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
-from o2o.celery import app as celery_app
 from o2o.models import OutboxMessage
 from o2o.outbox import outbox_deliver
 from stores.services import (
@@ -49,14 +48,6 @@ def ics_of(message) -> dict[str, str]:
 
 def utc(value: str) -> datetime:
     return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def eager():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def rows(appointment, **filters):

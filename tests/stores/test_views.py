@@ -17,13 +17,6 @@ from .factories import closure, days_ahead, local, tryon_store
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def piece(shop):
-    variant = VariantFactory()
-    stock_receive(store=shop, variant=variant, quantity=2)
-    return variant
-
-
 def test_the_finder_filters_by_city_and_orders_by_distance(client):
     tryon_store(code="sh-a", name="上海店", city="上海", latitude=31.23, longitude=121.45)
     tryon_store(code="bj-a", name="北京店", city="北京", city_en="Beijing", latitude=39.9,
