@@ -38,7 +38,7 @@ from o2o.parsing import whole_number
 
 from . import selectors, services
 from .cache import cached, catalog_version, page_key
-from .facets import Facet, product_facets
+from .facets import Facet, store_facet, text_facets, with_store
 from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
@@ -50,7 +50,11 @@ RECENT_MAX = 8
 
 
 def home(request):
-    return render(request, "catalog/home.html", selectors.home_page())
+    """Collections and the newest pieces: the body is cached under the catalog version for
+    everyone (a member's page adds only the header's own parts)."""
+    body = cached(page_key(request, "home"),
+                  lambda: render_to_string("catalog/_home_body.html", selectors.home_page()))
+    return render(request, "catalog/home.html", {"body": body})
 
 
 # --- The list: /products/?category=rings&material=gold&sort=price&page=2 ------------------
@@ -131,11 +135,14 @@ class FacetGroup:
 
 def _facets(filterset: ProductFilter, query: ListQuery) -> list[Facet]:
     """The facet counts, cached apart from the grid: they do not change with the page or
-    the sort, so paging and re-sorting a list reuse them."""
+    the sort, so paging and re-sorting a list reuse them. The shops' facet is cached apart
+    from the others: it follows the shop floors (a piece sold out somewhere), they follow
+    only the catalog."""
     filters = urlencode([pair for pair in query.pairs if pair[0] != "sort"])
     digest = blake2b(filters.encode(), digest_size=16).hexdigest()
     key = f"catalog:facets:{catalog_version()}:{get_language()}:{digest}"
-    return cached(key, lambda: product_facets(filterset))
+    return with_store(cached(key, lambda: text_facets(filterset)),
+                      cached(f"{key}:store", lambda: store_facet(filterset)))
 
 
 def _facet_groups(filterset: ProductFilter, query: ListQuery,
