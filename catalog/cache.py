@@ -41,6 +41,7 @@ from django.db import transaction
 KEY = "catalog:version"
 FLOOR_KEY = "catalog:floor"
 STOCK_KEY = "catalog:stock:{}"
+NEVER_KEY = "catalog:never"  # never set: what depends on it is stale at once
 LOCK_TIMEOUT = 10  # seconds a lock outlives a crashed builder at most
 WAIT_STEP = 0.005
 WAIT_MAX = 3.0  # a waiter builds the value itself after this long
@@ -162,14 +163,23 @@ def wait_for(key: str) -> None:
         time.sleep(WAIT_STEP)
 
 
-def cached(key: str, build: Callable[[], Any], timeout: int = 600):
+def cached(key: str, build: Callable[[], Any], timeout: int = 600, *,
+           stale_ok: bool = False):
     """``build()`` once per key while the catalog version and the tokens it read stand;
-    one build across processes at a time."""
+    one build across processes at a time. With ``stale_ok`` (only for what may lag a
+    sale by a moment: never a piece shown as available) the others are served the
+    previous copy meanwhile instead of waiting, and the copies that include it are
+    marked stale, so they are rebuilt on the next request."""
     entry = cache.get(key)
     if fresh(entry):
         return entry.value
-    with single_flight(key) as builder:
+    stale = entry if stale_ok and isinstance(entry, Entry) else None
+    with single_flight(key, wait=stale is None) as builder:
         if not builder:
+            if stale is not None:
+                # A token that is never set: a copy including this one is stale at once.
+                depend_on({NEVER_KEY: time.time_ns()})
+                return stale.value
             entry = cache.get(key)
             if fresh(entry):
                 return entry.value

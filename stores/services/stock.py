@@ -106,18 +106,22 @@ def sold_out_message(variant: Variant, store: Store) -> str:
         "piece": f"{variant.product.title} ({variant.sku})", "store": store.title}
 
 
-def _stock_move(pk: int, *, reserved: int, on_hand: int = 0, now: datetime) -> int | None:
-    """``reserved += reserved, on_hand += on_hand`` on one StockLevel row if what is left
-    available (on_hand - reserved) stays at or above zero and ``reserved`` does too; the
-    pieces available afterwards, or None when the row refused. One conditional UPDATE
-    (it locks the row)."""
+def _stock_move(pk: int | None, *, reserved: int, on_hand: int = 0, now: datetime,
+                at: tuple[int, int] | None = None) -> int | None:
+    """``reserved += reserved, on_hand += on_hand`` on one StockLevel row (by ``pk``, or
+    by ``at``: (store id, variant id)) if what is left available (on_hand - reserved)
+    stays at or above zero and ``reserved`` does too; the pieces available afterwards,
+    or None when the row refused or is not there. One conditional UPDATE (it locks the
+    row)."""
+    where, key = ("id = %s", [pk]) if pk is not None else ("store_id = %s AND variant_id = %s",
+                                                           list(at))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table} SET reserved = reserved + %s, "
             "on_hand = on_hand + %s, updated_at = %s "
-            "WHERE id = %s AND on_hand + %s >= reserved + %s AND reserved + %s >= 0 "
+            f"WHERE {where} AND on_hand + %s >= reserved + %s AND reserved + %s >= 0 "
             "RETURNING on_hand - reserved",
-            [reserved, on_hand, now, pk, on_hand, reserved, reserved])
+            [reserved, on_hand, now, *key, on_hand, reserved, reserved])
         row = cursor.fetchone()
     return None if row is None else row[0]
 
@@ -133,19 +137,23 @@ def reserve_lines(lines: Sequence[ReserveLine], *, now: datetime | None = None) 
     now = now or timezone.now()
     for line in lines:
         _positive(line.quantity)
-    pairs = Q()
-    for line in lines:
-        pairs |= Q(store_id=line.store.pk, variant_id=line.variant.pk)
-    stock_pk = {(s, v): pk for pk, s, v in
-                StockLevel.objects.filter(pairs).values_list("pk", "store_id", "variant_id")}
+    if len(lines) == 1:  # one row: no order to keep, so no look-up of its pk first
+        only = lines[0]
+        stock_pk = {(only.store.pk, only.variant.pk): None}
+    else:
+        pairs = Q()
+        for line in lines:
+            pairs |= Q(store_id=line.store.pk, variant_id=line.variant.pk)
+        stock_pk = {(s, v): pk for pk, s, v in
+                    StockLevel.objects.filter(pairs).values_list("pk", "store_id", "variant_id")}
     for line in lines:
         if (line.store.pk, line.variant.pk) not in stock_pk:
             raise SoldOut(sold_out_message(line.variant, line.store),
                           extra={"sku": line.variant.sku, "store": line.store.code})
     sold_out_here = False
-    for line in sorted(lines, key=lambda li: stock_pk[(li.store.pk, li.variant.pk)]):
+    for line in sorted(lines, key=lambda li: stock_pk[(li.store.pk, li.variant.pk)] or 0):
         left = _stock_move(stock_pk[(line.store.pk, line.variant.pk)], reserved=line.quantity,
-                           now=now)
+                           now=now, at=(line.store.pk, line.variant.pk))
         if left is None:
             raise SoldOut(sold_out_message(line.variant, line.store),
                           extra={"sku": line.variant.sku, "store": line.store.code})
