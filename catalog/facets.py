@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .cache import depend_on_floor
 from .filters import ProductFilter
 from .models import Gemstone, Material, Metal, Product
 
@@ -70,6 +71,45 @@ def _choice_facet(filterset, name, label, choices, rows_key) -> Facet:
 
 
 def product_facets(filterset: ProductFilter) -> list[Facet]:
+    """Every facet, the shops' in its place before the price."""
+    return with_store(text_facets(filterset), store_facet(filterset))
+
+
+def with_store(facets: list[Facet], store: Facet) -> list[Facet]:
+    """``facets`` with the shops' facet put before the price (left out when empty)."""
+    facets = list(facets)
+    if store.values:
+        at = next((i for i, f in enumerate(facets) if f.name == "price"), len(facets))
+        facets.insert(at, store)
+    return facets
+
+
+def store_facet(filterset: ProductFilter) -> Facet:
+    """"Available at": how many of the products have a piece at each shop. It follows the
+    shop floors (catalog.cache's floor token), the other facets only the catalog."""
+    data = filterset.form.cleaned_data
+    depend_on_floor()
+    rows = (queryset_without(filterset, "store")
+            .filter(variants__is_active=True,
+                    variants__stock_levels__on_hand__gt=F("variants__stock_levels__reserved"),
+                    variants__stock_levels__store__kind="store",
+                    variants__stock_levels__store__is_active=True)
+            .values("variants__stock_levels__store__code", "variants__stock_levels__store__name",
+                    "variants__stock_levels__store__name_en")
+            .annotate(n=Count("id", distinct=True))
+            .order_by("variants__stock_levels__store__code"))
+    chosen = data.get("store")
+    return Facet("store", str(_("Available at")), [
+        FacetValue(row["variants__stock_levels__store__code"],
+                   _localised(row, "variants__stock_levels__store__"), row["n"],
+                   bool(chosen and chosen.code == row["variants__stock_levels__store__code"]))
+        for row in rows
+    ])
+
+
+def text_facets(filterset: ProductFilter) -> list[Facet]:
+    """The facets that follow the catalog alone (not the stock): category, collection,
+    material, gemstone, metal, size and price."""
     data = filterset.form.cleaned_data
     facets = []
 
@@ -118,23 +158,6 @@ def product_facets(filterset: ProductFilter) -> list[Facet]:
         FacetValue(row["variants__size"], row["variants__size"], row["n"],
                    row["variants__size"] == chosen)
         for row in sorted(rows, key=lambda r: (len(r["variants__size"]), r["variants__size"]))
-    ]))
-
-    rows = (queryset_without(filterset, "store")
-            .filter(variants__is_active=True,
-                    variants__stock_levels__on_hand__gt=F("variants__stock_levels__reserved"),
-                    variants__stock_levels__store__kind="store",
-                    variants__stock_levels__store__is_active=True)
-            .values("variants__stock_levels__store__code", "variants__stock_levels__store__name",
-                    "variants__stock_levels__store__name_en")
-            .annotate(n=Count("id", distinct=True))
-            .order_by("variants__stock_levels__store__code"))
-    chosen = data.get("store")
-    facets.append(Facet("store", str(_("Available at")), [
-        FacetValue(row["variants__stock_levels__store__code"],
-                   _localised(row, "variants__stock_levels__store__"), row["n"],
-                   bool(chosen and chosen.code == row["variants__stock_levels__store__code"]))
-        for row in rows
     ]))
 
     bands = {}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from .availability import availability
+from .cache import depend_on_floor
 from .models import Category, Collection, Gemstone, Material, Metal, Product, Variant
 from .search import parse_query, search_filter
 
@@ -96,6 +97,7 @@ class ProductFilter(filters.FilterSet):
         return queryset.filter(Exists(variants))
 
     def filter_store(self, queryset, name, value: str):  # (the hint is for the schema)
+        depend_on_floor()  # the list shows which pieces a shop has: stale once one sells out
         return queryset.filter(availability().product_available_at(value))
 
     def filter_sort(self, queryset, name, value):

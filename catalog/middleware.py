@@ -5,15 +5,18 @@ cart, no pending message) sees exactly what every other such visitor sees, so th
 rendered page is kept in Redis under the catalog version token (catalog.cache) and
 served without touching the database. What is personal on those pages is fetched after
 load (recently viewed pieces, catalog.views.recently_viewed). Any catalog change (price,
-rate, stock, product, image) moves the token, so no stale page can be served. Pages that
-set a cookie (a CSRF token, a session) are never stored.
+rate, product, image) moves the token; a page also records the stock tokens it was built
+from (catalog.cache: a product page its variants', a list page the floor token), and is
+served only while they stand, so a sale re-renders only the pages that show it and no
+stale page can be served. A miss is rendered once across processes (single_flight).
+Pages that set a cookie (a CSRF token, a session) are never stored.
 """
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from .cache import page_key
+from .cache import Entry, collecting, fresh, page_key, single_flight
 from .views import RECENT_KEY
 
 # Session keys that no cached page shows; any other key (a signed-in user, a cart,
@@ -73,16 +76,23 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         key = page_key(request, "page")
         stored = cache.get(key)
-        if stored is not None:
-            content, headers = stored
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            response["X-Page-Cache"] = "hit"
-            return response
-        response = self.get_response(request)
+        if not fresh(stored):
+            with single_flight(key) as builder:
+                stored = None if builder else cache.get(key)
+                if not fresh(stored):
+                    return self._render(request, key)
+        content, headers = stored.value
+        response = HttpResponse(content)
+        for name, value in headers:
+            response[name] = value
+        response["X-Page-Cache"] = "hit"
+        return response
+
+    def _render(self, request, key):
+        with collecting() as deps:
+            response = self.get_response(request)
         if _storable(request, response):
             headers = [(k, v) for k, v in response.items() if k.lower() != "set-cookie"]
-            cache.set(key, (response.content, headers), PAGE_TIMEOUT)
+            cache.set(key, Entry((response.content, headers), deps), PAGE_TIMEOUT)
             response["X-Page-Cache"] = "miss"
         return response

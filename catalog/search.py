@@ -23,7 +23,9 @@ prefers whole words in the name, then word starts in the name, then whole words
 elsewhere ("gold ring" lists gold rings before anything merely mentioning rings).
 
 The vocabulary (Chinese words, Latin words, their pinyin) is built once per catalog
-version (catalog.cache) and kept per process: a catalog change builds it again.
+version (catalog.cache) by one process and shared in Redis; each process keeps the copy
+it loaded. While one process builds a new version's, the others use the previous one
+(a moment's old words cost at most a correction; the search itself is SQL on the rows).
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from django.core.cache import cache
 from django.db.models import Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from pypinyin import Style, lazy_pinyin
 
-from .cache import catalog_version
+from .cache import catalog_version, single_flight, wait_for
 from .models import Product
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -74,9 +76,14 @@ class ParsedQuery:
         return " ".join(self.terms)
 
 
-@lru_cache(maxsize=4)
-def _vocabulary(version: int) -> Vocabulary:
-    """The catalog's words at ``version``, with the pinyin of its Chinese words."""
+VOCABULARY_KEY = "catalog:vocabulary:{}"
+VOCABULARY_LATEST = "catalog:vocabulary:latest"  # (version, vocabulary): the one to lend
+VOCABULARY_TIMEOUT = 24 * 3600
+_loaded: dict[int, Vocabulary] = {}  # this process's copy, by catalog version
+
+
+def _build_vocabulary() -> Vocabulary:
+    """The catalog's words as they are, with the pinyin of its Chinese words."""
     chinese: set[str] = set()
     latin: set[str] = set()
     documents = Product.objects.filter(is_active=True).values_list("search_document", flat=True)
@@ -98,8 +105,38 @@ def _vocabulary(version: int) -> Vocabulary:
                       by_sound, by_pinyin)
 
 
+def _shared_vocabulary(version: int) -> tuple[Vocabulary, bool]:
+    """``version``'s vocabulary from Redis, and True; built by one process only
+    (single_flight). The others are lent the latest one there is meanwhile (and False),
+    or wait for the builder when there is none."""
+    key = VOCABULARY_KEY.format(version)
+    found = cache.get(key)
+    if found is not None:
+        return found, True
+    with single_flight(key, wait=False) as builder:
+        if not builder:
+            latest = cache.get(VOCABULARY_LATEST)
+            if latest is not None:
+                return latest[1], latest[0] == version
+            wait_for(key)
+            found = cache.get(key)
+            if found is not None:
+                return found, True
+        words = _build_vocabulary()
+        cache.set_many({key: words, VOCABULARY_LATEST: (version, words)}, VOCABULARY_TIMEOUT)
+    return words, True
+
+
 def vocabulary() -> Vocabulary:
-    return _vocabulary(catalog_version())
+    """The catalog's words at its current version (this process's copy when it has one)."""
+    version = catalog_version()
+    words = _loaded.get(version)
+    if words is None:
+        words, current = _shared_vocabulary(version)
+        if current:  # a lent copy is not kept: the next search asks for the new one
+            _loaded.clear()
+            _loaded[version] = words
+    return words
 
 
 def segment_chinese(run: str, words: frozenset[str],

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 
 from .availability import availability
-from .cache import catalog_version
+from .cache import catalog_version, depend_on_stock
 from .models import (
     AffinityKind,
     Category,
@@ -424,6 +424,7 @@ def _availability(variant_ids: list[int]) -> dict[int, list[dict]]:
     """Pieces on the shop floors (not warehouses) per variant, in one query."""
     lang = get_language() or ""
     found: dict[int, list[dict]] = {}
+    depend_on_stock(variant_ids)  # before the read: a sale after it makes the copy stale
     for variant_id, store, available in availability().shop_floor(variant_ids):
         found.setdefault(variant_id, []).append({
             "store": store.code,

@@ -38,7 +38,7 @@ from o2o.parsing import whole_number
 
 from . import selectors, services
 from .cache import cached, catalog_version, page_key
-from .facets import Facet, product_facets
+from .facets import Facet, store_facet, text_facets
 from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
@@ -50,7 +50,11 @@ RECENT_MAX = 8
 
 
 def home(request):
-    return render(request, "catalog/home.html", selectors.home_page())
+    """Collections and the newest pieces: the body is cached under the catalog version for
+    everyone (a member's page adds only the header's own parts)."""
+    body = cached(page_key(request, "home"),
+                  lambda: render_to_string("catalog/_home_body.html", selectors.home_page()))
+    return render(request, "catalog/home.html", {"body": body})
 
 
 # --- The list: /products/?category=rings&material=gold&sort=price&page=2 ------------------
@@ -129,13 +133,54 @@ class FacetGroup:
     selected: int
 
 
-def _facets(filterset: ProductFilter, query: ListQuery) -> list[Facet]:
-    """The facet counts, cached apart from the grid: they do not change with the page or
-    the sort, so paging and re-sorting a list reuse them."""
+def _facets_key(query: ListQuery) -> str:
     filters = urlencode([pair for pair in query.pairs if pair[0] != "sort"])
     digest = blake2b(filters.encode(), digest_size=16).hexdigest()
-    key = f"catalog:facets:{catalog_version()}:{get_language()}:{digest}"
-    return cached(key, lambda: product_facets(filterset))
+    return f"catalog:facets:{catalog_version()}:{get_language()}:{digest}"
+
+
+def _facets(filterset: ProductFilter, query: ListQuery) -> list[Facet]:
+    """The facet counts but the shops': cached apart from the grid, since they do not
+    change with the page or the sort, so paging and re-sorting a list reuse them."""
+    return cached(_facets_key(query), lambda: text_facets(filterset))
+
+
+# Where the listing's cached HTML takes the shops' facet ("Available at"): that facet
+# follows the shop floors (a piece sold out somewhere, catalog.cache's floor token), the
+# rest of the listing only the catalog, so a sale does not re-render the grid.
+STORE_SLOT = "<!--catalog:store-facet-->"
+
+
+def _store_facet_html(request: HttpRequest) -> str:
+    """The shops' facet of the list at ``request``, rendered. Its counts are served stale
+    for the moment one process takes to count again after a sale: they are a hint (no
+    piece is named; the product page and the checkout read the stock), unlike a list
+    filtered by a shop, which is rebuilt before it is shown."""
+    def build() -> str:
+        filterset, data, _left_out = _request_filterset(request)
+        query = _list_query(data)
+        store = cached(f"{_facets_key(query)}:store", lambda: store_facet(filterset),
+                       stale_ok=True)
+        if not store.values:
+            return ""
+        (group,) = _facet_groups(filterset, query, [store])
+        return render_to_string("catalog/_facet.html", {"group": group})
+
+    return cached(page_key(request, "store-facet"), build, stale_ok=True)
+
+
+def _request_filterset(request: HttpRequest):
+    """``_valid_filterset`` of the request's query, validated once per request (the grid
+    and the shops' facet are built apart, from the same filters)."""
+    found = getattr(request, "_catalog_filterset", None)
+    if found is None:
+        found = request._catalog_filterset = _valid_filterset(request.GET)
+    return found
+
+
+def _list_query(data: QueryDict) -> ListQuery:
+    return ListQuery(reverse("catalog:product_list"),
+                     tuple((name, value) for name in LIST_FILTERS for value in data.getlist(name)))
 
 
 def _facet_groups(filterset: ProductFilter, query: ListQuery,
@@ -204,10 +249,8 @@ def _corrected(text: str, corrections: dict[str, str]) -> str:
 def _listing(request: HttpRequest) -> dict:
     """The list page's cached part: the heading, facets, chips, grid and pagination,
     rendered; a fixed number of queries whatever the page size."""
-    filterset, data, left_out = _valid_filterset(request.GET)
-    path = reverse("catalog:product_list")
-    query = ListQuery(path, tuple((name, value) for name in LIST_FILTERS
-                                  for value in data.getlist(name)))
+    filterset, data, left_out = _request_filterset(request)
+    query = _list_query(data)
     cleaned = filterset.form.cleaned_data
 
     paginator = Paginator(selectors.product_cards(filterset.qs), selectors.PRODUCTS_PER_PAGE)
@@ -229,6 +272,7 @@ def _listing(request: HttpRequest) -> dict:
         title = (category or collection).title
     else:
         title = _("All jewellery")
+    facets = _facet_groups(filterset, query, _facets(filterset, query))
     sort = filterset.clean_sort()
     sorts = [(value, label) for value, label in Sort.CHOICES if q or value != Sort.RELEVANCE]
     chips = _chips(cleaned, query)
@@ -243,7 +287,9 @@ def _listing(request: HttpRequest) -> dict:
         "pages": pages,
         "previous_url": query.url(page=page.previous_page_number()) if page.has_previous() else "",
         "next_url": query.url(page=page.next_page_number()) if page.has_next() else "",
-        "facets": _facet_groups(filterset, query, _facets(filterset, query)),
+        "facets": facets,
+        "price_facet": any(group.name == "price" for group in facets),
+        "store_slot": STORE_SLOT,
         "chips": chips,
         "has_filters": len(chips) > (1 if q else 0),
         "clear_url": query.url(drop=[n for n in LIST_FILTERS if n not in ("q", "sort")]),
@@ -266,9 +312,9 @@ def product_list(request):
     q = request.GET.get("q", "")
     if selectors.looks_like_certificate_number(q) and selectors.certificate_lookup(q):
         return redirect(f"{reverse('catalog:certificate')}?{urlencode({'number': q.strip()})}")
-    return render(request, "catalog/product_list.html", {
-        "listing": cached(page_key(request, "list"), lambda: _listing(request)),
-    })
+    listing = dict(cached(page_key(request, "list"), lambda: _listing(request)))
+    listing["html"] = listing["html"].replace(STORE_SLOT, _store_facet_html(request), 1)
+    return render(request, "catalog/product_list.html", {"listing": listing})
 
 
 # --- Certificates: /certificates/?number= -------------------------------------------------

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devtools.benchmark_scenarios import BASELINE, SCENARIOS, Scenario
+from devtools.benchmark_scenarios import BASELINE, SCENARIOS, TARGETS, Scenario
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "var" / "bench"
@@ -908,21 +908,52 @@ def _fmt(value: float | None, spec: str = ".1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _cpu_per_request(m: dict) -> float | None:
+    if m.get("server_cpu_pct") is None or not m.get("rps"):
+        return None
+    return m["server_cpu_pct"] / m["rps"]
+
+
+def judge(rows: list[dict]) -> None:
+    """Set each row's ``cpu_ratio`` (server CPU per request over the bare view's, same
+    run) and, where the issue sets one (benchmark_scenarios.TARGETS), its ``target``
+    with whether it was met."""
+    base = next((r["result"] for r in rows if r["name"] == BASELINE), None)
+    base_cpu = _cpu_per_request(base) if base else None
+    for row in rows:
+        cpu = _cpu_per_request(row["result"])
+        row["cpu_ratio"] = round(cpu / base_cpu, 2) if cpu and base_cpu else None
+        if row["name"] not in TARGETS:
+            continue
+        measure, bound = TARGETS[row["name"]]
+        value = {"rps": row.get("ratio"), "cpu": row["cpu_ratio"],
+                 "p99": row["result"].get("p99_ms")}[measure]
+        met = value is not None and (value >= bound if measure == "rps" else value <= bound)
+        text = {"rps": f">= {bound:.2f} of bare req/s", "cpu": f"<= {bound:g}x bare cpu/req",
+                "p99": f"p99 <= {bound:g} ms"}[measure]
+        row["target"] = {"measure": measure, "bound": bound, "value": value, "met": met,
+                         "text": text}
+
+
 def print_table(rows: list[dict], previous: dict[str, dict]) -> None:
+    judge(rows)
     header = ["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "vs base",
-              "vs prev", "srv cpu", "gen cpu", "db+other"]
+              "vs prev", "srv cpu", "cpu/req vs base", "gen cpu", "db+other", "target"]
     table = []
     for row in rows:
         m = row["result"]
         prev = previous.get(row["name"], {}).get("result", {}).get("rps")
+        target = row.get("target")
         table.append([
             row["name"], str(m["requests"]), str(m["errors"]), _fmt(m["rps"]),
             _fmt(m["p50_ms"], ".2f"), _fmt(m["p99_ms"], ".2f"),
             "-" if row["ratio"] is None else f"{row['ratio']:.3f} ({row['compare_to']})",
             f"{m['rps'] / prev:.2f}x" if prev else "-",
             "-" if m["server_cpu_pct"] is None else f"{m['server_cpu_pct']:.0f}%",
+            "-" if row.get("cpu_ratio") is None else f"{row['cpu_ratio']:.1f}x",
             f"{m['client_cpu_pct']:.0f}%",
             "-" if m["other_cpu_pct"] is None else f"{m['other_cpu_pct']:.0f}%",
+            "" if not target else f"{target['text']}: {'ok' if target['met'] else 'MISSED'}",
         ])
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
     line = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
@@ -1050,6 +1081,13 @@ def main(argv: list[str] | None = None) -> int:
         if "points-balance" in flows:
             points = shell_json(env, PREPARE_POINTS)
             scenarios += me_scenarios(points)
+        if "member-pages" in flows:
+            scenarios += member_scenarios(env)
+        purchases, busy = None, {}
+        if any(s.background == "purchases" for s in scenarios):
+            from .benchmark_flows import PREPARE_BUSY, Purchases
+
+            purchases = Purchases(server.port, shell_json(env, PREPARE_BUSY)["pieces"])
         samples: dict[str, list[Sample]] = {s.name: [] for s in scenarios}
         # sync workers close the connection after each answer: nothing to balance.
         balance = server.pgid if config.worker_class == "gthread" and args.balance else None
@@ -1058,6 +1096,9 @@ def main(argv: list[str] | None = None) -> int:
                 server.check_alive()
                 label = f" (round {round_}/{args.rounds})" if args.rounds > 1 else ""
                 log(f"{scenario.name}: {scenario.method} {scenario.path}{label}")
+                if scenario.background == "purchases":
+                    log(f"  while shoppers buy {purchases.rate:g} pieces a second")
+                    purchases.start()
                 if round_ == 1:
                     problem = probe(server.port, scenario)
                     if problem:
@@ -1069,6 +1110,9 @@ def main(argv: list[str] | None = None) -> int:
                                  args.clients, args.max_requests, None, balance)
                 sample = run_load(server.port, scenario, args.seconds, args.connections,
                                   args.clients, args.max_requests, server.pgid, balance)
+                if scenario.background == "purchases":
+                    busy[scenario.name] = purchases.stop()
+                    log(f"  meanwhile: {busy[scenario.name]}")
                 server.check_alive()
                 samples[scenario.name].append(sample)
                 m = summarize([sample])
@@ -1084,6 +1128,11 @@ def main(argv: list[str] | None = None) -> int:
                 if scenario.check and not shell_ok(env, scenario.check):
                     log(f"  check after {scenario.name} FAILED")
                     failed.append(scenario.name)
+        if busy:
+            from .benchmark_flows import CHECK_NOT_OVERSOLD
+
+            if not shell_ok(env, CHECK_NOT_OVERSOLD):
+                failed.append("busy (oversold)")
         summaries = {name: summarize(runs) for name, runs in samples.items()}
         if {"checkout", "checkout-race"} & set(flows):
             flow_rows, flow_failed = run_checkout_flows(server.port, env, flows, args.seconds)
@@ -1096,6 +1145,8 @@ def main(argv: list[str] | None = None) -> int:
                    "expect_status": sorted(scenario.expected),
                    "connections": scenario.connections or args.connections,
                    "result": asdict(m), "ratio": ratio}
+            if scenario.name in busy:
+                row["background"] = busy[scenario.name]
             rows.append(row)
             if m.ok <= 0:
                 failed.append(scenario.name)
@@ -1162,7 +1213,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-FLOW_NAMES = ("desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
+FLOW_NAMES = ("member-pages", "desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
               "points-balance", "survey-invitations", "survey-kill")
 FLOW_CLIENTS = 50
 
@@ -1221,6 +1272,19 @@ def coupon_check_scenario(coupons: dict, port: int | None = None) -> Scenario:
         if status != 200 or '"valid":true' not in text.replace(" ", ""):
             raise BenchError(f"coupon-check: the code does not apply: {status} {text[:300]}")
     return scenario
+
+
+def member_scenarios(env: dict[str, str]) -> list[Scenario]:
+    """A signed-in member (with a piece in the bag) browsing: the catalog's parts come
+    from the shared fragments, the header's from the member's own rows."""
+    from .benchmark_flows import PREPARE_MEMBER
+
+    found = shell_json(env, PREPARE_MEMBER)
+    headers = {"Cookie": f"sessionid={found['session']}"}
+    return [Scenario("member-home", "/", headers=headers),
+            Scenario("member-list", "/products/", headers=headers),
+            Scenario("member-search", "/products/?q=%E6%88%92%E6%8C%87", headers=headers),
+            Scenario("member-product", "/products/bench-00042/", headers=headers)]
 
 
 def me_scenarios(points: dict) -> list[Scenario]:

@@ -348,3 +348,105 @@ print(json.dumps({{"balance": balance,
                    "points_balance": timed(lambda: points_balance(member=member), 2000),
                    "points_ledger_sum": timed(lambda: points_ledger_sum(member=member), 300)}}))
 """
+
+
+# --- The busy shop: browsing while selling ----------------------------------------------
+
+# Pieces of the bench catalog on a shop floor, in a random order: what the background
+# purchases of the "busy" scenarios buy, each at the shop that has it (so some sell out
+# there, as in a real shop: the lists' floor token moves, not only the product pages').
+PREPARE_BUSY = """
+import json, random
+from django.db.models import F
+from stores.models import StockLevel
+rows = list(StockLevel.objects.filter(variant__sku__startswith="B", store__kind="store",
+                                      store__is_active=True, on_hand__gt=F("reserved"))
+            .values_list("variant__sku", "store__code")[:20000])
+random.Random(11).shuffle(rows)
+print(json.dumps({"pieces": rows[:5000]}))
+"""
+
+CHECK_NOT_OVERSOLD = """
+from django.db.models import F
+from stores.models import StockLevel
+bad = StockLevel.objects.filter(reserved__gt=F("on_hand")).count()
+negative = StockLevel.objects.filter(on_hand__lt=0).count()
+assert bad == 0 and negative == 0, (bad, negative)
+print("[bench]   nothing oversold: no stock row holds more reserved than on hand")
+"""
+
+
+class Purchases:
+    """Shoppers buying at ``rate`` a second in the background (each purchase a new
+    shopper: cart, add, checkout for pickup at the shop that has the piece, paid at the
+    counter), for the "busy" scenarios."""
+
+    def __init__(self, port: int, pieces: list[list[str]], rate: float = 4.0):
+        self.port, self.pieces, self.rate = port, pieces, rate
+        self.statuses: dict[str, int] = {}
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._next = 0
+        self.started = self.stopped = 0.0
+
+    def _buy(self, sku: str, store: str) -> None:
+        try:
+            _add, _checkout, status, code = Shopper(self.port).buy(sku=sku, store=store,
+                                                                   name="压测")
+            with self._lock:
+                key = f"{status} {code}".strip()
+                self.statuses[key] = self.statuses.get(key, 0) + 1
+        except Exception as exc:  # counted; the browsing load goes on
+            with self._lock:
+                self.errors.append(repr(exc)[:200])
+
+    def _loop(self) -> None:
+        self.started = time.perf_counter()
+        n = 0
+        while not self._stop.is_set() and self._next < len(self.pieces):
+            due = self.started + n / self.rate
+            if self._stop.wait(max(0.0, due - time.perf_counter())):
+                break
+            sku, store = self.pieces[self._next]
+            self._next += 1
+            n += 1
+            thread = threading.Thread(target=self._buy, args=(sku, store), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self.statuses, self.errors, self._threads = {}, [], []
+        self._loop_thread = threading.Thread(target=self._loop, daemon=True)
+        self._loop_thread.start()
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._loop_thread.join(timeout=30)
+        self.stopped = time.perf_counter()
+        for thread in self._threads:
+            thread.join(timeout=60)
+        placed = sum(n for k, n in self.statuses.items() if k.startswith("201"))
+        seconds = self.stopped - self.started
+        return {"purchases": placed, "per_second": round(placed / seconds, 2) if seconds else 0,
+                "statuses": dict(self.statuses), "errors": len(self.errors)}
+
+# A signed-in member with a piece in the bag, for the member-* page scenarios.
+PREPARE_MEMBER = SIGN_IN + """
+import json
+from catalog.models import Variant
+from members.models import User
+from members.services import member_profile_ensure
+from orders.models import Cart, CartLine
+member = User.objects.filter(email="bench.member@o2o.example").first()
+if member is None:
+    member = User.objects.create_user("bench.member@o2o.example", None, name="压测会员")
+member_profile_ensure(user=member)
+cart, _created = Cart.objects.get_or_create(member=member)
+if not CartLine.objects.filter(cart=cart).exists():
+    piece = Variant.objects.filter(sku__startswith="B").order_by("pk").first()
+    CartLine.objects.create(cart=cart, variant=piece, quantity=1, price_seen=piece.list_price)
+print(json.dumps({"session": signed_in(member)}))
+"""

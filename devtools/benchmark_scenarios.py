@@ -36,6 +36,9 @@ class Scenario:
     # Python run by ``manage.py shell -c`` once the scenario has been loaded: it raises
     # (and the bench fails) when the load left the data wrong, e.g. an overbooked seat.
     check: str | None = None
+    # "purchases": shoppers buy pieces of the bench catalog in the background while this
+    # scenario's load runs (the busy shop: benchmark_flows.Purchases, 4 a second).
+    background: str | None = None
 
     @property
     def expected(self) -> frozenset[int]:
@@ -71,6 +74,10 @@ SCENARIOS: list[Scenario] = [
     Scenario("product", "/products/bench-00042/"),
     Scenario("product-en", "/en/products/bench-00042/"),
     Scenario("api-list", "/api/v1/products/?category=necklaces&sort=-price"),
+    # The busy shop: anonymous browsing while 4 purchases a second sell pieces of the
+    # bench catalog (some of them the last at their shop).
+    Scenario("busy-list", "/products/", background="purchases"),
+    Scenario("busy-search", "/products/?q=%E6%88%92%E6%8C%87", background="purchases"),
 ]
 
 
@@ -88,6 +95,9 @@ def _tryon_day() -> str:
 
 
 SCENARIOS += [
+    # 14 days of a store's slots, no piece chosen: cached per store and day.
+    Scenario("stores-slots-14d-cached", "/api/v1/stores/sh-njxl/slots/?days=14",
+             headers={"Accept": "application/json"}),
     # 14 days of slots for a store and a piece: hours, closures, seats, transfer lead time.
     Scenario("stores-slots-14d", "/api/v1/stores/sh-njxl/slots/?days=14&skus=N-0006-40",
              headers={"Accept": "application/json"}),
@@ -108,3 +118,19 @@ SCENARIOS += [
                  "assert 0 < n <= store.tryon_seats and seats == n, (n, seats, store.tryon_seats)\n"
                  "print(f'[bench]   {n} bookings for {store.tryon_seats} seats, none overbooked')")),
 ]
+
+
+# What the issue (18: fast while the shop is busy) asks of each figure, printed beside it:
+# (measure, bound). "rps": requests/s as a share of the bare view's in the same run, at
+# least; "cpu": server CPU per request as a multiple of the bare view's, at most; "p99":
+# milliseconds, at most.
+TARGETS: dict[str, tuple[str, float]] = {
+    "busy-list": ("rps", 1 / 3),
+    "busy-search": ("rps", 1 / 3),
+    "member-home": ("cpu", 8.0),
+    "member-list": ("cpu", 8.0),
+    "member-search": ("cpu", 8.0),
+    "member-product": ("cpu", 8.0),
+    "stores-slots-14d-cached": ("cpu", 3.0),
+    "checkout (50 shoppers)": ("p99", 500.0),
+}

@@ -178,7 +178,7 @@ class StoreAdmin(ShownOnCatalogPagesMixin, StoreScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(SpecialHours)
-class SpecialHoursAdmin(StoreScopedMixin, admin.ModelAdmin):
+class SpecialHoursAdmin(ShownOnCatalogPagesMixin, StoreScopedMixin, admin.ModelAdmin):
     list_display = ["store", "date", "closed", "opens", "closes", "note"]
     list_filter = [("store", RelatedOnlyFieldListFilter), "closed"]
     date_hierarchy = "date"

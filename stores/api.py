@@ -7,6 +7,7 @@ exception handler answers them as ``{"code": ..., "detail": ...}`` with a 4xx.
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,6 +34,7 @@ from .serializers import (
     SlotsSerializer,
     StoreSerializer,
 )
+from .slots_cache import slots_cached
 from .tokens import appointment_number_from_token
 
 
@@ -133,9 +136,21 @@ class StoreSlotsView(APIView):
             raise UnknownVariant(_("variants must be ids separated by commas, e.g. 1,2."),
                                  code="bad_variants")
         skus = [v.strip() for v in request.query_params.get("skus", "").split(",") if v.strip()]
-        view = selectors.slots_for_store(store=store, first_day=first_day, days=days,
-                                         variant_ids=[int(v) for v in raw], skus=skus, now=now)
-        return Response(SlotsSerializer.from_view(view))
+        def view():
+            return selectors.slots_for_store(store=store, first_day=first_day, days=days,
+                                             variant_ids=[int(v) for v in raw], skus=skus,
+                                             now=now)
+
+        # With chosen pieces their stock and transfers decide too: not cached.
+        if raw or skus or request.accepted_renderer.format != "json":
+            return Response(SlotsSerializer.from_view(view()))
+
+        def build():
+            found = view()
+            return found.days, JSONRenderer().render(SlotsSerializer.from_view(found))
+
+        body = slots_cached(store=store, first_day=first_day, days=days, now=now, build=build)
+        return HttpResponse(body, content_type="application/json")
 
 
 def _appointments(qs):

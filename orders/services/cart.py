@@ -187,7 +187,11 @@ def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
     _check_quantity(quantity)
     if quantity == 0:
         raise OrderInvalid(_("Choose at least one piece."), code="quantity_invalid")
-    locked = _locked(cart)
+    # The UPDATE of updated_at locks the row (two tabs, a double click queue here).
+    if not Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now()):
+        raise NotFoundError(_("This bag is no longer there; please add the pieces again."),
+                            code="cart_gone")
+    locked = cart
     lines = list(CartLine.objects.filter(cart=locked))  # at most CART_MAX_LINES rows
     line = next((existing for existing in lines if existing.variant_id == variant.pk), None)
     if line is None and len(lines) >= settings.CART_MAX_LINES:
@@ -204,7 +208,6 @@ def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
     else:
         line.quantity, line.price_seen = total, price
         line.save(update_fields=["quantity", "price_seen"])
-    locked.save(update_fields=["updated_at"])
     return line
 
 
@@ -276,16 +279,16 @@ def carts_prune(*, now: datetime | None = None) -> int:
     return per_model.get(Cart._meta.label, 0)
 
 
-def cart_lines(*, cart: Cart | None) -> list[CartLineView]:
+def cart_lines(*, cart: Cart | None, rates: dict | None = None) -> list[CartLineView]:
     """Each line with its live price, availability and flags. Three queries whatever the
-    number of lines (lines with pieces, metal rates, stock)."""
+    number of lines (lines with pieces, metal rates unless given, stock)."""
     if cart is None:
         return []
     lines = list(with_cover(CartLine.objects.filter(cart=cart), "variant__product_id")
                  .select_related("variant__product").order_by("added_at", "id"))
     if not lines:
         return []
-    rates = rates_in_force()
+    rates = rates_in_force() if rates is None else rates
     stock = sellable(line.variant_id for line in lines)
     views = []
     for line in lines:

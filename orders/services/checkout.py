@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
+from catalog.pricing import rates_in_force
 from members.models import User
 from members.services import address_clean
 from o2o.errors import ApplicationError, ConflictError, RateLimited
@@ -206,7 +207,8 @@ def checkout_place(
     if not pay_at_counter:
         payments_online_ensure()  # OnlinePaymentOff (503): nothing held for nothing
     locked = _locked(cart)
-    views = cart_lines(cart=locked)
+    rates = rates_in_force()
+    views = cart_lines(cart=locked, rates=rates)
     if not views:
         raise OrderInvalid(_("Your bag is empty."), code="cart_empty")
     if len(views) > settings.CART_MAX_LINES:
@@ -246,7 +248,8 @@ def checkout_place(
         stock_from=stock_from, member=member, contact_name=contact_name,
         contact_phone=contact_phone, contact_email=contact_email, language=language,
         pay_at_counter=pay_at_counter, coupon_code=locked.coupon_code,
-        points=locked.points if member is not None else 0, actor=member, via="checkout")
+        points=locked.points if member is not None else 0, actor=member, via="checkout",
+        available={v.variant.pk: v.stores for v in views}, rates=rates)
     confirmed = sum((v.price_seen * v.quantity for v in views), Decimal("0.00"))
     if order.subtotal != confirmed:  # a rate moved between our look and order_place's
         raise CartNeedsReview(_("A price changed just now; please look at your bag again."))

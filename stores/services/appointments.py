@@ -47,6 +47,7 @@ from ..models import (
 from ..selectors import MAX_PIECES, appointment_ready_at, busy_intervals, slots_for_store
 from ..signals import appointment_completed
 from ..slots import seat_free, slot_check
+from ..slots_cache import slots_changed
 from .emails import Kind as EmailKind
 from .emails import appointment_emails_enqueue
 from .permissions import ensure_may_act
@@ -209,7 +210,11 @@ def _appointment_insert(**fields) -> Appointment:
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Appointment.objects.create(number=appointment_number_new(), **fields)
+                appointment = Appointment.objects.create(number=appointment_number_new(),
+                                                         **fields)
+            slots_changed(store_id=appointment.store_id, moments=[appointment.starts_at],
+                          zone=appointment.store.zone)
+            return appointment
         except IntegrityError as exc:
             if "appointment_seat_not_double_booked" in str(exc):
                 raise SlotTaken() from None
@@ -249,6 +254,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime,
         if seat is None:
             raise SlotTaken()
         before = locked.starts_at
+        slots_changed(store_id=store.pk, moments=[before, slot.starts_at], zone=store.zone)
         locked.starts_at, locked.ends_at, locked.seat = slot.starts_at, slot.ends_at, seat
         locked.sequence += 1
         try:
@@ -274,6 +280,8 @@ def _wind_up(appointment: Appointment, *, actor: User | None, now: datetime, rea
     ``keep_variant_ids`` for the sale to be rung up) and call off the transfers
     that have not shipped. Locks: transfers by pk, then reservations by pk, then stock
     rows by pk in one pass. Call with the appointment locked."""
+    slots_changed(store_id=appointment.store_id, moments=[appointment.starts_at],
+                  zone=appointment.store.zone)  # its seat is free again
     transfers = list(Transfer.objects.select_for_update(of=("self",))
                      .filter(appointment=appointment, status=TransferStatus.REQUESTED)
                      .order_by("pk"))

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.cache import catalog_changed
+from catalog.cache import stock_changed
 from catalog.models import Variant
 from o2o.auth import User
 
@@ -83,7 +83,7 @@ def stock_count_apply(*, store: Store, lines: Sequence[Sequence[int]], actor: Us
                        difference=counted - expected)
         for vid, (counted, expected) in sorted(wanted.items())])
     if changed:
-        catalog_changed()
+        stock_changed(variant_ids=list(wanted), floor=True)
     return count
 
 

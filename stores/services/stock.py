@@ -21,12 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.cache import catalog_changed
+from catalog.cache import stock_changed
 from catalog.models import Variant
 from o2o.errors import ApplicationError
 
@@ -54,6 +54,7 @@ def stock_add_locked(*, store: Store, variant: Variant, quantity: int, now: date
     Pieces arriving where there were none date the row (``arrived_on``, the age of the
     stock); arriving beside others, they leave the oldest piece's date."""
     today = now.astimezone(store.zone).date()
+    stock_changed(variant_ids=[variant.pk], floor=True)  # the shop floors show on catalog pages
     rows = StockLevel.objects.filter(store=store, variant=variant)
     # update() skips auto_now, so the timestamp is set by hand; the CASE reads on_hand
     # as it was before this UPDATE.
@@ -81,7 +82,6 @@ def stock_receive(*, store: Store, variant: Variant, quantity: int) -> StockLeve
     not positive (taking stock out is a different operation).
     """
     _positive(quantity)
-    catalog_changed()  # availability shows on catalog pages
     stock_add_locked(store=store, variant=variant, quantity=quantity, now=timezone.now())
     return StockLevel.objects.get(store=store, variant=variant)
 
@@ -106,6 +106,26 @@ def sold_out_message(variant: Variant, store: Store) -> str:
         "piece": f"{variant.product.title} ({variant.sku})", "store": store.title}
 
 
+def _stock_move(pk: int | None, *, reserved: int, on_hand: int = 0, now: datetime,
+                at: tuple[int, int] | None = None) -> int | None:
+    """``reserved += reserved, on_hand += on_hand`` on one StockLevel row (by ``pk``, or
+    by ``at``: (store id, variant id)) if what is left available (on_hand - reserved)
+    stays at or above zero and ``reserved`` does too; the pieces available afterwards,
+    or None when the row refused or is not there. One conditional UPDATE (it locks the
+    row)."""
+    where, key = ("id = %s", [pk]) if pk is not None else ("store_id = %s AND variant_id = %s",
+                                                           list(at))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StockLevel._meta.db_table} SET reserved = reserved + %s, "
+            "on_hand = on_hand + %s, updated_at = %s "
+            f"WHERE {where} AND on_hand + %s >= reserved + %s AND reserved + %s >= 0 "
+            "RETURNING on_hand - reserved",
+            [reserved, on_hand, now, *key, on_hand, reserved, reserved])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def reserve_lines(lines: Sequence[ReserveLine], *, now: datetime | None = None) -> list[Reservation]:
     """Reserve every line or none: one conditional UPDATE per line, in StockLevel pk order.
 
@@ -117,24 +137,30 @@ def reserve_lines(lines: Sequence[ReserveLine], *, now: datetime | None = None) 
     now = now or timezone.now()
     for line in lines:
         _positive(line.quantity)
-    pairs = Q()
-    for line in lines:
-        pairs |= Q(store_id=line.store.pk, variant_id=line.variant.pk)
-    stock_pk = {(s, v): pk for pk, s, v in
-                StockLevel.objects.filter(pairs).values_list("pk", "store_id", "variant_id")}
+    if len(lines) == 1:  # one row: no order to keep, so no look-up of its pk first
+        only = lines[0]
+        stock_pk = {(only.store.pk, only.variant.pk): None}
+    else:
+        pairs = Q()
+        for line in lines:
+            pairs |= Q(store_id=line.store.pk, variant_id=line.variant.pk)
+        stock_pk = {(s, v): pk for pk, s, v in
+                    StockLevel.objects.filter(pairs).values_list("pk", "store_id", "variant_id")}
     for line in lines:
         if (line.store.pk, line.variant.pk) not in stock_pk:
             raise SoldOut(sold_out_message(line.variant, line.store),
                           extra={"sku": line.variant.sku, "store": line.store.code})
-    for line in sorted(lines, key=lambda li: stock_pk[(li.store.pk, li.variant.pk)]):
-        updated = (StockLevel.objects
-                   .filter(pk=stock_pk[(line.store.pk, line.variant.pk)],
-                           on_hand__gte=F("reserved") + line.quantity)
-                   .update(reserved=F("reserved") + line.quantity, updated_at=now))
-        if not updated:
+    sold_out_here = False
+    for line in sorted(lines, key=lambda li: stock_pk[(li.store.pk, li.variant.pk)] or 0):
+        left = _stock_move(stock_pk[(line.store.pk, line.variant.pk)], reserved=line.quantity,
+                           now=now, at=(line.store.pk, line.variant.pk))
+        if left is None:
             raise SoldOut(sold_out_message(line.variant, line.store),
                           extra={"sku": line.variant.sku, "store": line.store.code})
-    catalog_changed()
+        sold_out_here |= left == 0
+    # The product pages of these variants change; the list pages only when the last
+    # available piece of one went at a shop (catalog.cache).
+    stock_changed(variant_ids=[line.variant.pk for line in lines], floor=sold_out_here)
     return Reservation.objects.bulk_create([
         Reservation(store=line.store, variant=line.variant, quantity=line.quantity,
                     purpose=line.purpose, reference=line.reference, expires_at=line.expires_at,
@@ -176,19 +202,24 @@ def locked_reservations_close(reservations: Iterable[Reservation], *, status: st
         pairs |= Q(store_id=store_id, variant_id=variant_id)
     levels = sorted(StockLevel.objects.filter(pairs).values_list("pk", "store_id", "variant_id"))
     committed = status == ReservationStatus.COMMITTED
+    back_on_floor = False
     for pk, store_id, variant_id in levels:
         quantity = per_stock[(store_id, variant_id)]
-        changes = {"reserved": F("reserved") - quantity, "updated_at": now}
-        if committed:
-            changes["on_hand"] = F("on_hand") - quantity
-        if not StockLevel.objects.filter(pk=pk, reserved__gte=quantity).update(**changes):
+        left = _stock_move(pk, reserved=-quantity, on_hand=-quantity if committed else 0,
+                           now=now)
+        if left is None:
             # reserved counts every active reservation; anything else is a broken invariant.
             raise RuntimeError(f"stock {pk} holds fewer reserved pieces than its reservations")
+        back_on_floor |= left == quantity
+    if not committed:
+        # A sale that leaves takes nothing more off the floor (available stays as it
+        # was); released pieces come back, to a shop that had none when left == quantity.
+        stock_changed(variant_ids=[variant_id for _pk, _store, variant_id in levels],
+                      floor=back_on_floor)
     Reservation.objects.filter(pk__in=[r.pk for r in rows]).update(
         status=status, closed_at=now, close_reason=reason[:60])
     for r in rows:
         r.status, r.closed_at, r.close_reason = status, now, reason[:60]
-    catalog_changed()
     return len(rows)
 
 

@@ -30,7 +30,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.cache import catalog_changed
 from catalog.models import Variant
 from o2o.auth import User
 from o2o.transitions import Lifecycle
@@ -194,7 +193,6 @@ def transfer_receive(*, transfer: Transfer, actor: User | None) -> Transfer:
     lines = list(locked.lines.select_related("variant__product").order_by("variant_id"))
     for line in lines:
         stock_add_locked(store=locked.destination, variant=line.variant, quantity=line.quantity, now=now)
-    catalog_changed()
     reserved_for = []
     if appointment is not None and appointment.status in ACTIVE_APPOINTMENT:
         waiting = set(appointment.items.filter(transfer=locked).values_list("variant_id", flat=True))

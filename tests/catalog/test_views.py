@@ -630,6 +630,23 @@ def test_a_members_product_page_adds_only_the_heart(client, shop, member,
     assert any("catalog_wishlistitem" in q["sql"] for q in warm)
 
 
+@pytest.mark.parametrize("page", ["/", "/en/", LIST, f"{LIST}?q=ring", "product"])
+def test_a_signed_in_members_pages_cost_at_most_four_queries(client, shop, member, page,
+                                                              django_assert_max_num_queries):
+    """The catalog's parts come from the shared fragments; what is the member's own (the
+    header, the bag, the heart) costs the user once, the session at most once, the bag and
+    the heart."""
+    client.force_login(member)
+    url = product_url(shop["diamond-solitaire"]) if page == "product" else page
+    assert client.get(url).status_code == 200  # another visitor warmed the fragments
+    with django_assert_max_num_queries(4) as warm:
+        response = client.get(url)
+    assert response.status_code == 200 and "X-Page-Cache" not in response
+    sqls = [query["sql"] for query in warm]
+    assert sum('FROM "members_user"' in sql for sql in sqls) <= 1
+    assert sum('FROM "django_session"' in sql for sql in sqls) <= 1
+
+
 def test_a_price_change_shows_at_once(client, shop, django_capture_on_commit_callbacks):
     url = product_url(shop["pearl-pendant"])
     assert "¥680" in client.get(url).content.decode()

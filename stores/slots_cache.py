@@ -1,0 +1,73 @@
+"""Try-on slots cached per store and day (the slots API asks for up to MAX_SLOT_DAYS).
+
+Seats change only by the appointment services, so each (store, day) has a token that
+they move after commit (``slots_changed``): a booking, a move (both days), a cancel, a
+no-show or a completion. A cached answer records the tokens of the days it covers
+(catalog.cache's dependencies) and the catalog version (a store's hours and settings are
+saved through the admin, which moves it), and is served while they stand and until the
+clock changes a slot's state: the next start to pass or to come inside the booking lead
+time, or the store's midnight, whichever is first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import get_language
+
+from catalog.cache import Entry, catalog_version, collecting, depend_on, fresh, single_flight
+
+from .models import Store
+from .slots import Day, SlotState
+
+DAY_KEY = "stores:slots:{store}:{day}"
+TIMEOUT = 3600
+
+
+def slots_changed(*, store_id: int, moments: Iterable[datetime], zone) -> None:
+    """After commit, move the tokens of the days (in the store's ``zone``) of ``moments``."""
+    keys = {DAY_KEY.format(store=store_id, day=m.astimezone(zone).date()) for m in moments}
+    transaction.on_commit(lambda: cache.set_many(dict.fromkeys(keys, time.time_ns()),
+                                                 timeout=None))
+
+
+def _valid_until(store: Store, days: list[Day], now: datetime) -> float:
+    """The first moment the clock changes one of ``days``' slots (a POSIX timestamp)."""
+    lead = timedelta(minutes=store.booking_lead_minutes)
+    local = now.astimezone(store.zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(),
+                                tzinfo=store.zone)
+    moments = [midnight]
+    for day in days:
+        for slot in day.slots:
+            if slot.state in (SlotState.FREE, SlotState.FULL, SlotState.TOO_SOON):
+                moments += [m for m in (slot.starts_at - lead, slot.starts_at) if m > now]
+    return min(moments).timestamp()
+
+
+def slots_cached(*, store: Store, first_day: date, days: int, now: datetime,
+                 build: Callable[[], tuple[list[Day], Any]]) -> Any:
+    """``build()``'s answer (it returns the days and the answer made of them), cached for
+    ``store`` and the days from ``first_day`` as the module says."""
+    tokens = [DAY_KEY.format(store=store.pk, day=first_day + timedelta(days=n))
+              for n in range(days)]
+    key = f"stores:slots:{catalog_version()}:{get_language()}:{store.pk}:{first_day}:{days}"
+    entry = cache.get(key)
+    if fresh(entry) and now.timestamp() < entry.value[0]:
+        return entry.value[1]
+    with single_flight(key) as builder:
+        if not builder:
+            entry = cache.get(key)
+            if fresh(entry) and now.timestamp() < entry.value[0]:
+                return entry.value[1]
+        with collecting() as deps:
+            found = cache.get_many(tokens)  # before the reads, as catalog.cache says
+            depend_on({token: found.get(token) for token in tokens})
+            computed, answer = build()
+        cache.set(key, Entry((_valid_until(store, computed, now), answer), deps), TIMEOUT)
+    return answer

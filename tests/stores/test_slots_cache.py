@@ -1,0 +1,70 @@
+"""Slots cached per store and day; a booking, a move or a cancel shows at once."""
+
+from datetime import timedelta
+
+import pytest
+from rest_framework.test import APIClient
+
+from stores.services import appointment_cancel, appointment_reschedule, stock_receive
+from tests.catalog.factories import VariantFactory
+
+from .factories import days_ahead, local, tryon_store
+from .test_services_appointments import book
+
+pytestmark = pytest.mark.django_db
+
+
+def _slot(body, start):
+    return next(slot for day in body["days"] for slot in day["slots"]
+                if slot["start"] == start.isoformat())
+
+
+def _get(api, store, day):
+    response = api.get(f"/api/v1/stores/{store.code}/slots/?date={day.isoformat()}&days=14")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_slots_are_cached_and_a_booking_shows_at_once(
+        shop, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    api = APIClient()
+    other = tryon_store(code="bj-test", seats=1)
+    piece = VariantFactory()
+    stock_receive(store=shop, variant=piece, quantity=3)
+    stock_receive(store=other, variant=piece, quantity=3)
+    day = days_ahead(shop, 2)
+    start = local(shop, day, 15)
+    first = _get(api, shop, day)
+    assert _slot(first, start)["state"] == "free"
+    with django_assert_max_num_queries(1):  # the store; the days come from the cache
+        assert _get(api, shop, day) == first
+
+    with django_capture_on_commit_callbacks(execute=True):
+        book(shop, start, [piece])
+        book(shop, start, [piece], contact_phone="138 0013 8001")
+    assert _slot(_get(api, shop, day), start)["state"] == "full"
+
+    # A booking at another store leaves this store's cached days alone.
+    with django_capture_on_commit_callbacks(execute=True):
+        book(other, local(other, day, 15), [piece])
+    with django_assert_max_num_queries(1):
+        assert _slot(_get(api, shop, day), start)["state"] == "full"
+
+
+def test_a_cancel_and_a_move_free_the_seat_at_once(shop, django_capture_on_commit_callbacks):
+    api = APIClient()
+    piece = VariantFactory()
+    stock_receive(store=shop, variant=piece, quantity=3)
+    day = days_ahead(shop, 2)
+    start, later = local(shop, day, 15), local(shop, day + timedelta(days=1), 11)
+    with django_capture_on_commit_callbacks(execute=True):
+        one = book(shop, start, [piece])
+        book(shop, start, [piece], contact_phone="138 0013 8001")
+    assert _slot(_get(api, shop, day), start)["state"] == "full"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_reschedule(appointment=one, starts_at=later, notify=False)
+    body = _get(api, shop, day)
+    assert _slot(body, start)["state"] == "free" and _slot(body, later)["free"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(appointment=one, notify=False)
+    assert _slot(_get(api, shop, day), later)["free"] == 2
