@@ -113,8 +113,12 @@ def _stock_move(pk: int | None, *, reserved: int, on_hand: int = 0, now: datetim
     stays at or above zero and ``reserved`` does too; the pieces available afterwards,
     or None when the row refused or is not there. One conditional UPDATE (it locks the
     row)."""
-    where, key = ("id = %s", [pk]) if pk is not None else ("store_id = %s AND variant_id = %s",
-                                                           list(at))
+    if pk is not None:
+        where, key = "id = %s", [pk]
+    elif at is not None:
+        where, key = "store_id = %s AND variant_id = %s", list(at)
+    else:
+        raise ValueError("a stock row by pk or by (store id, variant id)")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table} SET reserved = reserved + %s, "
@@ -139,7 +143,7 @@ def reserve_lines(lines: Sequence[ReserveLine], *, now: datetime | None = None) 
         _positive(line.quantity)
     if len(lines) == 1:  # one row: no order to keep, so no look-up of its pk first
         only = lines[0]
-        stock_pk = {(only.store.pk, only.variant.pk): None}
+        stock_pk: dict[tuple[int, int], int | None] = {(only.store.pk, only.variant.pk): None}
     else:
         pairs = Q()
         for line in lines:
