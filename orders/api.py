@@ -37,13 +37,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
+from catalog.selectors import with_cover
 from members.services.coupons import coupon_guess_ensure
 from o2o.errors import ApplicationError, NotFoundError, reported
 from stores.models import Store
 
 from .links import order_token
 from .models import CartLine, Order
-from .selectors import orders_of_member, orders_with_lines
+from .selectors import orders_of_member
 from .serializers import (
     CartDiscountsInputSerializer,
     CartItemAddSerializer,
@@ -57,12 +58,13 @@ from .serializers import (
 from .services import order_cancel
 from .services.cart import (
     CART_SESSION_KEY,
-    cart_add,
+    cart_add_viewed,
     cart_confirm_prices,
     cart_discounts,
     cart_discounts_set,
     cart_for_request,
     cart_lines,
+    cart_remember,
     cart_set_quantity,
     cart_subtotal,
 )
@@ -117,8 +119,8 @@ def _discounts_keep(request, cart, values: dict) -> None:
                        points=values.get("points"))
 
 
-def _cart_payload(cart, request) -> dict:
-    views = cart_lines(cart=cart)
+def _cart_payload(cart, request, views=None) -> dict:
+    views = cart_lines(cart=cart) if views is None else views
     return CartSerializer({
         "discounts": _discounts(cart, request, views),
         "lines": views,
@@ -130,7 +132,9 @@ def _cart_payload(cart, request) -> dict:
 
 
 def _variant(sku: str) -> Variant | None:
-    return Variant.objects.select_related("product").filter(sku=sku).first()
+    """The piece with its product and its cover (the bag shows it), in one query."""
+    return with_cover(Variant.objects.select_related("product").filter(sku=sku),
+                      "product_id").first()
 
 
 class CartView(CsrfEveryoneMixin, APIView):
@@ -159,10 +163,13 @@ class CartItemsView(CsrfEveryoneMixin, APIView):
         if variant is None:
             raise ApplicationError(_("There is no piece %(sku)s in the catalogue.") % {
                 "sku": data.validated_data["sku"]}, code="unknown_sku")
-        cart = cart_for_request(user=request.user, session=request.session, create=True)
-        cart_add(cart=cart, variant=variant, quantity=data.validated_data["quantity"])
+        member = request.user if request.user.is_authenticated else None
+        cart, views = cart_add_viewed(
+            cart=cart_for_request(user=request.user, session=request.session),
+            member=member, variant=variant, quantity=data.validated_data["quantity"])
+        cart_remember(session=request.session, cart=cart)
         shopper_step_send(request, "bag")
-        return Response(_cart_payload(cart, request), status=201)
+        return Response(_cart_payload(cart, request, views), status=201)
 
 
 def _line_or_404(request, sku: str):
@@ -292,7 +299,8 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
             # The bag is empty now; without its key the guest's pages are cacheable again.
             request.session.pop(CART_SESSION_KEY, None)
         order_url = request.build_absolute_uri(path_for_order(order))
-        result = {"order": orders_with_lines().get(pk=order.pk), "payment_url": None,
+        # checkout_place's order knows its store and lines: nothing is read back.
+        result = {"order": order, "payment_url": None,
                   "order_url": order_url}
         if not values["pay_at_counter"]:
             from .services.payments import payment_start  # another part of the sale

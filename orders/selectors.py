@@ -12,7 +12,7 @@ from o2o.money import money
 from stores.models import Appointment
 from stores.services import TryOnSale
 
-from .models import Order, OrderStatus
+from .models import Order, OrderLine, OrderStatus
 
 S = OrderStatus
 
@@ -24,6 +24,17 @@ SERVICEABLE_ORDER_STATUSES = frozenset({S.COLLECTED, S.DELIVERED, S.COMPLETED,
 def orders_with_lines() -> QuerySet[Order]:
     """Orders with their store and lines (a list card, an API answer)."""
     return Order.objects.select_related("store").prefetch_related("lines")
+
+
+def lines_known(order: Order, lines: list[OrderLine]) -> Order:
+    """Give ``order`` the ``lines`` just written as if ``prefetch_related("lines")`` had
+    read them (what Django's prefetch leaves on an instance), so an answer built from it
+    (``OrderSerializer``) reads nothing back."""
+    found = order.lines.all()
+    found._result_cache = list(lines)
+    found._prefetch_done = True  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"lines": found}  # type: ignore[attr-defined]
+    return order
 
 
 def orders_for_page() -> QuerySet[Order]:

@@ -142,9 +142,21 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="o2o"),
         "TIMEOUT": 300,
-    }
+    },
+    # Sessions live only in Redis (docs/decisions.md, "Sessions in Redis"): no table row
+    # to write when a guest's bag starts or ends. Redis must therefore persist them
+    # (appendonly yes: docker-compose.yml, the embedded stack); losing Redis's data signs
+    # everyone out and forgets guests' bags. A logout deletes the key: the session ends
+    # on the server, not only in the browser (never the signed_cookies engine).
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("SESSION_REDIS_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("SESSION_KEY_PREFIX", default="o2o-session"),
+        "TIMEOUT": None,  # each session sets its own expiry (SESSION_COOKIE_AGE)
+    },
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Celery: Redis broker; tasks are enqueued with transaction.on_commit --------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -8,6 +8,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "o2o.sms.LocmemBackend"  # o2o.sms.outbox
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="o2o-test")  # noqa: F405
+CACHES["sessions"]["KEY_PREFIX"] = env("SESSION_KEY_PREFIX", default="o2o-test-session")  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import ProductImage, Variant
+from catalog.models import PricingMode, ProductImage, Variant
 from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
 from catalog.selectors import cover_image, with_cover
 from members.errors import PointsInvalid
@@ -153,12 +153,16 @@ def _check_quantity(quantity) -> int:
     return quantity
 
 
-def _check_sellable(variant: Variant, quantity: int) -> None:
+def _check_sellable(variant: Variant, quantity: int,
+                    places: dict[int, int] | None = None) -> None:
+    """``places``: the variant's ``sellable`` answer, when the caller has read it."""
     name = variant.product.title
     if not (variant.is_active and variant.product.is_active):
         raise OrderInvalid(_("%(piece)s is no longer sold.") % {"piece": name},
                            code="variant_inactive", extra={"sku": variant.sku})
-    most = max(sellable([variant.pk]).get(variant.pk, {}).values(), default=0)
+    if places is None:
+        places = sellable([variant.pk]).get(variant.pk, {})
+    most = max(places.values(), default=0)
     if most <= 0:
         raise SoldOut(_("%(piece)s is sold out.") % {"piece": name},
                       extra={"sku": variant.sku, "available": 0})
@@ -177,6 +181,12 @@ def _locked(cart: Cart) -> Cart:
     return locked
 
 
+def cart_remember(*, session, cart: Cart) -> None:
+    """Keep a guest's cart token in the session (``cart_for_request`` finds it there)."""
+    if cart.member_id is None and session.get(CART_SESSION_KEY) != str(cart.token):
+        session[CART_SESSION_KEY] = str(cart.token)
+
+
 @transaction.atomic
 def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
     """Add ``quantity`` of ``variant`` (to its line if there is one) and record the price
@@ -184,15 +194,41 @@ def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
 
     Raises OrderInvalid (inactive piece, bad quantity), PriceUnavailable (no price
     today) or SoldOut (409: none, or fewer than the line would hold). Locks the cart."""
+    _cart, line, _views = _add(cart=cart, member=None, variant=variant, quantity=quantity)
+    return line
+
+
+@transaction.atomic
+def cart_add_viewed(*, cart: Cart | None, member: User | None, variant: Variant,
+                    quantity: int = 1) -> tuple[Cart, list[CartLineView]]:
+    """``cart_add`` for the bag's API, which answers with the whole bag: the cart (made
+    here when there is none: ``member``'s, or a guest's, which the caller keeps with
+    ``cart_remember``) and its lines as ``cart_lines`` shows them, built from what the
+    checks read inside the transaction instead of a second look after it. A refused add
+    makes no cart. Annotate ``variant`` ``with_cover`` (``product_id``) for the new
+    line's picture."""
+    cart, _line, views = _add(cart=cart, member=member, variant=variant, quantity=quantity)
+    return cart, views
+
+
+def _add(*, cart: Cart | None, member: User | None, variant: Variant,
+         quantity: int) -> tuple[Cart, CartLine, list[CartLineView]]:
     _check_quantity(quantity)
     if quantity == 0:
         raise OrderInvalid(_("Choose at least one piece."), code="quantity_invalid")
-    # The UPDATE of updated_at locks the row (two tabs, a double click queue here).
-    if not Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now()):
-        raise NotFoundError(_("This bag is no longer there; please add the pieces again."),
-                            code="cart_gone")
-    locked = cart
-    lines = list(CartLine.objects.filter(cart=locked))  # at most CART_MAX_LINES rows
+    lines: list[CartLine] = []
+    if cart is None and member is None:
+        cart = Cart.objects.create()  # the INSERT holds the new row's lock to commit
+    elif cart is None:
+        cart, created = Cart.objects.get_or_create(member=member)
+        if not created:
+            return _add(cart=cart, member=member, variant=variant, quantity=quantity)
+    else:
+        # The UPDATE of updated_at locks the row (two tabs, a double click queue here).
+        if not Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now()):
+            raise NotFoundError(_("This bag is no longer there; please add the pieces "
+                                  "again."), code="cart_gone")
+        lines = list(_lines_of(cart))  # at most CART_MAX_LINES rows
     line = next((existing for existing in lines if existing.variant_id == variant.pk), None)
     if line is None and len(lines) >= settings.CART_MAX_LINES:
         raise OrderInvalid(_("Your bag holds at most %(count)s different pieces.")
@@ -200,15 +236,21 @@ def cart_add(*, cart: Cart, variant: Variant, quantity: int = 1) -> CartLine:
     total = quantity + (line.quantity if line else 0)
     if total > MAX_LINE_QUANTITY:
         _check_quantity(total)
-    _check_sellable(variant, total)
-    price = variant_price(variant=variant).amount
+    stock = sellable({*(existing.variant_id for existing in lines), variant.pk})
+    _check_sellable(variant, total, stock.get(variant.pk, {}))
+    rates = rates_needed(existing.variant for existing in lines) if lines else None
+    if rates is None and variant.pricing_mode != PricingMode.FIXED:
+        rates = rates_in_force()
+    price = variant_price(variant=variant, rates=rates).amount
     if line is None:
-        line = CartLine.objects.create(cart=locked, variant=variant, quantity=total,
+        line = CartLine.objects.create(cart=cart, variant=variant, quantity=total,
                                        price_seen=price)
+        line.cover = getattr(variant, "cover", None)  # type: ignore[attr-defined]
+        lines.append(line)
     else:
         line.quantity, line.price_seen = total, price
         line.save(update_fields=["quantity", "price_seen"])
-    return line
+    return cart, line, _line_views(lines, rates=rates, stock=stock)
 
 
 @transaction.atomic
@@ -279,17 +321,43 @@ def carts_prune(*, now: datetime | None = None) -> int:
     return per_model.get(Cart._meta.label, 0)
 
 
+def rates_needed(variants: Iterable[Variant]) -> dict | None:
+    """The metal rates in force when one of ``variants`` is priced by weight (one query),
+    else None: fixed prices need none."""
+    if any(variant.pricing_mode != PricingMode.FIXED for variant in variants):
+        return rates_in_force()
+    return None
+
+
+def _lines_of(cart: Cart):
+    return (with_cover(CartLine.objects.filter(cart=cart), "variant__product_id")
+            .select_related("variant__product").order_by("added_at", "id"))
+
+
 def cart_lines(*, cart: Cart | None, rates: dict | None = None) -> list[CartLineView]:
     """Each line with its live price, availability and flags. Three queries whatever the
-    number of lines (lines with pieces, metal rates unless given, stock)."""
+    number of lines (lines with pieces, metal rates unless given or every price is fixed,
+    stock)."""
+    return cart_lines_priced(cart=cart, rates=rates)[0]
+
+
+def cart_lines_priced(*, cart: Cart | None,
+                      rates: dict | None = None) -> tuple[list[CartLineView], dict]:
+    """``cart_lines`` and the metal rates they were priced with ({} when every price is
+    fixed), for a caller that prices them again (``order_place``)."""
     if cart is None:
-        return []
-    lines = list(with_cover(CartLine.objects.filter(cart=cart), "variant__product_id")
-                 .select_related("variant__product").order_by("added_at", "id"))
+        return [], {}
+    lines = list(_lines_of(cart))
     if not lines:
-        return []
-    rates = rates_in_force() if rates is None else rates
-    stock = sellable(line.variant_id for line in lines)
+        return [], {}
+    if rates is None:
+        rates = rates_needed(line.variant for line in lines)
+    views = _line_views(lines, rates=rates, stock=sellable(line.variant_id for line in lines))
+    return views, rates or {}
+
+
+def _line_views(lines: list[CartLine], *, rates: dict | None,
+                stock: dict[int, dict[int, int]]) -> list[CartLineView]:
     views = []
     for line in lines:
         variant = line.variant
@@ -302,7 +370,7 @@ def cart_lines(*, cart: Cart | None, rates: dict | None = None) -> list[CartLine
             line=line, variant=variant, quantity=line.quantity, price_seen=line.price_seen,
             unit_price=unit, available=max(places.values(), default=0), stores=places,
             inactive=not (variant.is_active and variant.product.is_active),
-            picture=cover_image(variant.product_id, line.cover)))
+            picture=cover_image(variant.product_id, getattr(line, "cover", None))))
     return views
 
 

@@ -37,7 +37,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
-from catalog.pricing import rates_in_force
 from members.models import User
 from members.services import address_clean
 from o2o.errors import ApplicationError, ConflictError, RateLimited
@@ -47,8 +46,8 @@ from stores.models import Store, StoreKind
 
 from ..errors import OrderInvalid
 from ..models import Cart, CartLine, Fulfilment, Order, OrderStatus
-from .cart import CartLineView, _locked, cart_lines, source_for_delivery
-from .lifecycle import order_place, transfer_source_quickest
+from .cart import CartLineView, _locked, cart_lines, cart_lines_priced, source_for_delivery
+from .lifecycle import order_place_locked, transfer_source_quickest
 from .payments import payments_online_ensure
 
 
@@ -207,8 +206,7 @@ def checkout_place(
     if not pay_at_counter:
         payments_online_ensure()  # OnlinePaymentOff (503): nothing held for nothing
     locked = _locked(cart)
-    rates = rates_in_force()
-    views = cart_lines(cart=locked, rates=rates)
+    views, rates = cart_lines_priced(cart=locked)  # fixed prices need no rates: {}
     if not views:
         raise OrderInvalid(_("Your bag is empty."), code="cart_empty")
     if len(views) > settings.CART_MAX_LINES:
@@ -243,7 +241,7 @@ def checkout_place(
     _holds_check(member=member, phone=_phone(contact_phone), email=(contact_email or "").strip(),
                  value=sum((v.price_seen * v.quantity for v in views), Decimal("0.00")),
                  pay_at_counter=pay_at_counter)
-    order = order_place(
+    order = order_place_locked(  # in this transaction: a refusal undoes all of it
         lines=[(v.variant, v.quantity) for v in views], fulfilment=fulfilment, store=store,
         stock_from=stock_from, member=member, contact_name=contact_name,
         contact_phone=contact_phone, contact_email=contact_email, language=language,

@@ -81,6 +81,7 @@ from ..models import (
     PaymentProvider,
     PaymentStatus,
 )
+from ..selectors import lines_known
 from ..signals import order_handed_over
 from .cart import sellable
 from .loyalty import order_discounts_apply, order_discounts_event_data, order_loyalty_on_move
@@ -463,8 +464,7 @@ def _pickup_transfer_plan(*, store: Store, wanted: list[tuple[Variant, int]],
     return lacking, source
 
 
-@transaction.atomic
-def order_place(
+def order_place_locked(
     *,
     lines: Sequence[tuple[Variant, int]],
     fulfilment: str,
@@ -484,6 +484,11 @@ def order_place(
     rates: dict | None = None,
 ) -> Order:
     """An online order awaiting payment, with its pieces reserved: all of it or nothing.
+
+    Runs in the caller's transaction (``order_place`` gives it one; ``checkout_place``
+    calls it inside its own, so no savepoint: a refusal rolls the whole checkout back,
+    as it must anyway). The order comes back with its lines and store known (``lines``
+    prefetched from what was written), so an answer needs no second look.
 
     ``available`` (``cart.sellable``'s answer) and ``rates`` (``rates_in_force``'s) may
     come from the caller, read in the same transaction a moment before: two queries
@@ -562,11 +567,12 @@ def order_place(
         placed_at=now, expires_at=(hold_from if pay_at_counter else now) + hold,
         pay_at_counter=pay_at_counter,
     )
-    OrderLine.objects.bulk_create([
+    written = OrderLine.objects.bulk_create([
         OrderLine(order=order, variant=variant, product_name=variant.product.name,
                   sku=variant.sku, quantity=quantity, unit_price=unit, line_total=unit * quantity)
         for variant, quantity, unit in priced
     ])
+    lines_known(order, written)
     order_discounts_apply(order=order, lines=[(v, unit * q) for v, q, unit in priced],
                           member=member, coupon_code=coupon_code, points=points,
                           actor=actor or member, now=now)
@@ -594,6 +600,10 @@ def order_place(
                        **data)
     _enqueue_email(order, PLACED_EMAIL)
     return order
+
+
+# ``order_place_locked`` in a transaction of its own: what every other caller uses.
+order_place = transaction.atomic(order_place_locked)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Sign-up, log-in (email or phone), log-out and password reset through allauth."""
 
 import re
+from importlib import import_module
 
 import pytest
 from django.core import mail
@@ -106,3 +107,28 @@ def test_me_api_needs_a_login_and_shows_the_member(client):
     body = client.get("/api/v1/me/").json()
     assert body["phone"] == "+8613912345678"
     assert body["email"] == user.email
+
+
+def test_sessions_live_in_redis_and_a_logout_ends_them_on_the_server(client):
+    """Sessions are kept in the "sessions" cache (Redis), not in a table; logging out
+    deletes the session there, so a copy of the old cookie opens nothing (the
+    signed_cookies engine could not promise that)."""
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+
+    user = UserFactory(email="shopper@example.com", password=PASSWORD)
+    response = client.post(reverse("account_login"),
+                           {"login": "shopper@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    assert store(key).get("_auth_user_id") == str(user.pk)
+    assert caches[settings.SESSION_CACHE_ALIAS].get(store.cache_key_prefix + key)
+    assert not Session.objects.exists()
+    assert client.get(reverse("members:account")).status_code == 200
+
+    client.post(reverse("account_logout"))
+    assert not store(key).exists(key)
+    client.cookies[settings.SESSION_COOKIE_NAME] = key  # the old cookie, kept by a thief
+    assert client.get(reverse("members:account")).status_code == 302
