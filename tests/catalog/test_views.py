@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from catalog.models import Category, Certificate, Collection, Product, WishlistItem
+from catalog.models import Category, Certificate, Collection, Product, Variant, WishlistItem
 from catalog.services import (
     metal_rate_create,
     prices_refresh,
@@ -635,7 +635,15 @@ def test_a_signed_in_members_pages_cost_at_most_four_queries(client, shop, membe
                                                               django_assert_max_num_queries):
     """The catalog's parts come from the shared fragments; what is the member's own (the
     header, the bag, the heart) costs the user once, the session at most once, the bag and
-    the heart."""
+    the heart. The member has a bag with two pieces and a wishlist."""
+    from orders.models import Cart
+    from orders.services.cart import cart_add
+
+    bag = Cart.objects.create(member=member)
+    for sku in ("DIAMOND-SOLI-10", "GOLD-RING-12"):  # one fixed price, one by weight
+        cart_add(cart=bag, variant=Variant.objects.get(sku=sku))
+    for slug in ("diamond-solitaire", "pearl-pendant"):
+        WishlistItem.objects.create(user=member, product=shop[slug])
     client.force_login(member)
     url = product_url(shop["diamond-solitaire"]) if page == "product" else page
     assert client.get(url).status_code == 200  # another visitor warmed the fragments
