@@ -38,6 +38,7 @@ import re
 import selectors
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devtools.benchmark_scenarios import BASELINE, SCENARIOS, TARGETS, Scenario
+from devtools.benchmark_scenarios import BASELINE, SCALING, SCENARIOS, TARGETS, Scenario
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "var" / "bench"
@@ -686,15 +687,15 @@ def bench_database_name() -> str:
     return name
 
 
-def bench_database_url(url: str) -> str:
-    """The same PostgreSQL server, database ``o2o_bench`` or BENCH_DB_NAME (created when
-    missing).
+def bench_database_url(url: str, name: str | None = None) -> str:
+    """The same PostgreSQL server, database ``name``, by default ``o2o_bench`` or
+    BENCH_DB_NAME (created when missing).
 
     The benchmark's 10,000-product catalog must never land in the shop's own data.
     """
     import psycopg
 
-    name = bench_database_name()
+    name = name or bench_database_name()
     parts = urllib.parse.urlsplit(url)
     if parts.path.strip("/") == name:
         return url
@@ -712,6 +713,7 @@ def server_env() -> dict[str, str]:
     if env.get("DATABASE_URL"):
         env["DATABASE_URL"] = bench_database_url(env["DATABASE_URL"])
     env["CACHE_KEY_PREFIX"] = "o2o-bench"
+    env["SESSION_KEY_PREFIX"] = "o2o-bench-session"  # apart from a shop's on the same Redis
     env.update(
         DJANGO_SETTINGS_MODULE="o2o.settings.dev",
         DJANGO_DEBUG="false",
@@ -927,12 +929,20 @@ def judge(rows: list[dict]) -> None:
             continue
         measure, bound = TARGETS[row["name"]]
         value = {"rps": row.get("ratio"), "cpu": row["cpu_ratio"],
-                 "p99": row["result"].get("p99_ms")}[measure]
+                 "p99": row["result"].get("p99_ms"), "p50": row["result"].get("p50_ms")}[measure]
         met = value is not None and (value >= bound if measure == "rps" else value <= bound)
         text = {"rps": f">= {bound:.2f} of bare req/s", "cpu": f"<= {bound:g}x bare cpu/req",
-                "p99": f"p99 <= {bound:g} ms"}[measure]
+                "p99": f"p99 <= {bound:g} ms", "p50": f"median <= {bound:g} ms"}[measure]
         row["target"] = {"measure": measure, "bound": bound, "value": value, "met": met,
                          "text": text}
+        if row["name"] in SCALING:
+            other_name, most = SCALING[row["name"]]
+            other = next((r["result"].get("p50_ms") for r in rows if r["name"] == other_name),
+                         None)
+            times = round(value / other, 2) if value and other else None
+            row["target"].update(scaling=times, scaling_bound=most,
+                                 met=met and times is not None and times <= most,
+                                 text=f"{text}, <= {most:g}x the 1,000's ({_fmt(times, '.2f')}x)")
 
 
 def print_table(rows: list[dict], previous: dict[str, dict]) -> None:
@@ -1157,6 +1167,10 @@ def main(argv: list[str] | None = None) -> int:
                                                              points)
             rows += loyalty_rows
             failed += loyalty_failed
+        if {"cold-catalog", "purchase-cpu"} & set(flows):
+            cold_rows, cold_failed = run_cold_flows(env, flows, setup=not args.skip_setup)
+            rows += cold_rows
+            failed += cold_failed
         if {"survey-invitations", "survey-kill"} & set(flows):
             from .benchmark_feedback import run_feedback_flows
 
@@ -1214,7 +1228,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 FLOW_NAMES = ("member-pages", "desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
-              "points-balance", "survey-invitations", "survey-kill")
+              "points-balance", "survey-invitations", "survey-kill", "cold-catalog", "purchase-cpu")
 FLOW_CLIENTS = 50
 
 
@@ -1401,6 +1415,66 @@ def run_loyalty_flows(port: int, env: dict[str, str], flows: list[str], coupons:
             log(f"  FAILED: points_balance p50 {p50} ms, the target is under 5 ms")
             failed.append("points-balance")
     return rows, failed
+
+
+SMALL_CATALOG = 1_000  # the cold figures' comparison: the same pages over 1,000 products
+
+
+def small_catalog_env(env: dict[str, str], setup: bool) -> dict[str, str]:
+    """The bench's environment on a database of its own (BENCH_DB_NAME + ``_1k``) holding
+    a 1,000-product bench catalog, loaded the first time."""
+    small = dict(env)
+    name = f"{bench_database_name()}_1k"
+    small["CACHE_KEY_PREFIX"] = f"{env['CACHE_KEY_PREFIX']}-1k"
+    if env.get("DATABASE_URL"):
+        small["DATABASE_URL"] = bench_database_url(env["DATABASE_URL"], name)
+    if setup:
+        manage(small, "migrate", "--noinput", "-v", "0")
+        manage(small, "load_bench_data", "--products", str(SMALL_CATALOG))
+    return small
+
+
+def run_cold_flows(env: dict[str, str], flows: list[str],
+                   setup: bool = True) -> tuple[list[dict], list[str]]:
+    """The cold list and search over the bench catalog and over a 1,000-product one, and
+    a purchase's server CPU (devtools/benchmark_cold.py: Django's test client in one
+    process, the figures the server's own)."""
+    from .benchmark_cold import COLD, PURCHASE, script
+
+    rows: list[dict] = []
+    if "cold-catalog" in flows:
+        found = {"10,000": shell_json(env, script(COLD))}
+        found["1,000"] = shell_json(small_catalog_env(env, setup), script(COLD))
+        for page in ("cold-list", "cold-search"):
+            for size in ("10,000", "1,000"):
+                timing = found[size][page]
+                name = f"{page} ({size} products)"
+                row = _flow_row(name, timing["wall_ms"], sum(timing["wall_ms"]) / 1000,
+                                {"ok": len(timing["wall_ms"])}, [], 1,
+                                path=f"{timing['path']} (every catalog cache emptied before "
+                                     "each request; Django's test client in one process)")
+                median = statistics.median
+                row["result"].update(cpu_ms=round(median(timing["cpu_ms"]), 2),
+                                     db_ms=round(median(timing["db_ms"]), 2),
+                                     queries=timing["queries"],
+                                     products=found[size]["products"])
+                rows.append(row)
+                log(f"{name}: median {row['result']['p50_ms']} ms (CPU "
+                    f"{row['result']['cpu_ms']} ms, PostgreSQL {row['result']['db_ms']} ms, "
+                    f"{timing['queries']} queries; {found[size]['products']} active products)")
+    if "purchase-cpu" in flows:
+        for mode, label in (("fixed", "fixed price"), ("by_weight", "by weight")):
+            timing = shell_json(env, script(PURCHASE, MODE=mode))
+            name = f"purchase CPU ({label})"
+            row = _flow_row(name, timing["cpu_ms"], sum(timing["cpu_ms"]) / 1000,
+                            {"ok": len(timing["cpu_ms"])}, [], 1,
+                            path="(a guest adds a piece and checks out through the API; "
+                                 "server CPU of add + checkout, Django's test client)")
+            row["result"]["queries"] = timing["queries"]
+            rows.append(row)
+            log(f"{name}: median {row['result']['p50_ms']} ms of CPU, "
+                f"{timing['queries']} queries ({timing['sku']})")
+    return rows, []
 
 
 def _jsonable(body):

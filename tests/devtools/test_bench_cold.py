@@ -1,0 +1,71 @@
+"""`make bench`'s cold figures and a purchase's CPU (devtools/benchmark_cold.py), run in
+the test database: the scripts time what they say, leave sessions alone, and the table
+judges the 10,000-product figures against their bound and against the 1,000's."""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache, caches
+
+from devtools.benchmark import judge, server_env
+from devtools.benchmark_cold import COLD, PURCHASE, TIMES, script
+from tests.catalog.factories import ByWeightVariantFactory, MetalRateFactory, VariantFactory
+from tests.stores.factories import StoreFactory
+
+
+def _run(code: str, capsys) -> dict:
+    exec(code, {})  # as manage.py shell -c runs it
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.mark.django_db
+def test_the_cold_pages_are_timed_with_every_catalog_cache_emptied(capsys):
+    VariantFactory.create_batch(3)
+    sessions = caches[settings.SESSION_CACHE_ALIAS]
+    sessions.set("a-shopper", 1)
+    cache.set("catalog:something", 1)
+    found = _run(script(COLD), capsys)
+    for page in ("cold-list", "cold-search"):
+        assert len(found[page]["wall_ms"]) == len(found[page]["cpu_ms"]) == TIMES
+        assert all(wall > 0 for wall in found[page]["wall_ms"])
+        assert found[page]["queries"] > 0  # nothing came from a cache
+    assert found["products"] == 3
+    assert cache.get("catalog:something") is None
+    assert sessions.get("a-shopper") == 1  # sessions live under their own prefix
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", ["fixed", "by_weight"])
+def test_a_purchase_is_timed_and_counted(capsys, mode, settings):
+    # Every purchase comes from one address: the limits the bench lifts too.
+    settings.CHECKOUT_RATE_CLIENT = server_env()["CHECKOUT_RATE_CLIENT"]
+    StoreFactory(code="sh-njxl")
+    if mode == "by_weight":
+        MetalRateFactory()
+        ByWeightVariantFactory(sku="B-00001-1")
+    else:
+        VariantFactory(sku="B-00001-1")
+    found = _run(script(PURCHASE, MODE=mode), capsys)
+    assert found["sku"] == "B-00001-1" and len(found["cpu_ms"]) == TIMES
+    assert 0 < found["queries"] <= 25  # issue 18's budget (tests/orders/test_budgets.py)
+
+
+def test_the_bench_keeps_its_sessions_apart():
+    assert server_env()["SESSION_KEY_PREFIX"] != settings.CACHES["sessions"]["KEY_PREFIX"]
+
+
+def _row(name, p50):
+    return {"name": name, "ratio": None, "result": {"p50_ms": p50, "p99_ms": p50,
+                                                     "server_cpu_pct": None, "rps": 1}}
+
+
+def test_the_cold_figures_are_judged_by_their_bound_and_against_the_small_catalog():
+    rows = [_row("cold-list (10,000 products)", 20.0), _row("cold-list (1,000 products)", 10.0),
+            _row("cold-search (10,000 products)", 14.0),
+            _row("cold-search (1,000 products)", 10.0)]
+    judge(rows)
+    listing, search = rows[0]["target"], rows[2]["target"]
+    assert listing["scaling"] == 2.0 and not listing["met"]  # under 30 ms, but twice the 1k's
+    assert search["scaling"] == 1.4 and search["met"]
+    assert "1.5x the 1,000's" in search["text"]
