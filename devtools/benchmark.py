@@ -924,6 +924,8 @@ def judge(rows: list[dict]) -> None:
     base_cpu = _cpu_per_request(base) if base else None
     for row in rows:
         cpu = _cpu_per_request(row["result"])
+        if cpu is None and row["result"].get("cpu_per_request_ms") and base_cpu:
+            cpu = row["result"]["cpu_per_request_ms"] / 1000 * 100  # % of a core-second
         row["cpu_ratio"] = round(cpu / base_cpu, 2) if cpu and base_cpu else None
         if row["name"] not in TARGETS:
             continue
@@ -1470,7 +1472,8 @@ def run_cold_flows(env: dict[str, str], flows: list[str],
                             {"ok": len(timing["cpu_ms"])}, [], 1,
                             path="(a guest adds a piece and checks out through the API; "
                                  "server CPU of add + checkout, Django's test client)")
-            row["result"]["queries"] = timing["queries"]
+            row["result"].update(queries=timing["queries"],
+                                 cpu_per_request_ms=row["result"]["p50_ms"])
             rows.append(row)
             log(f"{name}: median {row['result']['p50_ms']} ms of CPU, "
                 f"{timing['queries']} queries ({timing['sku']})")
