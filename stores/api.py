@@ -34,7 +34,7 @@ from .serializers import (
     SlotsSerializer,
     StoreSerializer,
 )
-from .slots_cache import slots_cached
+from .slots_cache import slots_cached, store_by_ref_cached
 from .tokens import appointment_number_from_token
 
 
@@ -121,7 +121,7 @@ class StoreSlotsView(APIView):
         ],
         responses={200: SlotsSerializer, **ERRORS}, tags=["stores"])
     def get(self, request, ref):
-        store = selectors.store_by_ref(ref)
+        store = store_by_ref_cached(ref)
         if store is None or not store.takes_tryons:
             raise NotFoundError(_("There is no store %(ref)s taking try-ons.") % {"ref": ref})
         query_params_check(request.query_params, ("date", "days", "variants", "skus"))

@@ -23,6 +23,7 @@ from django.utils.translation import get_language
 from catalog.cache import Entry, catalog_version, collecting, depend_on, fresh, single_flight
 
 from .models import Store
+from .selectors import store_by_ref
 from .slots import Day, SlotState
 
 DAY_KEY = "stores:slots:{store}:{day}"
@@ -34,6 +35,19 @@ def slots_changed(*, store_id: int, moments: Iterable[datetime], zone) -> None:
     keys = {DAY_KEY.format(store=store_id, day=m.astimezone(zone).date()) for m in moments}
     transaction.on_commit(lambda: cache.set_many(dict.fromkeys(keys, time.time_ns()),
                                                  timeout=None))
+
+
+def store_by_ref_cached(ref: str) -> Store | None:
+    """``selectors.store_by_ref`` kept per catalog version (a store's edits in the admin
+    move it, as they do for the cached answers): a cached slots answer then costs no
+    query at all. Only found stores of a sane reference are kept."""
+    key = f"stores:by-ref:{catalog_version()}:{ref}"
+    found = cache.get(key) if len(ref) <= 64 else None
+    if found is None:
+        found = store_by_ref(ref)
+        if found is not None and len(ref) <= 64:
+            cache.set(key, found, TIMEOUT)
+    return found
 
 
 def _valid_until(store: Store, days: list[Day], now: datetime) -> float:

@@ -36,7 +36,7 @@ def test_slots_are_cached_and_a_booking_shows_at_once(
     start = local(shop, day, 15)
     first = _get(api, shop, day)
     assert _slot(first, start)["state"] == "free"
-    with django_assert_max_num_queries(1):  # the store; the days come from the cache
+    with django_assert_max_num_queries(0):  # the store and the days from the cache
         assert _get(api, shop, day) == first
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -47,8 +47,23 @@ def test_slots_are_cached_and_a_booking_shows_at_once(
     # A booking at another store leaves this store's cached days alone.
     with django_capture_on_commit_callbacks(execute=True):
         book(other, local(other, day, 15), [piece])
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(0):
         assert _slot(_get(api, shop, day), start)["state"] == "full"
+
+
+def test_a_store_edit_shows_at_once(shop, django_capture_on_commit_callbacks):
+    """The store itself is cached with the answers, per catalog version: an edit in the
+    admin (which moves the version) shows at the next request."""
+    from catalog.cache import catalog_changed
+
+    api = APIClient()
+    day = days_ahead(shop, 2)
+    _get(api, shop, day)
+    shop.tryon_seats = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        shop.save(update_fields=["tryon_seats"])
+        catalog_changed()
+    assert api.get(f"/api/v1/stores/{shop.code}/slots/?days=14").status_code == 404
 
 
 def test_a_cancel_and_a_move_free_the_seat_at_once(shop, django_capture_on_commit_callbacks):
