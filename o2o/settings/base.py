@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "catalog",
     "stores",
     "marketing",
+    "journeys",
     "orders",
     "feedback",
     "analytics",

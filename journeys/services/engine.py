@@ -1,0 +1,492 @@
+"""The step engine: enter members (once per occasion) and run their due steps.
+
+Exactly once, in the database:
+- entering: ``INSERT ... ON CONFLICT (journey, member, occasion) DO NOTHING``; of two
+  triggers at once, the second waits for the first to commit and inserts nothing;
+- running: a batch of due enrolments is claimed with ``FOR UPDATE SKIP LOCKED`` in one
+  transaction that also writes everything the steps do (the message through
+  marketing's ``reach_member``, in this transaction, idempotent per
+  (journey, step occasion, member)) and the enrolments' new step and due time. Parallel
+  ticks take disjoint batches; a killed worker's transaction rolls back whole, its rows
+  are unlocked and the next tick runs them again, as if for the first time.
+
+Queries per batch are fixed for the engine's own reads (claim, members, versions,
+journeys, purchases, opens, one bulk update); each message adds what reach_member costs.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import CouponDefinition
+from orders.models import Order
+
+from ..models import (
+    Condition,
+    CouponFrom,
+    EnrolmentStatus,
+    ExitReason,
+    Journey,
+    JourneyEnrolment,
+    StepKind,
+    Trigger,
+    WaitUntil,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE = "journey"
+BATCH_SIZE = 500
+MAX_STEPS_PER_RUN = 20  # a journey of only branches cannot spin forever
+SEND_HOUR = 10  # a date-relative wait ends at 10:00 shop time
+
+
+def reach_member(**kwargs: Any) -> Any:
+    """marketing's one door to a member's inbox, email and phone (issue 15)."""
+    from marketing.services.reach import reach_member as reach
+
+    return reach(**kwargs)
+
+
+def reach_content(**kwargs: Any) -> Any:
+    from marketing.services.reach import Content
+
+    return Content(**kwargs)
+
+
+def is_holdout(*, journey: Journey, member_id: int, occasion: str) -> bool:
+    """Stable: the same member and occasion always land on the same side."""
+    if journey.holdout_percent <= 0:
+        return False
+    digest = hashlib.sha256(f"{journey.pk}:{member_id}:{occasion}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < journey.holdout_percent
+
+
+def shop_datetime(day: date, hour: int = SEND_HOUR) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def date_in_year(source: date, year: int) -> date:
+    """The month and day of ``source`` in ``year``; 29 February is the 28th in a common year."""
+    if source.month == 2 and source.day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return source.replace(year=year)
+
+
+# --- Entering -------------------------------------------------------------------------
+
+
+_ENROL_SQL = f"""
+    INSERT INTO {JourneyEnrolment._meta.db_table}
+        (journey_id, version_id, member_id, occasion, status, exit_reason, step_index,
+         due_at, holdout, context, messages_sent, entered_at)
+    VALUES (%s, %s, %s, %s, 'active', '', 0, %s, %s, %s, 0, %s)
+    ON CONFLICT (journey_id, member_id, occasion) DO NOTHING
+    RETURNING id"""
+
+
+def enrol(*, journey: Journey, member_id: int, occasion: str, now: datetime | None = None,
+          due_at: datetime | None = None, context: dict | None = None,
+          run_now: bool = False) -> JourneyEnrolment | None:
+    """Enter ``member_id`` in ``journey`` for ``occasion``, in the caller's transaction.
+    None when the journey is not running or the member was entered for this occasion
+    already (by this call or a parallel one: the UNIQUE constraint decides). With
+    ``run_now`` the steps due at once run in this transaction too (the welcome gift is in
+    the wallet when the sign-up page answers)."""
+    if not journey.is_running():
+        return None
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_ENROL_SQL, [
+            journey.pk, journey.current_version_id, member_id, occasion[:60], due_at or now,
+            is_holdout(journey=journey, member_id=member_id, occasion=occasion),
+            json.dumps(context or {}), now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    enrolment = JourneyEnrolment.objects.select_related("journey", "version", "member",
+                                                        "member__profile").get(pk=row[0])
+    if run_now and enrolment.due_at is not None and enrolment.due_at <= now:
+        Runner(now=now).run([enrolment])
+    return enrolment
+
+
+def enrol_many_sql(*, journey: Journey, select_sql: str, params: list, now: datetime,
+                   due_at: datetime) -> int:
+    """Set-based entry: ``select_sql`` yields (member_id, occasion, context json) rows;
+    all are entered in one statement (ON CONFLICT DO NOTHING). Returns how many entered.
+    Holdout members are picked by the same hash as ``is_holdout`` (in SQL)."""
+    if not journey.is_running():
+        return 0
+    sql = f"""
+        INSERT INTO {JourneyEnrolment._meta.db_table}
+            (journey_id, version_id, member_id, occasion, status, exit_reason, step_index,
+             due_at, holdout, context, messages_sent, entered_at)
+        SELECT %s, %s, src.member_id, src.occasion, 'active', '', 0, %s,
+               %s > 0 AND ('x' || substr(encode(sha256(convert_to(
+                   %s || ':' || src.member_id || ':' || src.occasion, 'UTF8')), 'hex'), 1, 8)
+               )::bit(32)::bigint %% 100 < %s,
+               src.context, 0, %s
+        FROM ({select_sql}) AS src (member_id, occasion, context)
+        ON CONFLICT (journey_id, member_id, occasion) DO NOTHING"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [journey.pk, journey.current_version_id, due_at,
+                             journey.holdout_percent, str(journey.pk), journey.holdout_percent,
+                             now, *params])
+        return cursor.rowcount
+
+
+# --- Running --------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    claimed: int = 0
+    sent: int = 0
+    completed: int = 0
+    exited: int = 0
+    waiting: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+class Runner:
+    """Runs a batch of locked enrolments: reads what the batch needs in fixed queries,
+    then walks each enrolment's steps until it waits, leaves or completes."""
+
+    def __init__(self, *, now: datetime):
+        self.now = now
+        self.result = RunResult()
+
+    def run(self, enrolments: list[JourneyEnrolment]) -> RunResult:
+        if not enrolments:
+            return self.result
+        self.result.claimed += len(enrolments)
+        member_ids = [e.member_id for e in enrolments]
+        journeys = {j.pk: j for j in Journey.objects.filter(
+            pk__in={e.journey_id for e in enrolments}).prefetch_related("tiers")}
+        self.tiers = {pk: {t.pk for t in j.tiers.all()} for pk, j in journeys.items()}
+        self.last_paid = dict(
+            Order.objects.filter(member_id__in=member_ids, paid_at__isnull=False)
+            .values("member_id").annotate(last=Max("paid_at")).values_list("member_id", "last"))
+        self.opened = self._opened([e.last_touch_id for e in enrolments if e.last_touch_id])
+        self.definitions: dict[Any, CouponDefinition | None] = {}
+        self._preload_context(enrolments)
+        changed: list[JourneyEnrolment] = []
+        for enrolment in enrolments:
+            enrolment.journey = journeys[enrolment.journey_id]
+            if enrolment.journey.paused_reason or not enrolment.journey.is_enabled:
+                continue
+            self._walk(enrolment)
+            changed.append(enrolment)
+        JourneyEnrolment.objects.bulk_update(
+            changed, ["status", "exit_reason", "step_index", "due_at", "context",
+                      "messages_sent", "last_touch_id", "finished_at", "version"])
+        return self.result
+
+    def _preload_context(self, enrolments: list[JourneyEnrolment]) -> None:
+        """Store codes and piece names the messages name (one query each per batch)."""
+        from catalog.models import Variant
+        from stores.models import Store
+
+        store_ids = {e.context.get("store_id") for e in enrolments} - {None}
+        variant_ids = {v for e in enrolments for v in e.context.get("variant_ids") or []}
+        self.store_codes = dict(Store.objects.filter(pk__in=store_ids)
+                                .values_list("pk", "code")) if store_ids else {}
+        self.piece_names: dict[int, tuple[str, str]] = {}
+        if variant_ids:
+            for pk, zh, en in (Variant.objects.filter(pk__in=variant_ids)
+                               .values_list("pk", "product__name", "product__name_en")):
+                self.piece_names[pk] = (zh, en or zh)
+
+    def personalise(self, enrolment: JourneyEnrolment, step: dict) -> dict[str, Any]:
+        """The step's texts with the journey's own placeholders filled from the
+        enrolment ({rate}, {target}, {metal}, {purity}, {pieces}, {order}); reach fills
+        {name}, {coupon_*} and {link}. The link to the try-on booking carries the store
+        and the pieces."""
+        context = enrolment.context or {}
+        variant_ids = [v for v in context.get("variant_ids") or [] if v in self.piece_names]
+
+        def fill(texts: dict[str, str]) -> dict[str, str]:
+            out = {}
+            for language, text in texts.items():
+                if not text:
+                    continue
+                names = [self.piece_names[v][0 if language == "zh-hans" else 1]
+                         for v in variant_ids]
+                values = {"{rate}": context.get("rate", ""), "{target}": context.get("target", ""),
+                          "{metal}": metal_label(context.get("metal", ""), language),
+                          "{purity}": context.get("purity", ""),
+                          "{pieces}": ("、" if language == "zh-hans" else ", ").join(names),
+                          "{order}": context.get("order_number", "")}
+                for key, value in values.items():
+                    text = text.replace(key, str(value))
+                out[language] = text
+            return out
+
+        link = step.get("link") or ""
+        if link.startswith("/try-on/book/") and context.get("store_id") in self.store_codes:
+            query = [f"store={self.store_codes[context['store_id']]}"]
+            query += [f"variant={v}" for v in variant_ids]
+            link = f"{link}?{'&'.join(query)}"
+        elif link.startswith("/products/") and context.get("product_id"):
+            link = link
+        return {"email_subject": fill(step["title"]), "email_body": fill(step["body"]),
+                "sms": fill(step["sms"]), "inbox_title": fill(step["title"]),
+                "inbox_body": fill(step["body"]), "link": link}
+
+    def _opened(self, touch_ids: list[int]) -> set[int]:
+        if not touch_ids:
+            return set()
+        try:
+            from marketing.models import Touch  # type: ignore[attr-defined]
+        except ImportError:  # before issue 15's pipeline: nothing is tracked
+            return set()
+        return set(Touch.objects.filter(pk__in=touch_ids, opened_at__isnull=False)
+                   .values_list("pk", flat=True))
+
+    # -- one enrolment --
+
+    def _finish(self, enrolment: JourneyEnrolment, status: str, reason: str = "") -> None:
+        enrolment.status = status
+        enrolment.exit_reason = reason
+        enrolment.due_at = None
+        enrolment.finished_at = self.now
+        if status == EnrolmentStatus.COMPLETED:
+            self.result.completed += 1
+        else:
+            self.result.exited += 1
+
+    def _still_qualifies(self, enrolment: JourneyEnrolment) -> str:
+        """The journey's own condition, checked again before each step: the reason to
+        leave, or ""."""
+        member = enrolment.member
+        journey = enrolment.journey
+        if not member.is_active:
+            return ExitReason.INACTIVE
+        profile = getattr(member, "profile", None)
+        tiers = self.tiers.get(journey.pk) or set()
+        if tiers and (profile is None or profile.tier_id not in tiers):
+            return ExitReason.TIER
+        if journey.trigger in (Trigger.WINBACK, Trigger.TRYON_NOT_BOUGHT):
+            last = self.last_paid.get(member.pk)
+            if last is not None and last > enrolment.entered_at:
+                return ExitReason.BOUGHT
+        if journey.trigger == Trigger.BIRTHDAY and (profile is None or not profile.birthday):
+            return ExitReason.DATE_GONE
+        if journey.trigger == Trigger.ANNIVERSARY and (profile is None
+                                                       or not profile.anniversary):
+            return ExitReason.DATE_GONE
+        return ""
+
+    def _walk(self, enrolment: JourneyEnrolment) -> None:
+        steps: list[dict] = enrolment.version.steps
+        for _i in range(MAX_STEPS_PER_RUN):
+            if enrolment.status != EnrolmentStatus.ACTIVE:
+                return
+            if enrolment.due_at is None or enrolment.due_at > self.now:
+                self.result.waiting += 1
+                return
+            reason = self._still_qualifies(enrolment)
+            if reason:
+                self._finish(enrolment, EnrolmentStatus.EXITED, reason)
+                return
+            if enrolment.step_index >= len(steps):
+                self._finish(enrolment, EnrolmentStatus.COMPLETED)
+                return
+            step = steps[enrolment.step_index]
+            if step["kind"] == StepKind.WAIT:
+                enrolment.due_at = self._wait_end(enrolment, step)
+                enrolment.step_index += 1
+            elif step["kind"] == StepKind.BRANCH:
+                if not self._condition(enrolment, step):
+                    self._finish(enrolment, EnrolmentStatus.EXITED, ExitReason.CONDITION)
+                    return
+                enrolment.step_index += 1
+            elif step["kind"] == StepKind.SEND:
+                if not self._send(enrolment, step):
+                    return  # paused, or quiet hours: due_at moved
+                enrolment.step_index += 1
+            else:
+                enrolment.step_index += 1
+
+    def _wait_end(self, enrolment: JourneyEnrolment, step: dict) -> datetime:
+        start = enrolment.due_at or self.now
+        until = step.get("wait_until") or WaitUntil.DAYS
+        days = int(step.get("wait_days") or 0)
+        if until == WaitUntil.DAYS:
+            return start + timedelta(days=days)
+        profile = getattr(enrolment.member, "profile", None)
+        source = getattr(profile, until, None) if profile is not None else None
+        if source is None:
+            return start
+        year = int(enrolment.context.get("year") or timezone.localtime(start).year)
+        target = date_in_year(source, year) + timedelta(days=days)
+        return max(start, shop_datetime(target))
+
+    def _condition(self, enrolment: JourneyEnrolment, step: dict) -> bool:
+        condition = step.get("condition")
+        value = step.get("condition_value") or ""
+        last = self.last_paid.get(enrolment.member_id)
+        bought = last is not None and last > enrolment.entered_at
+        if condition == Condition.BOUGHT_SINCE:
+            return bought
+        if condition == Condition.NOT_BOUGHT_SINCE:
+            return not bought
+        if condition == Condition.OPENED_LAST:
+            return enrolment.last_touch_id in self.opened
+        if condition == Condition.NOT_OPENED_LAST:
+            return enrolment.last_touch_id not in self.opened
+        if condition == Condition.TIER:
+            profile = getattr(enrolment.member, "profile", None)
+            tier = profile.tier if profile is not None and profile.tier_id else None
+            return tier is not None and tier.code == value
+        if condition == Condition.SEGMENT:
+            return segment_has(segment_id=int(value or 0), member_id=enrolment.member_id)
+        return True
+
+    def _definitions_for(self, enrolment: JourneyEnrolment, step: dict) -> list[int | None] | None:
+        """The coupon definitions this send gives (one message per definition; [None]
+        for none), or None when the journey must pause (its coupon is gone)."""
+        mode = step.get("coupon_from") or CouponFrom.NONE
+        if mode == CouponFrom.NONE:
+            return [None]
+        if mode == CouponFrom.DEFINITION:
+            pk = step.get("coupon_definition_id")
+            if pk not in self.definitions:
+                self.definitions[pk] = (CouponDefinition.objects.filter(pk=pk).first()
+                                        if pk else None)
+            definition = self.definitions[pk]
+            if definition is None or not definition.is_active:
+                journey_pause_for_coupon(journey=enrolment.journey)
+                return None
+            return [definition.pk]
+        # The tier's own birthday gift(s), as the member's tier is today.
+        profile = getattr(enrolment.member, "profile", None)
+        if profile is None or profile.tier_id is None:
+            return [None]
+        gifts = tier_birthday_gifts(now=self.now).get(profile.tier_id) or []
+        return list(gifts) or [None]
+
+    def _send(self, enrolment: JourneyEnrolment, step: dict) -> bool:
+        """True when the step is done (sent or skipped for good); False when the
+        enrolment waits (journey paused, or quiet hours: due_at moved)."""
+        definitions = self._definitions_for(enrolment, step)
+        if definitions is None:
+            return False
+        content = reach_content(**self.personalise(enrolment, step))
+        base = f"{enrolment.occasion}:s{enrolment.step_index}"
+        for definition_id in definitions:
+            occasion = base if definition_id is None or len(definitions) == 1 \
+                else f"{base}:c{definition_id}"
+            with transaction.atomic():  # a failing member leaves the others' sends intact
+                outcome = reach_member(
+                    member_id=enrolment.member_id, source=SOURCE,
+                    source_id=enrolment.journey_id, occasion=occasion, content=content,
+                    channels=tuple(step["channels"]), coupon_definition_id=definition_id,
+                    capped=True, holdout=enrolment.holdout, now=self.now)
+            if outcome.not_before is not None:
+                enrolment.due_at = outcome.not_before
+                self.result.waiting += 1
+                return False
+            if outcome.touch_id is not None:
+                enrolment.last_touch_id = outcome.touch_id
+            if outcome.sent:
+                enrolment.messages_sent += 1
+                self.result.sent += 1
+            elif outcome.reason:
+                skips = dict(enrolment.context.get("skipped") or {})
+                skips[outcome.reason] = skips.get(outcome.reason, 0) + 1
+                enrolment.context = {**enrolment.context, "skipped": skips}
+                self.result.skipped[outcome.reason] = self.result.skipped.get(
+                    outcome.reason, 0) + 1
+        return True
+
+
+def metal_label(metal: str, language: str) -> str:
+    from django.utils import translation
+
+    from catalog.models import Metal
+
+    if not metal:
+        return ""
+    with translation.override(language):
+        return str(dict(Metal.choices).get(metal, metal))
+
+
+def segment_has(*, segment_id: int, member_id: int) -> bool:
+    try:
+        from marketing.models import Segment  # type: ignore[attr-defined]
+        from marketing.services.segments import segment_contains
+    except ImportError:
+        return False
+    segment = Segment.objects.filter(pk=segment_id).first()
+    return segment is not None and bool(segment_contains(segment, member_id))
+
+
+def tier_birthday_gifts(*, now: datetime) -> dict[int, list[int]]:
+    """Tier id -> the active birthday gift definitions of that tier (members' own rule:
+    CouponDefinition.birthday_tiers)."""
+    from members.selectors import coupon_definitions_active
+
+    gifts: dict[int, list[int]] = {}
+    rows = (coupon_definitions_active(now=now).filter(birthday_tiers__isnull=False)
+            .values_list("birthday_tiers", "pk").order_by("pk"))
+    for tier_id, pk in rows:
+        gifts.setdefault(tier_id, []).append(pk)
+    return gifts
+
+
+def journey_pause_for_coupon(*, journey: Journey) -> None:
+    from .versions import journey_pause
+
+    if not journey.paused_reason:
+        journey_pause(journey=journey, reason=_(
+            "Its coupon was deleted or switched off: choose another coupon in its steps "
+            "and save to resume."))
+        log.warning("journeys: %s paused (coupon gone)", journey.key)
+
+
+_CLAIM_SQL = f"""
+    SELECT e.id FROM {JourneyEnrolment._meta.db_table} e
+    JOIN {Journey._meta.db_table} j ON j.id = e.journey_id
+    WHERE e.status = 'active' AND e.due_at <= %s AND j.is_enabled AND j.paused_reason = ''
+    ORDER BY e.due_at, e.id LIMIT %s
+    FOR UPDATE OF e SKIP LOCKED"""
+
+
+def enrolments_run_batch(*, now: datetime | None = None, batch_size: int = BATCH_SIZE,
+                         journey_ids: Iterable[int] | None = None) -> RunResult:
+    """One batch, one transaction (must be the outermost): claim due enrolments (SKIP
+    LOCKED), run their steps, write what changed."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        sql = _CLAIM_SQL
+        params: list[Any] = [now, batch_size]
+        if journey_ids is not None:
+            sql = sql.replace("AND j.is_enabled", "AND j.id = ANY(%s) AND j.is_enabled")
+            params = [now, list(journey_ids), batch_size]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return RunResult()
+        enrolments = list(JourneyEnrolment.objects.filter(pk__in=ids)
+                          .select_related("member", "member__profile", "version")
+                          .order_by("due_at", "pk"))
+        return Runner(now=now).run(enrolments)
+
+
+def shop_today(now: datetime | None = None) -> date:
+    return timezone.localtime(now or timezone.now()).date()
