@@ -174,6 +174,51 @@ def coupon_issue(*, definition: CouponDefinition, member: User, actor: User | No
     raise AssertionError("unreachable")
 
 
+def coupon_issue_ensure(*, definition: CouponDefinition, now: datetime) -> None:
+    """Raise CouponIssueRefused (definition_inactive, definition_ended) unless
+    ``definition`` can be issued at ``now``: the check every issuer makes first."""
+    _ensure_issuable(definition, now)
+
+
+def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iterable[int],
+                               occasion: str, now: datetime | None = None,
+                               actor: User | None = None) -> dict[int, Coupon]:
+    """One coupon of ``definition`` to each member of ``member_ids`` for ``occasion``
+    (at most 40 characters: a campaign's or journey's reach), in the caller's
+    transaction; returns {member id: coupon}, the coupons issued before for that
+    occasion included (idempotent: UNIQUE definition + member + occasion). One bulk
+    INSERT ... ON CONFLICT DO NOTHING a chunk; a code that collided is drawn again.
+    Raises CouponIssueRefused (definition_inactive, definition_ended)."""
+    now = now or timezone.now()
+    occasion = occasion.strip()[:40]
+    if not occasion:
+        raise ValueError("an occasion is required")
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    _ensure_issuable(definition, now)
+    expires_at = coupon_expiry_for(definition=definition, issued_at=now)
+    found: dict[int, Coupon] = {}
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start:start + INSERT_CHUNK]
+        for _attempt in range(CODE_ATTEMPTS):
+            have = Coupon.objects.filter(definition=definition, occasion=occasion,
+                                         member_id__in=chunk)
+            found.update({c.member_id: c for c in have if c.member_id is not None})
+            missing = [m for m in chunk if m not in found]
+            if not missing:
+                break
+            Coupon.objects.bulk_create(
+                [Coupon(definition=definition, member_id=member_id, code=code, max_uses=1,
+                        expires_at=expires_at, occasion=occasion, issued_by=actor)
+                 for member_id, code in zip(missing, _fresh_codes(len(missing)),
+                                            strict=True)],
+                ignore_conflicts=True)
+        else:
+            raise IntegrityError("coupon codes kept colliding")
+    return found
+
+
 def _member_ids(members: QuerySet[User] | Iterable[User]) -> list[int]:
     if isinstance(members, QuerySet):
         return list(members.order_by().values_list("pk", flat=True).distinct())
