@@ -51,9 +51,10 @@ def journey_attribution(*, journey: Journey, window_days: int | None = None) -> 
     """Campaigns' attribution of the journey's touches (issue 15): audience, sent,
     opened, clicked, coupons redeemed online and per store, revenue, lift with its 95%
     interval. None before that pipeline is there."""
-    try:
-        from marketing.selectors import attribution
-    except ImportError:
+    from marketing import selectors as marketing_selectors
+
+    attribution = getattr(marketing_selectors, "attribution", None)
+    if attribution is None:
         return None
     from .services.engine import SOURCE
 

@@ -250,7 +250,7 @@ class Runner:
         if not touch_ids:
             return set()
         try:
-            from marketing.models import Touch  # type: ignore[attr-defined]
+            from marketing.models import Touch
         except ImportError:  # before issue 15's pipeline: nothing is tracked
             return set()
         return set(Touch.objects.filter(pk__in=touch_ids, opened_at__isnull=False)
@@ -427,7 +427,7 @@ def metal_label(metal: str, language: str) -> str:
 
 def segment_has(*, segment_id: int, member_id: int) -> bool:
     try:
-        from marketing.models import Segment  # type: ignore[attr-defined]
+        from marketing.models import Segment
         from marketing.services.segments import segment_contains
     except ImportError:
         return False
