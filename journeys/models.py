@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import Metal
+
 
 class Trigger(models.TextChoices):
     SIGNUP = "signup", _("a member joins (web, app or counter)")
@@ -235,7 +237,7 @@ class GoldPriceAlert(models.Model):
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                related_name="gold_price_alerts", verbose_name=_("member"))
-    metal = models.CharField(_("metal"), max_length=10)
+    metal = models.CharField(_("metal"), max_length=10, choices=Metal.choices[1:])
     purity = models.CharField(_("purity"), max_length=10)
     target_per_gram = models.DecimalField(_("target price per gram"), max_digits=10,
                                           decimal_places=2)

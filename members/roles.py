@@ -83,6 +83,12 @@ ROLES: dict[str, list[str]] = {
         "members.view_couponbatch", "members.add_couponbatch", "members.view_redemption",
         "members.view_memberprofile", "members.view_tier", "members.view_consent",
         "analytics.view_dashboard",
+        # Journeys: the marketers configure them (steps, versions, who is in them).
+        "journeys.view_journey", "journeys.add_journey", "journeys.change_journey",
+        "journeys.view_journeystep", "journeys.add_journeystep",
+        "journeys.change_journeystep", "journeys.delete_journeystep",
+        "journeys.view_journeyversion", "journeys.view_journeyenrolment",
+        "journeys.view_goldpricealert",
     ] + _FEEDBACK_READ + _SURVEY_EDIT + _EVERY_STORE,
     # Reads everything that describes the business, in every store; changes nothing.
     # Without stores.view_all_stores the store-scoped screens showed them no store at all
