@@ -38,6 +38,7 @@ urlpatterns += i18n_patterns(
     path("", include("orders.urls")),
     path("", include("feedback.urls")),
     path("", include("marketing.urls")),
+    path("", include("journeys.urls")),
     prefix_default_language=False,
 )
 
