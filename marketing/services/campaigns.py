@@ -281,13 +281,18 @@ def _mark_done_sql() -> str:
         WHERE r.id = d.id"""
 
 
-def campaign_send_batch(*, campaign_id: int, batch_size: int = BATCH_SIZE,
+def batch_size_default() -> int:
+    return getattr(settings, "MARKETING_BATCH_SIZE", BATCH_SIZE)
+
+
+def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
                         now: datetime | None = None) -> int:
     """Claim up to ``batch_size`` pending recipients (SKIP LOCKED), reach them and mark
     them done, all in one transaction. Returns how many were done; 0 when none was left
     for this sender, the campaign is not sending, or it waits for the quiet hours'
     end."""
     now = now or timezone.now()
+    batch_size = batch_size or batch_size_default()
     with transaction.atomic(durable=True):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None or campaign.status != S.SENDING:
@@ -341,7 +346,7 @@ def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None) ->
 
 
 def campaign_send(*, campaign_id: int, budget_seconds: float = 50.0,
-                  batch_size: int = BATCH_SIZE) -> int:
+                  batch_size: int | None = None) -> int:
     """Send batches until none is left for this sender or the budget is used; then the
     campaign is marked sent when nothing is pending. Returns how many were done. Safe in
     any number of workers at once."""
