@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -194,22 +192,35 @@ class JourneyAdmin(admin.ModelAdmin):
 
 
 def attribution_rows(attribution) -> list[tuple[str, object]]:
-    """Campaigns' attribution (issue 15) in words: what it has of the known figures."""
+    """Campaigns' attribution (marketing.selectors.attribution) in words."""
     if attribution is None:
         return []
-    data = dataclasses.asdict(attribution) if dataclasses.is_dataclass(attribution) \
-        else dict(attribution) if isinstance(attribution, dict) else {}
-    labels = [
-        ("opened", gettext("Opened")), ("clicked", gettext("Clicked")),
-        ("redeemed", gettext("Coupons redeemed")),
-        ("redeemed_online", gettext("Coupons redeemed online")),
-        ("orders", gettext("Orders attributed")), ("revenue", gettext("Revenue attributed")),
-        ("revenue_online", gettext("Revenue attributed online")),
-        ("lift", gettext("Lift against the holdout")),
+    from o2o.money import money as money_display
+
+    treated = attribution.treated
+    rows: list[tuple[str, object]] = [
+        (gettext("Opened"), attribution.opened), (gettext("Clicked"), attribution.clicked),
+        (gettext("Coupons given"), attribution.coupons),
+        (gettext("Coupons redeemed online"), attribution.redeemed_online),
     ]
-    rows = [(label, data[key]) for key, label in labels if data.get(key) not in (None, "")]
-    for store, value in (data.get("revenue_by_store") or {}).items():
-        rows.append((gettext("Revenue attributed at %(store)s") % {"store": store}, value))
+    rows += [(gettext("Coupons redeemed at %(store)s") % {"store": store}, n)
+             for store, n in sorted(attribution.redeemed_by_store.items())]
+    rows += [
+        (gettext("Orders within %(days)s days") % {"days": attribution.window_days},
+         treated.orders),
+        (gettext("Revenue attributed"), money_display(treated.revenue)),
+        (gettext("Revenue attributed online"), money_display(treated.revenue_online)),
+    ]
+    rows += [(gettext("Revenue attributed at %(store)s") % {"store": store},
+              money_display(amount)) for store, (_n, amount) in sorted(treated.by_store.items())]
+    if attribution.held_out:
+        if attribution.lift is None:
+            rows.append((gettext("Lift against the holdout"), gettext("not enough members yet")))
+        else:
+            rows.append((gettext("Lift against the holdout"), gettext(
+                "%(lift).1f points (95%% interval %(low).1f to %(high).1f)") % {
+                "lift": attribution.lift, "low": attribution.lift_low or 0,
+                "high": attribution.lift_high or 0}))
     return rows
 
 

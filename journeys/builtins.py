@@ -72,13 +72,15 @@ BUILTINS: list[dict[str, Any]] = [
      ]},
     {"key": CARE, "name": "首饰保养提醒 · Care reminder", "trigger": "handed_over", "steps": [
         _wait(182),
+        # One text for everyone (a daily batch is one reach); the link opens the booking
+        # with the member's own piece and store chosen (journeys.views.care_booking).
         _send(title=("您的首饰该保养了", "Time for a free cleaning"),
-              body=("{name}，您的{pieces}已佩戴半年，欢迎到店免费清洗保养，点击预约（已为您选好首饰）。",
-                    "{name}, you have worn your {pieces} for six months: book a free cleaning "
-                    "at your store (the piece is already chosen)."),
-              sms=("{name}，{pieces}已佩戴半年，欢迎到店免费清洗保养。",
-                   "{name}, your {pieces}: a free cleaning awaits at your store."),
-              link="/try-on/book/"),
+              body=("{name}，您的首饰已佩戴半年，欢迎到店免费清洗保养。点击预约，已为您选好首饰和门店。",
+                    "{name}, you have worn your piece for six months: book a free cleaning "
+                    "at your store (the piece and the store are already chosen)."),
+              sms=("{name}，您的首饰已佩戴半年，欢迎到店免费清洗保养：{link}",
+                   "{name}, a free cleaning of your piece awaits at your store: {link}"),
+              link="/account/care/"),
     ]},
     {"key": TRYON, "name": "试戴后回访 · After a try-on", "trigger": "tryon_not_bought", "steps": [
         _wait(2),

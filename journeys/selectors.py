@@ -97,3 +97,24 @@ def shop_promises() -> Promises:
         every_tier_gift = bool(tiers) and tiers <= gifted
     return Promises(welcome_gift=gives_coupon("welcome"), birthday_gift=every_tier_gift,
                     anniversary="anniversary" in running)
+
+
+def care_booking_path(*, member: User) -> str:
+    """/try-on/book/ with the store and pieces of the member's latest care reminder."""
+    from urllib.parse import urlencode
+
+    from stores.models import Store
+
+    from .models import Trigger
+
+    enrolment = (JourneyEnrolment.objects.filter(member=member,
+                                                 journey__trigger=Trigger.HANDED_OVER)
+                 .order_by("-entered_at").first())
+    base = "/try-on/book/"
+    if enrolment is None:
+        return base
+    context = enrolment.context or {}
+    code = Store.objects.filter(pk=context.get("store_id")).values_list("code", flat=True).first()
+    query = ([("store", code)] if code else []) + [
+        ("variant", str(v)) for v in context.get("variant_ids") or []]
+    return f"{base}?{urlencode(query)}" if query else base

@@ -6,4 +6,5 @@ app_name = "journeys"
 
 urlpatterns = [
     path("account/gold-alerts/", views.gold_alerts, name="gold_alerts"),
+    path("account/care/", views.care_booking, name="care_booking"),
 ]

@@ -46,3 +46,13 @@ def gold_alerts(request):
     return render(request, "journeys/gold_alerts.html", {
         "offer": offer, "alerts": list(gold_alerts_of(member=request.user)),
         "chosen": chosen, "target": target}, status=status)
+
+
+@never_cache
+@login_required
+def care_booking(request):
+    """The care reminder's link: the try-on/service booking with the member's last
+    handed-over piece and its store chosen (the same link for every member)."""
+    from .selectors import care_booking_path
+
+    return redirect(care_booking_path(member=request.user))

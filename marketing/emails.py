@@ -24,6 +24,7 @@ from o2o.sms import Sms
 
 from .links import open_url, unsubscribe_url
 from .models import Touch
+from .services.campaigns import KIND_TEST
 from .services.reach import KIND_EMAIL, KIND_SMS
 
 
@@ -67,3 +68,13 @@ def render_reach_sms(message: OutboxMessage) -> Sms | None:
         return None
     return Sms(phone=message.recipient, message=payload.get("text", ""),
                purpose="marketing")
+
+
+@outbox_renderer(KIND_TEST, labels={KIND_TEST: gettext_lazy("campaign test email")})
+def render_test_email(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    payload = message.payload
+    if not payload:
+        return None
+    return EmailMultiAlternatives(subject=payload.get("subject", ""),
+                                  body=payload.get("body", ""),
+                                  from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient])

@@ -187,6 +187,8 @@ class Campaign(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     not_before = models.DateTimeField(_("waiting for the end of quiet hours until"),
                                       null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True,
+                            help_text=_("Why the campaign stopped, when it did by itself."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("created by"))
@@ -236,3 +238,36 @@ class CampaignRecipient(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}:{self.member_id}"
+
+
+class CampaignEventKind(models.TextChoices):
+    CREATED = "created", _("created")
+    EDITED = "edited", _("edited")
+    SCHEDULED = "scheduled", _("scheduled")
+    UNSCHEDULED = "unscheduled", _("back to draft")
+    LAUNCHED = "launched", _("audience frozen, sending started")
+    PAUSED = "paused", _("paused")
+    RESUMED = "resumed", _("resumed")
+    SENT = "sent", _("sent to everyone")
+    CANCELLED = "cancelled", _("cancelled")
+    TEST_SENT = "test_sent", _("test email sent")
+
+
+class CampaignEvent(models.Model):
+    """The campaign's history: who did what when (marketing.events writes it)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events",
+                                 verbose_name=_("campaign"))
+    kind = models.CharField(_("event"), max_length=20, choices=CampaignEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign events")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.kind}"

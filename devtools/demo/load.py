@@ -10,7 +10,17 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import appointments, catalog, dashboards, feedback, loyalty, orders, people, stores
+from . import (
+    appointments,
+    catalog,
+    dashboards,
+    feedback,
+    journeys,
+    loyalty,
+    orders,
+    people,
+    stores,
+)
 
 # What a full and a small demo hold.
 FULL = {"members": 600, "orders_per_day": 4.2}
@@ -26,7 +36,8 @@ COUNTED = [
     "members.PointsEntry", "members.Consent", "members.CouponDefinition",
     "members.CouponBatch", "members.Coupon", "members.Redemption",
     "feedback.Survey", "feedback.SurveyInvitation", "feedback.SurveyResponse",
-    "feedback.FeedbackCase",
+    "feedback.FeedbackCase", "journeys.Journey", "journeys.JourneyEnrolment",
+    "journeys.GoldPriceAlert",
 ]
 
 
@@ -160,6 +171,12 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                              else "already there"), started)
     if answers.shopper_link:
         log(f"  the demo shopper's survey: {answers.shopper_link}")
+
+    # Journeys: the built-ins on, today's entries and first messages, 林小姐's gold alert.
+    started = time.monotonic()
+    moments = journeys.journeys_load(now=now, shopper=shopper)
+    report.step("journeys", f"{moments.entered} members entered, {moments.sent} messages"
+                if moments.entered else "already there", started)
 
     # The nightly job, once now: "often bought together" and popularity from the demo's
     # orders, so product pages show them from the first visit.

@@ -4,14 +4,17 @@ Exactly once, in the database:
 - entering: ``INSERT ... ON CONFLICT (journey, member, occasion) DO NOTHING``; of two
   triggers at once, the second waits for the first to commit and inserts nothing;
 - running: a batch of due enrolments is claimed with ``FOR UPDATE SKIP LOCKED`` in one
-  transaction that also writes everything the steps do (the message through
-  marketing's ``reach_member``, in this transaction, idempotent per
-  (journey, step occasion, member)) and the enrolments' new step and due time. Parallel
-  ticks take disjoint batches; a killed worker's transaction rolls back whole, its rows
-  are unlocked and the next tick runs them again, as if for the first time.
+  transaction that also writes everything the steps do (the messages through
+  marketing's reach, in this transaction, idempotent per (journey, step occasion,
+  member): ``reach_members``, reach_member's batch form with the same rules) and the
+  enrolments' new step and due time. Parallel ticks take disjoint batches; a killed
+  worker's transaction rolls back whole, its rows are unlocked and the next tick runs
+  them again, as if for the first time.
 
-Queries per batch are fixed for the engine's own reads (claim, members, versions,
-journeys, purchases, opens, one bulk update); each message adds what reach_member costs.
+Queries per batch are fixed: the engine's own reads (claim, members, versions, journeys,
+purchases, opens, places and pieces, one bulk update) and one reach per group of members
+told the same thing (a built-in's step: one group per coupon; alerts and pieces: one per
+text), each a few set-based statements.
 """
 
 from __future__ import annotations
@@ -51,11 +54,13 @@ SOURCE = "journey"
 BATCH_SIZE = 500
 MAX_STEPS_PER_RUN = 20  # a journey of only branches cannot spin forever
 SEND_HOUR = 10  # a date-relative wait ends at 10:00 shop time
+RETRY_AFTER = timedelta(minutes=10)  # a send that failed is tried again after this
 
 
-def reach_member(**kwargs: Any) -> Any:
-    """marketing's one door to a member's inbox, email and phone (issue 15)."""
-    from marketing.services.reach import reach_member as reach
+def reach_members(**kwargs: Any) -> Any:
+    """The same door for a batch of members told the same thing (a few set-based
+    statements whatever the batch's size: the daily tick over 100,000 members)."""
+    from marketing.services.reach import reach_members as reach
 
     return reach(**kwargs)
 
@@ -188,8 +193,15 @@ class Runner:
             enrolment.journey = journeys[enrolment.journey_id]
             if enrolment.journey.paused_reason or not enrolment.journey.is_enabled:
                 continue
-            self._walk(enrolment)
             changed.append(enrolment)
+        # Walk every enrolment to its next send; send them all, grouped (one reach per
+        # journey step, occasion, coupon and text); walk on; until nobody has a send due.
+        walking = changed
+        for _round in range(MAX_STEPS_PER_RUN):
+            sends = [(e, step) for e in walking if (step := self._walk(e)) is not None]
+            if not sends:
+                break
+            walking = self._send_many(sends)
         JourneyEnrolment.objects.bulk_update(
             changed, ["status", "exit_reason", "step_index", "due_at", "context",
                       "messages_sent", "last_touch_id", "finished_at", "version"])
@@ -290,21 +302,23 @@ class Runner:
             return ExitReason.DATE_GONE
         return ""
 
-    def _walk(self, enrolment: JourneyEnrolment) -> None:
+    def _walk(self, enrolment: JourneyEnrolment) -> dict | None:
+        """Run the enrolment's due waits and branches; the send step it stops at (due
+        now), or None when it waits, left or completed."""
         steps: list[dict] = enrolment.version.steps
         for _i in range(MAX_STEPS_PER_RUN):
             if enrolment.status != EnrolmentStatus.ACTIVE:
-                return
+                return None
             if enrolment.due_at is None or enrolment.due_at > self.now:
                 self.result.waiting += 1
-                return
+                return None
             reason = self._still_qualifies(enrolment)
             if reason:
                 self._finish(enrolment, EnrolmentStatus.EXITED, reason)
-                return
+                return None
             if enrolment.step_index >= len(steps):
                 self._finish(enrolment, EnrolmentStatus.COMPLETED)
-                return
+                return None
             step = steps[enrolment.step_index]
             if step["kind"] == StepKind.WAIT:
                 enrolment.due_at = self._wait_end(enrolment, step)
@@ -312,14 +326,13 @@ class Runner:
             elif step["kind"] == StepKind.BRANCH:
                 if not self._condition(enrolment, step):
                     self._finish(enrolment, EnrolmentStatus.EXITED, ExitReason.CONDITION)
-                    return
+                    return None
                 enrolment.step_index += 1
             elif step["kind"] == StepKind.SEND:
-                if not self._send(enrolment, step):
-                    return  # paused, or quiet hours: due_at moved
-                enrolment.step_index += 1
+                return step
             else:
                 enrolment.step_index += 1
+        return None
 
     def _wait_end(self, enrolment: JourneyEnrolment, step: dict) -> datetime:
         start = enrolment.due_at or self.now
@@ -379,39 +392,76 @@ class Runner:
         gifts = tier_birthday_gifts(now=self.now).get(profile.tier_id) or []
         return list(gifts) or [None]
 
-    def _send(self, enrolment: JourneyEnrolment, step: dict) -> bool:
-        """True when the step is done (sent or skipped for good); False when the
-        enrolment waits (journey paused, or quiet hours: due_at moved)."""
-        definitions = self._definitions_for(enrolment, step)
-        if definitions is None:
-            return False
-        content = reach_content(**self.personalise(enrolment, step))
-        base = f"{enrolment.occasion}:s{enrolment.step_index}"
-        for definition_id in definitions:
-            occasion = base if definition_id is None or len(definitions) == 1 \
-                else f"{base}:c{definition_id}"
-            with transaction.atomic():  # a failing member leaves the others' sends intact
-                outcome = reach_member(
-                    member_id=enrolment.member_id, source=SOURCE,
-                    source_id=enrolment.journey_id, occasion=occasion, content=content,
-                    channels=tuple(step["channels"]), coupon_definition_id=definition_id,
-                    capped=True, holdout=enrolment.holdout, now=self.now)
-            if outcome.not_before is not None:
-                enrolment.due_at = outcome.not_before
+    def _send_many(self, sends: list[tuple[JourneyEnrolment, dict]]) -> list[JourneyEnrolment]:
+        """Send the due steps of ``sends`` through marketing's reach, one call per group of
+        members told the same thing (journey, step occasion, coupon, text, channels);
+        return the enrolments whose step is done (to walk on). An enrolment waits when its
+        journey paused (coupon gone) or the reach says quiet hours (due_at moved)."""
+        groups: dict[tuple, list[JourneyEnrolment]] = {}
+        contents: dict[tuple, Any] = {}
+        plans: dict[int, list[tuple]] = {}
+        for enrolment, step in sends:
+            definitions = self._definitions_for(enrolment, step)
+            if definitions is None:
+                continue  # paused: waits where it is
+            content = self.personalise(enrolment, step)
+            text = json.dumps(content, sort_keys=True, ensure_ascii=False)
+            base = f"{enrolment.occasion}:s{enrolment.step_index}"
+            plans[enrolment.pk] = []
+            for definition_id in definitions:
+                occasion = base if len(definitions) == 1 else f"{base}:c{definition_id}"
+                key = (enrolment.journey_id, occasion, definition_id,
+                       tuple(step["channels"]), text)
+                groups.setdefault(key, []).append(enrolment)
+                contents[key] = content
+                plans[enrolment.pk].append(key)
+        outcomes: dict[tuple, dict[int, Any]] = {}
+        for key, members in groups.items():
+            journey_id, occasion, definition_id, channels, _text = key
+            try:
+                with transaction.atomic():  # a failing group leaves the others' sends intact
+                    outcomes[key] = reach_members(
+                        member_ids=[e.member_id for e in members], source=SOURCE,
+                        source_id=journey_id, occasion=occasion,
+                        content=reach_content(**contents[key]), channels=channels,
+                        coupon_definition_id=definition_id, capped=True,
+                        holdout_ids=[e.member_id for e in members if e.holdout], now=self.now)
+            except Exception:  # the group waits a while and is tried again
+                log.exception("journeys: reaching %s (%s) failed", occasion, journey_id)
+                outcomes[key] = {}
+        done: list[JourneyEnrolment] = []
+        for enrolment, _step in sends:
+            keys = plans.get(enrolment.pk)
+            if keys is None:
+                continue
+            found = [outcomes[key].get(enrolment.member_id) for key in keys]
+            answers = [answer for answer in found if answer is not None]
+            if len(answers) < len(found):
+                if all(outcomes[key] for key in keys):  # the member's account is gone
+                    self._finish(enrolment, EnrolmentStatus.EXITED, ExitReason.INACTIVE)
+                else:
+                    enrolment.due_at = self.now + RETRY_AFTER
+                continue
+            later = [a.not_before for a in answers if a.not_before is not None]
+            if later:
+                enrolment.due_at = max(later)
                 self.result.waiting += 1
-                return False
-            if outcome.touch_id is not None:
-                enrolment.last_touch_id = outcome.touch_id
-            if outcome.sent:
-                enrolment.messages_sent += 1
-                self.result.sent += 1
-            elif outcome.reason:
-                skips = dict(enrolment.context.get("skipped") or {})
-                skips[outcome.reason] = skips.get(outcome.reason, 0) + 1
-                enrolment.context = {**enrolment.context, "skipped": skips}
-                self.result.skipped[outcome.reason] = self.result.skipped.get(
-                    outcome.reason, 0) + 1
-        return True
+                continue
+            for answer in answers:
+                if answer.touch_id is not None:
+                    enrolment.last_touch_id = answer.touch_id
+                if answer.sent:
+                    enrolment.messages_sent += 1
+                    self.result.sent += 1
+                elif answer.reason:
+                    skips = dict(enrolment.context.get("skipped") or {})
+                    skips[answer.reason] = skips.get(answer.reason, 0) + 1
+                    enrolment.context = {**enrolment.context, "skipped": skips}
+                    self.result.skipped[answer.reason] = self.result.skipped.get(
+                        answer.reason, 0) + 1
+            enrolment.step_index += 1
+            done.append(enrolment)
+        return done
 
 
 def metal_label(metal: str, language: str) -> str:
@@ -467,11 +517,13 @@ _CLAIM_SQL = f"""
 
 
 def enrolments_run_batch(*, now: datetime | None = None, batch_size: int = BATCH_SIZE,
-                         journey_ids: Iterable[int] | None = None) -> RunResult:
-    """One batch, one transaction (must be the outermost): claim due enrolments (SKIP
-    LOCKED), run their steps, write what changed."""
+                         journey_ids: Iterable[int] | None = None,
+                         durable: bool = True) -> RunResult:
+    """One batch, one transaction (the outermost, unless ``durable=False``: the demo
+    loader's one transaction): claim due enrolments (SKIP LOCKED), run their steps,
+    write what changed."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         sql = _CLAIM_SQL
         params: list[Any] = [now, batch_size]
         if journey_ids is not None:

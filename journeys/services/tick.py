@@ -21,14 +21,15 @@ class TickResult:
 
 
 def journeys_tick(*, now: datetime | None = None, batch_size: int = BATCH_SIZE,
-                  sweep: bool = True, max_seconds: float = 240.0) -> TickResult:
+                  sweep: bool = True, max_seconds: float = 240.0,
+                  durable: bool = True) -> TickResult:
     now = now or timezone.now()
     result = TickResult()
     if sweep:
         result.entered = journeys_sweep(now=now)
     started = time.monotonic()
     while time.monotonic() - started < max_seconds:
-        batch = enrolments_run_batch(now=now, batch_size=batch_size)
+        batch = enrolments_run_batch(now=now, batch_size=batch_size, durable=durable)
         if not batch.claimed:
             break
         result.batches += 1

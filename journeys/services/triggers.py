@@ -230,7 +230,7 @@ def joined_sweep(*, journey: Journey, now: datetime) -> int:
     select = f"""
         SELECT u.id, 'joined', '{{}}'::jsonb
         FROM {User._meta.db_table} u JOIN {MemberProfile._meta.db_table} p ON p.user_id = u.id
-        WHERE u.is_active AND p.created_at >= %s AND p.created_at >= %s"""
+        WHERE u.is_active AND u.date_joined >= %s AND p.created_at >= %s"""
     return enrol_many_sql(journey=journey, select_sql=select, now=now, due_at=now,
                           params=[now - timedelta(days=2), journey.created_at])
 

@@ -402,6 +402,11 @@ RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 # messages to one member in this many days.
 MARKETING_CAP_MESSAGES = env.int("MARKETING_CAP_MESSAGES", default=2)
 MARKETING_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
+# Recipients a campaign sender claims and reaches in one transaction.
+MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=500)
+# A text message may be at most this long, with the coupon code and opt-out words
+# (two provider segments of 67 characters).
+MARKETING_SMS_MAX_CHARS = env.int("MARKETING_SMS_MAX_CHARS", default=134)
 # Orders and redemptions within this many days after a reach count towards it.
 MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=7)
 # The SMS provider's reply callback (opt-out words) sends this in X-Reply-Token; empty: off.

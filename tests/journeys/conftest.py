@@ -1,22 +1,13 @@
-import importlib.util
-
 import pytest
 
 from journeys.builtins import builtins_ensure
 from journeys.models import Journey
 
-REAL_REACH = importlib.util.find_spec("marketing.services.reach") is not None \
-    if importlib.util.find_spec("marketing.services") is not None else False
-
 
 @pytest.fixture(autouse=True)
-def reach(monkeypatch, settings):
-    """marketing's reach_member, or its stand-in until issue 15 is merged."""
+def _no_quiet_hours(settings):
+    """The tests that need quiet hours set them; the others run at any hour."""
     settings.QUIET_HOURS = ""
-    if not REAL_REACH:
-        from . import fake_reach
-
-        fake_reach.install(monkeypatch)
 
 
 @pytest.fixture

@@ -181,20 +181,19 @@ def test_care_reminder_six_months_after_the_hand_over(builtins):
     assert enrolment.context["variant_ids"] == [variant_id]
 
 
-def test_care_link_books_the_piece_at_the_store(builtins):
+def test_care_link_books_the_piece_at_the_store(builtins, client):
     only(b.CARE)
-    from journeys.services.engine import Runner
-
     shopper = member()
     order = pickup_order(paid=True, member=shopper)
     order_collect(order=order, store=order.store, actor=StaffFactory(is_superuser=True))
-    enrolment = enrolments(b.CARE).select_related("version", "member").get()
-    runner = Runner(now=enrolment.entered_at)
-    runner._preload_context([enrolment])
-    content = runner.personalise(enrolment, enrolment.version.steps[1])
+    client.force_login(shopper)
+    response = client.get("/account/care/")
     variant = order.lines.get().variant
-    assert content["link"] == f"/try-on/book/?store={order.store.code}&variant={variant.pk}"
-    assert variant.product.name in content["inbox_body"]["zh-hans"]
+    assert response.status_code == 302
+    assert response["Location"] == f"/try-on/book/?store={order.store.code}&variant={variant.pk}"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert variant.product.name in page.content.decode()
 
 
 # --- Try-on without a purchase --------------------------------------------------------------

@@ -119,17 +119,17 @@ django.setup()
 from journeys.services import engine
 from journeys.services.engine import enrolments_run_batch
 
-real = engine.reach_member
+real = engine.reach_members
 count = 0
 def slow(**kwargs):
     global count
     answer = real(**kwargs)
-    count += 1
-    if count == int(os.environ["PAUSE_AFTER"]):
+    count += len(answer)
+    if count >= int(os.environ["PAUSE_AFTER"]):
         open(os.environ["MARK"], "w").write("mid-batch")
         time.sleep(120)  # killed here, the batch's transaction open
     return answer
-engine.reach_member = slow
+engine.reach_members = slow
 enrolments_run_batch(batch_size=500)
 """
 
@@ -152,7 +152,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_and_the_next_tick_sends_once(
         for person in people:
             enrol(journey=journey, member_id=person.pk, occasion="joined")
     mark = tmp_path / "mark"
-    env = {**os.environ, "DATABASE_URL": _test_db_url(), "PAUSE_AFTER": "40",
+    env = {**os.environ, "DATABASE_URL": _test_db_url(), "PAUSE_AFTER": "1",
            "MARK": str(mark), "DJANGO_SETTINGS_MODULE": "o2o.settings.test",
            "QUIET_HOURS": ""}
     child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env,
