@@ -114,7 +114,9 @@ def care_booking_path(*, member: User) -> str:
     if enrolment is None:
         return base
     context = enrolment.context or {}
-    code = Store.objects.filter(pk=context.get("store_id")).values_list("code", flat=True).first()
+    store_id = context.get("store_id")
+    code = (Store.objects.filter(pk=store_id).values_list("code", flat=True).first()
+            if store_id else None)
     query = ([("store", code)] if code else []) + [
         ("variant", str(v)) for v in context.get("variant_ids") or []]
     return f"{base}?{urlencode(query)}" if query else base
