@@ -1164,6 +1164,12 @@ def main(argv: list[str] | None = None) -> int:
                                                                 row=_flow_row)
             rows += feedback_rows
             failed += feedback_failed
+        if "journeys-tick" in flows:
+            from .benchmark_journeys import run_journeys_flow
+
+            journey_rows, journey_failed = run_journeys_flow(env, flows, log=log, row=_flow_row)
+            rows += journey_rows
+            failed += journey_failed
     except BenchError as exc:
         log(f"FAILED: {exc}")
         return 1
@@ -1214,7 +1220,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 FLOW_NAMES = ("member-pages", "desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
-              "points-balance", "survey-invitations", "survey-kill")
+              "points-balance", "survey-invitations", "survey-kill", "journeys-tick")
 FLOW_CLIENTS = 50
 
 

@@ -187,6 +187,7 @@ class Runner:
             .values("member_id").annotate(last=Max("paid_at")).values_list("member_id", "last"))
         self.opened = self._opened([e.last_touch_id for e in enrolments if e.last_touch_id])
         self.definitions: dict[Any, CouponDefinition | None] = {}
+        self.gifts: dict[int, list[int]] | None = None
         self._preload_context(enrolments)
         changed: list[JourneyEnrolment] = []
         for enrolment in enrolments:
@@ -389,7 +390,9 @@ class Runner:
         profile = getattr(enrolment.member, "profile", None)
         if profile is None or profile.tier_id is None:
             return [None]
-        gifts = tier_birthday_gifts(now=self.now).get(profile.tier_id) or []
+        if self.gifts is None:  # once per batch
+            self.gifts = tier_birthday_gifts(now=self.now)
+        gifts = self.gifts.get(profile.tier_id) or []
         return list(gifts) or [None]
 
     def _send_many(self, sends: list[tuple[JourneyEnrolment, dict]]) -> list[JourneyEnrolment]:
@@ -406,7 +409,7 @@ class Runner:
                 continue  # paused: waits where it is
             content = self.personalise(enrolment, step)
             text = json.dumps(content, sort_keys=True, ensure_ascii=False)
-            base = f"{enrolment.occasion}:s{enrolment.step_index}"
+            base = reach_occasion(enrolment)
             plans[enrolment.pk] = []
             for definition_id in definitions:
                 occasion = base if len(definitions) == 1 else f"{base}:c{definition_id}"
@@ -462,6 +465,24 @@ class Runner:
             enrolment.step_index += 1
             done.append(enrolment)
         return done
+
+
+# Journeys whose members come in crowds (a day's birthdays, a day's hand-overs): their
+# reach occasion names the step and the day it was due, the same for everyone that day, so
+# a batch is one reach per coupon. (Two hand-overs of one member due the same day remind
+# them once.) The others (alerts, wishlist arrivals, try-ons) name the enrolment's own
+# occasion: each is a message of its own.
+SHARED_OCCASION = {Trigger.SIGNUP, Trigger.BIRTHDAY, Trigger.ANNIVERSARY, Trigger.HANDED_OVER,
+                   Trigger.WINBACK}
+
+
+def reach_occasion(enrolment: JourneyEnrolment) -> str:
+    """The occasion marketing's reach is idempotent on (with the journey and the member).
+    Stable across retries: a step's due time moves only when nothing was written."""
+    if enrolment.journey.trigger in SHARED_OCCASION and enrolment.due_at is not None:
+        day = timezone.localtime(enrolment.due_at).date().isoformat()
+        return f"s{enrolment.step_index}:{day}"
+    return f"{enrolment.occasion}:s{enrolment.step_index}"[:56]
 
 
 def metal_label(metal: str, language: str) -> str:
