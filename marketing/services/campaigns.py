@@ -138,6 +138,14 @@ def campaign_problems(campaign: Campaign, *, now: datetime | None = None,
 
 
 @transaction.atomic
+def campaign_create(*, actor: User | None, **fields) -> Campaign:
+    """A new draft."""
+    campaign = Campaign.objects.create(created_by=actor, status=S.DRAFT, **fields)
+    campaign_event(campaign=campaign, kind=CampaignEventKind.CREATED, actor=actor)
+    return campaign
+
+
+@transaction.atomic
 def campaign_update(*, campaign: Campaign, actor: User | None, **fields) -> Campaign:
     """Change a draft's fields. A campaign past its draft cannot be edited (pause or
     cancel it instead): CampaignRefused."""
@@ -401,7 +409,7 @@ def campaign_test_send(*, campaign: Campaign, actor: User, language: str | None 
 
 
 __all__ = ["CAMPAIGNS", "CHANNELS", "SMS", "CampaignInvalid", "CampaignRefused",
-           "campaign_cancel", "campaign_finish_if_done", "campaign_launch", "campaign_pause",
+           "campaign_cancel", "campaign_create", "campaign_finish_if_done", "campaign_launch", "campaign_pause",
            "campaign_problems", "campaign_resume", "campaign_schedule", "campaign_send",
            "campaign_send_batch", "campaign_test_send", "campaign_unschedule",
            "campaign_update", "campaigns_due"]
