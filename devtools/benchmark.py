@@ -1164,6 +1164,13 @@ def main(argv: list[str] | None = None) -> int:
                                                                 row=_flow_row)
             rows += feedback_rows
             failed += feedback_failed
+        if {"segment-count", "campaign-send", "campaign-kill"} & set(flows):
+            from .benchmark_campaigns import run_campaign_flows
+
+            campaign_rows, campaign_failed = run_campaign_flows(env, flows, log=log,
+                                                                row=_flow_row)
+            rows += campaign_rows
+            failed += campaign_failed
     except BenchError as exc:
         log(f"FAILED: {exc}")
         return 1
@@ -1214,7 +1221,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 FLOW_NAMES = ("member-pages", "desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
-              "points-balance", "survey-invitations", "survey-kill")
+              "points-balance", "survey-invitations", "survey-kill", "segment-count",
+              "campaign-send", "campaign-kill")
 FLOW_CLIENTS = 50
 
 

@@ -10,7 +10,17 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import appointments, catalog, dashboards, feedback, loyalty, orders, people, stores
+from . import (
+    appointments,
+    catalog,
+    dashboards,
+    feedback,
+    loyalty,
+    marketing,
+    orders,
+    people,
+    stores,
+)
 
 # What a full and a small demo hold.
 FULL = {"members": 600, "orders_per_day": 4.2}
@@ -27,6 +37,7 @@ COUNTED = [
     "members.CouponBatch", "members.Coupon", "members.Redemption",
     "feedback.Survey", "feedback.SurveyInvitation", "feedback.SurveyResponse",
     "feedback.FeedbackCase",
+    "marketing.Segment", "marketing.Campaign", "marketing.Touch",
 ]
 
 
@@ -160,6 +171,17 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                              else "already there"), started)
     if answers.shopper_link:
         log(f"  the demo shopper's survey: {answers.shopper_link}")
+
+    # Marketing: segments, a campaign sent four days ago (holdout, redemptions online and
+    # at counters), one scheduled, a draft.
+    started = time.monotonic()
+    reached = marketing.marketing_load(now=now, stores=places, staff=counter_staff,
+                                       members=members, products=products,
+                                       marketer=staff.get("marketer@o2o.example"))
+    report.step("marketing", (f"{reached.segments} segments; a campaign sent to {reached.sent}"
+                              f" ({reached.held_out} held out), redeemed "
+                              f"{reached.redeemed_online} online and {reached.redeemed_counter}"
+                              " at counters" if reached.sent else "already there"), started)
 
     # The nightly job, once now: "often bought together" and popularity from the demo's
     # orders, so product pages show them from the first visit.

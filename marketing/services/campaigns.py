@@ -237,12 +237,14 @@ def _freeze_sql(campaign: Campaign, now: datetime) -> tuple[str, list]:
     return sql, [campaign.pk, seed, campaign.holdout_percent, *member_params]
 
 
-def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
+def campaign_launch(*, campaign: Campaign, now: datetime | None = None,
+                    durable: bool = True) -> Campaign:
     """scheduled -> sending: the audience frozen (one row per member, the holdout drawn).
     A coupon that ended meanwhile pauses the campaign with the reason instead (nothing
-    sent). Safe to run twice: the second finds it sending."""
+    sent). Safe to run twice: the second finds it sending. ``durable=False`` only for a
+    caller that owns a longer transaction on purpose (the demo loader)."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         locked = CAMPAIGNS.lock(campaign)
         if locked.status != S.SCHEDULED:
             return locked
@@ -294,14 +296,14 @@ def batch_size_default() -> int:
 
 
 def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
-                        now: datetime | None = None) -> int:
+                        now: datetime | None = None, durable: bool = True) -> int:
     """Claim up to ``batch_size`` pending recipients (SKIP LOCKED), reach them and mark
     them done, all in one transaction. Returns how many were done; 0 when none was left
     for this sender, the campaign is not sending, or it waits for the quiet hours'
-    end."""
+    end. ``durable`` as for campaign_launch."""
     now = now or timezone.now()
     batch_size = batch_size or batch_size_default()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None or campaign.status != S.SENDING:
             return 0
@@ -333,11 +335,12 @@ def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
     return len(claimed)
 
 
-def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None) -> bool:
+def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None,
+                            durable: bool = True) -> bool:
     """sending -> sent once no recipient is pending (rows a sender holds uncommitted are
     still pending: it finishes on a later round)."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None or campaign.status != S.SENDING:
             return False
