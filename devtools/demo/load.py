@@ -17,6 +17,7 @@ from . import (
     feedback,
     journeys,
     loyalty,
+    marketing,
     orders,
     people,
     stores,
@@ -36,8 +37,9 @@ COUNTED = [
     "members.PointsEntry", "members.Consent", "members.CouponDefinition",
     "members.CouponBatch", "members.Coupon", "members.Redemption",
     "feedback.Survey", "feedback.SurveyInvitation", "feedback.SurveyResponse",
-    "feedback.FeedbackCase", "journeys.Journey", "journeys.JourneyEnrolment",
-    "journeys.GoldPriceAlert",
+    "feedback.FeedbackCase",
+    "marketing.Segment", "marketing.Campaign", "marketing.Touch",
+    "journeys.Journey", "journeys.JourneyEnrolment", "journeys.GoldPriceAlert",
 ]
 
 
@@ -171,6 +173,17 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                              else "already there"), started)
     if answers.shopper_link:
         log(f"  the demo shopper's survey: {answers.shopper_link}")
+
+    # Marketing: segments, a campaign sent four days ago (holdout, redemptions online and
+    # at counters), one scheduled, a draft.
+    started = time.monotonic()
+    reached = marketing.marketing_load(now=now, stores=places, staff=counter_staff,
+                                       members=members, products=products,
+                                       marketer=staff.get("marketer@o2o.example"))
+    report.step("marketing", (f"{reached.segments} segments; a campaign sent to {reached.sent}"
+                              f" ({reached.held_out} held out), redeemed "
+                              f"{reached.redeemed_online} online and {reached.redeemed_counter}"
+                              " at counters" if reached.sent else "already there"), started)
 
     # Journeys: the built-ins on, today's entries and first messages, 林小姐's gold alert.
     started = time.monotonic()

@@ -138,6 +138,14 @@ def campaign_problems(campaign: Campaign, *, now: datetime | None = None,
 
 
 @transaction.atomic
+def campaign_create(*, actor: User | None, **fields) -> Campaign:
+    """A new draft."""
+    campaign = Campaign.objects.create(created_by=actor, status=S.DRAFT, **fields)
+    campaign_event(campaign=campaign, kind=CampaignEventKind.CREATED, actor=actor)
+    return campaign
+
+
+@transaction.atomic
 def campaign_update(*, campaign: Campaign, actor: User | None, **fields) -> Campaign:
     """Change a draft's fields. A campaign past its draft cannot be edited (pause or
     cancel it instead): CampaignRefused."""
@@ -229,12 +237,14 @@ def _freeze_sql(campaign: Campaign, now: datetime) -> tuple[str, list]:
     return sql, [campaign.pk, seed, campaign.holdout_percent, *member_params]
 
 
-def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
+def campaign_launch(*, campaign: Campaign, now: datetime | None = None,
+                    durable: bool = True) -> Campaign:
     """scheduled -> sending: the audience frozen (one row per member, the holdout drawn).
     A coupon that ended meanwhile pauses the campaign with the reason instead (nothing
-    sent). Safe to run twice: the second finds it sending."""
+    sent). Safe to run twice: the second finds it sending. ``durable=False`` only for a
+    caller that owns a longer transaction on purpose (the demo loader)."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         locked = CAMPAIGNS.lock(campaign)
         if locked.status != S.SCHEDULED:
             return locked
@@ -286,14 +296,14 @@ def batch_size_default() -> int:
 
 
 def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
-                        now: datetime | None = None) -> int:
+                        now: datetime | None = None, durable: bool = True) -> int:
     """Claim up to ``batch_size`` pending recipients (SKIP LOCKED), reach them and mark
     them done, all in one transaction. Returns how many were done; 0 when none was left
     for this sender, the campaign is not sending, or it waits for the quiet hours'
-    end."""
+    end. ``durable`` as for campaign_launch."""
     now = now or timezone.now()
     batch_size = batch_size or batch_size_default()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None or campaign.status != S.SENDING:
             return 0
@@ -325,11 +335,12 @@ def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
     return len(claimed)
 
 
-def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None) -> bool:
+def campaign_finish_if_done(*, campaign_id: int, now: datetime | None = None,
+                            durable: bool = True) -> bool:
     """sending -> sent once no recipient is pending (rows a sender holds uncommitted are
     still pending: it finishes on a later round)."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None or campaign.status != S.SENDING:
             return False
@@ -401,7 +412,7 @@ def campaign_test_send(*, campaign: Campaign, actor: User, language: str | None 
 
 
 __all__ = ["CAMPAIGNS", "CHANNELS", "SMS", "CampaignInvalid", "CampaignRefused",
-           "campaign_cancel", "campaign_finish_if_done", "campaign_launch", "campaign_pause",
+           "campaign_cancel", "campaign_create", "campaign_finish_if_done", "campaign_launch", "campaign_pause",
            "campaign_problems", "campaign_resume", "campaign_schedule", "campaign_send",
            "campaign_send_batch", "campaign_test_send", "campaign_unschedule",
            "campaign_update", "campaigns_due"]

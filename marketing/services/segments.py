@@ -422,3 +422,88 @@ def segment_contains(segment: Segment | dict, member_id: int, *,
 
 def segment_count(segment: Segment | dict, *, now: datetime | None = None) -> int:
     return segment_queryset(_rules_of(segment), now=now).count()
+
+
+# --- In words (staff screens) -------------------------------------------------------------
+
+
+def _names(model, ids) -> str:
+    rows = model.objects.filter(pk__in=list(ids or []))
+    return "、".join(str(row) for row in rows) or "—"
+
+
+def _rule_words(node: dict) -> str:
+    from catalog.models import Collection
+    from members.models import CouponDefinition, Tier
+
+    name = node.get("rule")
+    if name == "tier":
+        return _("tier is %(names)s") % {"names": _names(Tier, node["tiers"])}
+    if name == "gender":
+        labels = dict(Gender.choices)
+        return _("gender is %(names)s") % {
+            "names": "、".join(str(labels.get(g, g)) for g in node["genders"])}
+    if name == "age":
+        return _("aged %(low)s to %(high)s") % {"low": node.get("min") or 0,
+                                               "high": node.get("max") or "∞"}
+    if name == "birthday":
+        return _("birthday within the next %(days)s days") % {"days": node["days"]}
+    if name == "anniversary":
+        return _("wedding anniversary within the next %(days)s days") % {"days": node["days"]}
+    if name == "home_store":
+        return _("home store is %(names)s") % {"names": _names(Store, node["stores"])}
+    if name == "bought_at":
+        return _("bought at %(names)s") % {"names": _names(Store, node["stores"])}
+    if name == "near_store":
+        return _("lives within %(km)s km of %(store)s") % {
+            "km": node["km"], "store": _names(Store, [node["store"]])}
+    if name == "channel":
+        return {"online": _("bought online only"), "store": _("bought in store only"),
+                "both": _("bought online and in store")}[node["channel"]]
+    if name == "rfm":
+        parts = [f"{label} {node[key][0]}–{node[key][1]}" for key, label in
+                 (("recency", _("recency")), ("frequency", _("frequency")),
+                  ("monetary", _("monetary value"))) if node.get(key)]
+        return _("RFM scores: %(parts)s") % {"parts": ", ".join(parts)}
+    if name == "spend":
+        return _("spent %(low)s to %(high)s yuan in the last %(days)s days") % {
+            "low": node.get("min") or 0, "high": node.get("max") or "∞",
+            "days": node.get("days", 365)}
+    if name == "bought":
+        labels = dict(Material.choices)
+        things = [_names(Category, node.get("categories")) if node.get("categories") else "",
+                  _names(Collection, node.get("collections")) if node.get("collections") else "",
+                  "、".join(str(labels.get(m, m)) for m in node.get("materials") or [])]
+        return _("bought %(things)s") % {"things": "、".join(t for t in things if t)}
+    if name == "wishlist":
+        if node.get("categories"):
+            return _("has %(names)s in the wishlist") % {
+                "names": _names(Category, node["categories"])}
+        return _("has something in the wishlist")
+    if name == "has_coupon":
+        return _("holds an unused “%(name)s” coupon") % {
+            "name": _names(CouponDefinition, [node["definition"]])}
+    if name == "consent":
+        return (_("agreed to marketing emails") if node["channel"] == "email"
+                else _("agreed to marketing text messages"))
+    if name == "not_messaged":
+        return _("not messaged in the last %(days)s days") % {"days": node["days"]}
+    return str(name)
+
+
+def segment_describe(rules: dict) -> str:
+    """The rules as a sentence for staff screens ("tier is 金卡 and birthday within...")."""
+    if not rules:
+        return _("every member")
+
+    def words(node: dict) -> str:
+        if "all" in node:
+            return (" " + _("and") + " ").join(words(child) for child in node["all"])
+        if "any" in node:
+            inner = (" " + _("or") + " ").join(words(child) for child in node["any"])
+            return f"({inner})" if len(node["any"]) > 1 else inner
+        if "not" in node:
+            return _("not %(rule)s") % {"rule": words(node["not"])}
+        return _rule_words(node)
+
+    return words(rules)
