@@ -42,9 +42,11 @@ def test_a_new_member_signs_up_and_finds_the_welcome_gift(page, journeys, screen
     page.locator("main form button[type=submit]").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/signup/"))
     page.goto("/en/account/coupons/")
-    expect(page.get_by_text("New member gift: ¥100 off over ¥800")).to_be_visible()
-    screenshot(page, "journeys-welcome-wallet")
     coupon = Coupon.objects.get(member__email="newbie@example.com")
+    wallet = page.locator("main")
+    expect(wallet.get_by_text("¥100 off orders over ¥800")).to_be_visible()
+    expect(wallet.get_by_text(coupon.code)).to_be_visible()
+    screenshot(page, "journeys-welcome-wallet")
     assert coupon.definition == journeys
     assert JourneyEnrolment.objects.get(member=coupon.member).messages_sent == 1
     page.goto("/en/account/inbox/")
