@@ -112,9 +112,11 @@ def metal_rate_create(*, metal: str, purity: str, rate_per_gram: Decimal,
         rate = MetalRate.objects.create(metal=metal, purity=purity, rate_per_gram=rate_per_gram,
                                         valid_from=valid_from, created_by=actor)
         if valid_from <= timezone.now():
+            from .signals import metal_rate_entered
             from .tasks import prices_refresh_task
 
             transaction.on_commit(lambda: prices_refresh_task.delay(reason="metal_rate"))
+            metal_rate_entered.send(sender=MetalRate, rate=rate, at=timezone.now())
     return rate
 
 

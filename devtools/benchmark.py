@@ -1180,6 +1180,19 @@ def main(argv: list[str] | None = None) -> int:
                                                                 row=_flow_row)
             rows += feedback_rows
             failed += feedback_failed
+        if {"segment-count", "campaign-send", "campaign-kill"} & set(flows):
+            from .benchmark_campaigns import run_campaign_flows
+
+            campaign_rows, campaign_failed = run_campaign_flows(env, flows, log=log,
+                                                                row=_flow_row)
+            rows += campaign_rows
+            failed += campaign_failed
+        if "journeys-tick" in flows:
+            from .benchmark_journeys import run_journeys_flow
+
+            journey_rows, journey_failed = run_journeys_flow(env, flows, log=log, row=_flow_row)
+            rows += journey_rows
+            failed += journey_failed
     except BenchError as exc:
         log(f"FAILED: {exc}")
         return 1
@@ -1230,7 +1243,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 FLOW_NAMES = ("member-pages", "desk-lookup", "checkout", "checkout-race", "coupon-check", "coupon-race",
-              "points-balance", "survey-invitations", "survey-kill", "cold-catalog", "purchase-cpu")
+              "points-balance", "survey-invitations", "survey-kill", "cold-catalog", "purchase-cpu",
+              "segment-count", "campaign-send", "campaign-kill", "journeys-tick")
 FLOW_CLIENTS = 50
 
 

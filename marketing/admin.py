@@ -10,13 +10,22 @@ every role; a full number typed in the coupon search finds its member's coupons.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -32,12 +41,45 @@ from members.services.coupon_issuing import (
     coupons_issue_to_members,
     coupons_issue_to_phones,
 )
-from o2o.admin_kit import ReadOnlyAdminMixin, money_column
-from o2o.errors import ApplicationError
+from o2o.admin_kit import ReadOnlyAdminMixin, ReadOnlyInline, money_column
+from o2o.errors import ApplicationError, error_response, reported
 from o2o.parsing import whole_number
 from o2o.phone import phone_mask, phone_normalize
 
-from .forms import BatchForm, CouponDefinitionForm, IssueForm, PublicCodeForm
+from .exports import attribution_csv, attribution_rows
+from .forms import (
+    LANGUAGES,
+    TEXTS,
+    BatchForm,
+    CampaignForm,
+    CouponDefinitionForm,
+    IssueForm,
+    PublicCodeForm,
+    SegmentForm,
+    text_field_name,
+)
+from .models import Campaign, CampaignEvent, CampaignStatus, Segment, SkipReason
+from .selectors import attribution
+from .services.campaigns import (
+    CAMPAIGNS,
+    campaign_cancel,
+    campaign_create,
+    campaign_pause,
+    campaign_problems,
+    campaign_resume,
+    campaign_schedule,
+    campaign_test_send,
+    campaign_unschedule,
+    campaign_update,
+)
+from .services.segment_writes import segment_save
+from .services.segments import (
+    SegmentInvalid,
+    segment_count,
+    segment_describe,
+    segment_queryset,
+    segment_rules_clean,
+)
 
 UNKNOWN_SHOWN = 500  # unknown numbers listed on the result page
 
@@ -398,3 +440,297 @@ class CouponBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+
+
+# --- Segments ------------------------------------------------------------------------------
+
+SAMPLE_SIZE = 10
+VIEW_CONTACT = "members.view_contact"
+
+
+def segment_sample(rules: dict, *, reveal: bool) -> list[dict]:
+    """A few members of the segment for the builder: name, mobile (masked unless the
+    user may see contacts), tier."""
+    rows = (segment_queryset(rules).select_related("profile__tier").order_by("pk")
+            [:SAMPLE_SIZE])
+    sample = []
+    for user in rows:
+        profile = getattr(user, "profile", None)
+        tier = profile.tier.title if profile is not None and profile.tier else ""
+        sample.append({"name": user.name or "—",
+                       "phone": (user.phone or "") if reveal else phone_mask(user.phone),
+                       "tier": tier})
+    return sample
+
+
+@admin.register(Segment)
+class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
+    """The segment builder with the live count and a sample of matching members."""
+
+    form = SegmentForm
+    list_display = ["name", "conditions", "members_now", "updated_at"]
+    search_fields = ["name", "description"]
+    change_form_template = "admin/marketing/segment/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "description", "match"]}),
+        (_("Who they are"), {"fields": ["tiers", "genders", ("age_min", "age_max"),
+                                        "birthday_days", "anniversary_days"]}),
+        (_("Where they are"), {"fields": ["home_stores", "bought_at",
+                                          ("near_store", "near_km"), "channel"]}),
+        (_("What they bought"), {"fields": [
+            ("recency_min", "recency_max"), ("frequency_min", "frequency_max"),
+            ("monetary_min", "monetary_max"), ("spend_min", "spend_max", "spend_days"),
+            "bought_categories", "bought_collections", "bought_materials",
+            "wishlist_categories", "has_coupon"]}),
+        (_("How we may reach them"), {"fields": ["consent", "not_messaged_days"]}),
+        (_("Leave out"), {"fields": ["except_tiers", "except_bought_categories"]}),
+    ]
+
+    @admin.display(description=_("conditions"))
+    def conditions(self, segment):
+        return segment_describe(segment.rules)
+
+    @admin.display(description=_("members now"))
+    def members_now(self, segment):
+        return segment_count(segment)
+
+    def get_urls(self):
+        return [path("preview/", self.admin_site.admin_view(self.preview_view),
+                     name="marketing_segment_preview"), *super().get_urls()]
+
+    def save_model(self, request, obj, form, change):
+        segment_save(segment=obj, rules=form.rules(), actor=request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = {"preview_url": reverse("admin:marketing_segment_preview")}
+        if object_id:
+            segment = Segment.objects.filter(pk=whole_number(object_id) or 0).first()
+            if segment is not None:
+                extra["words"] = segment_describe(segment.rules)
+        return super().changeform_view(request, object_id, form_url,
+                                       {**extra, **(extra_context or {})})
+
+    def preview_view(self, request):
+        """The live count: the builder's fields (POST) -> the count, a sample and the
+        rules in words, as JSON for the page's script."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SegmentForm(request.POST)
+        form.is_valid()
+        problems = {name: errors for name, errors in form.errors.items()
+                    if name not in ("name", "description", "__all__")}
+        if problems:
+            return JsonResponse({"code": "invalid", "detail": gettext(
+                "Check the conditions marked on the page."),
+                "fields": {k: [str(e) for e in v] for k, v in problems.items()}}, status=400)
+        try:
+            rules = segment_rules_clean(form.rules())
+            started = time.monotonic()
+            count = segment_count(rules)
+            took = time.monotonic() - started
+        except SegmentInvalid as exc:
+            return error_response(exc)
+        return JsonResponse({
+            "count": count, "ms": round(took * 1000), "words": segment_describe(rules),
+            "sample": segment_sample(rules, reveal=request.user.has_perm(VIEW_CONTACT)),
+        })
+
+
+# --- Campaigns -----------------------------------------------------------------------------
+
+
+class CampaignEventInline(ReadOnlyInline):
+    model = CampaignEvent
+    fields = ["at", "kind", "actor", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("history")
+
+
+ACTIONS = {
+    "schedule": (campaign_schedule, _("Scheduled.")),
+    "send_now": (campaign_schedule, _("Sending starts within a minute.")),
+    "unschedule": (campaign_unschedule, _("Back to draft.")),
+    "pause": (campaign_pause, _("Paused.")),
+    "resume": (campaign_resume, _("Sending again.")),
+    "cancel": (campaign_cancel, _("Cancelled.")),
+}
+
+
+@admin.register(Campaign)
+class CampaignAdmin(StatusFourHundredMixin, admin.ModelAdmin):
+    """Campaigns: a draft is edited here; its moves (schedule, send now, pause, resume,
+    cancel, test) are buttons that call marketing.services.campaigns; once scheduled
+    nothing is editable. The report shows what it earned."""
+
+    form = CampaignForm
+    list_display = ["name", "segment", "coupon_definition", "status", "send_time",
+                    "audience_size", "report_link"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    list_select_related = ["segment", "coupon_definition"]
+    change_form_template = "admin/marketing/campaign/change_form.html"
+    inlines = [CampaignEventInline]
+    readonly_fields = ["status", "audience_size", "holdout_size", "launched_at",
+                       "finished_at", "note"]
+
+    def get_fieldsets(self, request, obj=None):
+        texts = [tuple(text_field_name(field, code) for code, _l in LANGUAGES)
+                 for field, _label, _n, _long in TEXTS]
+        if obj is not None and obj.status != CampaignStatus.DRAFT:
+            return [(None, {"fields": ["name", "segment", "coupon_definition", "channels_in_words",
+                                       "scheduled_at", "holdout_percent", "capped",
+                                       "status", "audience_size", "holdout_size",
+                                       "launched_at", "finished_at", "note"]})]
+        return [
+            (None, {"fields": ["name", "segment", "coupon_definition"]}),
+            (_("Channels"), {"fields": [("send_email", "send_sms", "send_inbox"), "link"]}),
+            (_("What they are told"), {"fields": texts}),
+            (_("When and to whom"), {"fields": ["scheduled_at", "capped", "holdout_percent"]}),
+            (_("State"), {"fields": ["status", "note"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != CampaignStatus.DRAFT:
+            return ["name", "segment", "coupon_definition", "channels_in_words",
+                    "scheduled_at", "holdout_percent", "capped", *self.readonly_fields]
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.status != CampaignStatus.DRAFT:
+            kwargs["fields"] = []
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description=_("channels"))
+    def channels_in_words(self, campaign):
+        names = {"email": gettext("email"), "sms": gettext("text message"),
+                 "inbox": gettext("inbox")}
+        return "、".join(names[c] for c in campaign.channels) or "—"
+
+    @admin.display(description=_("send at"), ordering="scheduled_at")
+    def send_time(self, campaign):
+        return date_format(timezone.localtime(campaign.scheduled_at), "DATETIME_FORMAT") \
+            if campaign.scheduled_at else "—"
+
+    @admin.display(description=_("report"))
+    def report_link(self, campaign):
+        if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            return "—"
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:marketing_campaign_report", args=[campaign.pk]),
+                           gettext("What it earned"))
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in CampaignForm.Meta.fields
+                  if name in form.cleaned_data}
+        fields.update(form.texts())
+        if not change:
+            created = campaign_create(actor=request.user, **fields)
+            obj.pk = created.pk
+            return
+        campaign_update(campaign=obj, actor=request.user, **fields)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            # Edited while it moved on (sending): the reason, and nothing saved.
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:marketing_campaign_change",
+                                                args=[object_id])) \
+                if object_id else HttpResponseRedirect(
+                    reverse("admin:marketing_campaign_changelist"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = Campaign.objects.select_related("segment").filter(
+            pk=whole_number(object_id) or 0).first()
+        extra: dict = {}
+        if campaign is not None:
+            allowed = set(CAMPAIGNS.next_statuses(campaign))
+            extra = {
+                "campaign": campaign,
+                "can_act": self.has_change_permission(request, campaign),
+                "can_schedule": CampaignStatus.SCHEDULED in allowed,
+                "can_unschedule": campaign.status == CampaignStatus.SCHEDULED,
+                "can_pause": CampaignStatus.PAUSED in allowed,
+                "can_resume": campaign.status == CampaignStatus.PAUSED,
+                "can_cancel": CampaignStatus.CANCELLED in allowed,
+                "segment_words": segment_describe(campaign.segment.rules),
+                "segment_count": segment_count(campaign.segment),
+                "problems": campaign_problems(campaign, check_audience=False)
+                if campaign.status == CampaignStatus.DRAFT else [],
+                "report_url": reverse("admin:marketing_campaign_report", args=[campaign.pk]),
+            }
+        return super().change_view(request, object_id, form_url,
+                                   {**extra, **(extra_context or {})})
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/act/<str:action>/", wrap(self.act_view),
+                 name="marketing_campaign_act"),
+            path("<int:pk>/test/", wrap(self.test_view), name="marketing_campaign_test"),
+            path("<int:pk>/report/", wrap(self.report_view), name="marketing_campaign_report"),
+            *super().get_urls(),
+        ]
+
+    def _campaign(self, request, pk, *, change: bool) -> Campaign:
+        campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
+        allowed = (self.has_change_permission(request, campaign) if change
+                   else self.has_view_permission(request, campaign))
+        if not allowed:
+            raise PermissionDenied
+        return campaign
+
+    def act_view(self, request, pk, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        campaign = self._campaign(request, pk, change=True)
+        if action not in ACTIONS:
+            return HttpResponseBadRequest(gettext("Unknown action."))
+        service, done = ACTIONS[action]
+        back = HttpResponseRedirect(reverse("admin:marketing_campaign_change", args=[pk]))
+        kwargs: dict = {"campaign": campaign, "actor": request.user}
+        if action == "schedule":
+            if campaign.scheduled_at is None:
+                messages.error(request, gettext("Give a send time first (or press Send now)."))
+                back.status_code = 302
+                return back
+            kwargs["send_at"] = campaign.scheduled_at
+        elif action == "send_now" and campaign.status == CampaignStatus.DRAFT:
+            Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+                scheduled_at=None)
+            campaign.scheduled_at = None
+        with reported(request) as outcome:
+            service(**kwargs)
+        if outcome.ok:
+            messages.success(request, done)
+        return back
+
+    def test_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        campaign = self._campaign(request, pk, change=False)
+        with reported(request):
+            address = campaign_test_send(campaign=campaign, actor=request.user)
+            messages.success(request, gettext("A test email is on its way to %(address)s.")
+                             % {"address": address})
+        return HttpResponseRedirect(reverse("admin:marketing_campaign_change", args=[pk]))
+
+    def report_view(self, request, pk):
+        campaign = self._campaign(request, pk, change=False)
+        days = whole_number(request.GET.get("days", "")) or None
+        if days is not None and not 1 <= days <= 90:
+            days = None
+        report = attribution(source="campaign", source_id=campaign.pk, window_days=days)
+        if request.GET.get("export") == "csv":
+            response = HttpResponse("\ufeff" + attribution_csv(report, title=campaign.name),
+                                    content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = (
+                f'attachment; filename="campaign-{campaign.pk}-report.csv"')
+            return response
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": gettext("What “%(name)s” earned") % {"name": campaign.name},
+                   "campaign": campaign, "report": report,
+                   "skip_labels": dict(SkipReason.choices),
+                   "rows": attribution_rows(report)}
+        return TemplateResponse(request, "admin/marketing/campaign/report.html", context)

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self):
+        # The outbox renderers of campaign and journey messages.
+        from . import emails  # noqa: F401

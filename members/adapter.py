@@ -114,8 +114,15 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().save_user(request, user, form, commit=False)
         user.language = (getattr(request, "LANGUAGE_CODE", "") or user.language)[:10]
         if commit:
-            user.save()
-            from .services import member_profile_ensure
+            from django.db import transaction
+            from django.utils import timezone
 
-            member_profile_ensure(user=user)
+            from .services import member_profile_ensure
+            from .signals import member_joined
+
+            with transaction.atomic():  # the member, their profile and what joining starts
+                user.save()
+                member_profile_ensure(user=user)
+                member_joined.send(sender=type(user), member=user, channel="online",
+                                   at=timezone.now())
         return user

@@ -83,6 +83,16 @@ ROLES: dict[str, list[str]] = {
         "members.view_couponbatch", "members.add_couponbatch", "members.view_redemption",
         "members.view_memberprofile", "members.view_tier", "members.view_consent",
         "analytics.view_dashboard",
+        # Segments and campaigns (marketing), their history and reaches.
+        "marketing.view_segment", "marketing.add_segment", "marketing.change_segment",
+        "marketing.view_campaign", "marketing.add_campaign", "marketing.change_campaign",
+        "marketing.view_campaignevent", "marketing.view_touch",
+        # Journeys: the marketers configure them (steps, versions, who is in them).
+        "journeys.view_journey", "journeys.add_journey", "journeys.change_journey",
+        "journeys.view_journeystep", "journeys.add_journeystep",
+        "journeys.change_journeystep", "journeys.delete_journeystep",
+        "journeys.view_journeyversion", "journeys.view_journeyenrolment",
+        "journeys.view_goldpricealert",
     ] + _FEEDBACK_READ + _SURVEY_EDIT + _EVERY_STORE,
     # Reads everything that describes the business, in every store; changes nothing.
     # Without stores.view_all_stores the store-scoped screens showed them no store at all

@@ -80,8 +80,22 @@ app.conf.beat_schedule = {
         "task": "feedback.tasks.feedback_sweep_task",
         "schedule": 60.0,
     },
-    "marketing-birthday-coupons-daily": {
-        "task": "marketing.tasks.coupons_birthday_issue_task",
-        "schedule": crontab(hour=0, minute=20),
+    # Campaigns: due ones launched (audience frozen), sending ones sent in batches.
+    "marketing-campaigns-tick": {
+        "task": "marketing.tasks.campaigns_tick_task",
+        "schedule": float(os.environ.get("MARKETING_TICK_SECONDS", "15")),
+        "options": {"expires": 30},
+    },
+    "marketing-rfm-nightly": {
+        "task": "marketing.tasks.member_scores_refresh_task",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    # Journeys: the daily entries (birthdays, anniversaries, lapsed buyers, stock back at
+    # a member's store, rates in force against alerts) and every due step, in batches.
+    # The birthday journey replaced the tiers' nightly birthday coupons.
+    "journeys-tick": {
+        "task": "journeys.tasks.journeys_tick_task",
+        "schedule": 300.0,
+        "kwargs": {"sweep": True},
     },
 }

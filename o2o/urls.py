@@ -37,6 +37,8 @@ urlpatterns += i18n_patterns(
     path("", include("members.urls")),
     path("", include("orders.urls")),
     path("", include("feedback.urls")),
+    path("", include("marketing.urls")),
+    path("", include("journeys.urls")),
     prefix_default_language=False,
 )
 

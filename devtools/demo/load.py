@@ -10,7 +10,18 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 
-from . import appointments, catalog, dashboards, feedback, loyalty, orders, people, stores
+from . import (
+    appointments,
+    catalog,
+    dashboards,
+    feedback,
+    journeys,
+    loyalty,
+    marketing,
+    orders,
+    people,
+    stores,
+)
 
 # What a full and a small demo hold.
 FULL = {"members": 600, "orders_per_day": 4.2}
@@ -27,6 +38,8 @@ COUNTED = [
     "members.CouponBatch", "members.Coupon", "members.Redemption",
     "feedback.Survey", "feedback.SurveyInvitation", "feedback.SurveyResponse",
     "feedback.FeedbackCase",
+    "marketing.Segment", "marketing.Campaign", "marketing.Touch",
+    "journeys.Journey", "journeys.JourneyEnrolment", "journeys.GoldPriceAlert",
 ]
 
 
@@ -160,6 +173,23 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                              else "already there"), started)
     if answers.shopper_link:
         log(f"  the demo shopper's survey: {answers.shopper_link}")
+
+    # Marketing: segments, a campaign sent four days ago (holdout, redemptions online and
+    # at counters), one scheduled, a draft.
+    started = time.monotonic()
+    reached = marketing.marketing_load(now=now, stores=places, staff=counter_staff,
+                                       members=members, products=products,
+                                       marketer=staff.get("marketer@o2o.example"))
+    report.step("marketing", (f"{reached.segments} segments; a campaign sent to {reached.sent}"
+                              f" ({reached.held_out} held out), redeemed "
+                              f"{reached.redeemed_online} online and {reached.redeemed_counter}"
+                              " at counters" if reached.sent else "already there"), started)
+
+    # Journeys: the built-ins on, today's entries and first messages, 林小姐's gold alert.
+    started = time.monotonic()
+    moments = journeys.journeys_load(now=now, shopper=shopper)
+    report.step("journeys", f"{moments.entered} members entered, {moments.sent} messages"
+                if moments.entered else "already there", started)
 
     # The nightly job, once now: "often bought together" and popularity from the demo's
     # orders, so product pages show them from the first visit.

@@ -53,7 +53,6 @@ from members.services import (
     coupon_batch_create,
     coupon_issue,
     coupon_public_create,
-    coupons_birthday_issue,
     coupons_issue_to_members,
     points_balance,
     points_balance_rebuild,
@@ -403,6 +402,12 @@ OFFERS = [
     Offer("birthday", "生日礼遇：9折（最高减¥800）", "金卡及钻石卡会员生日当天发放，30天内有效。",
           DiscountKind.PERCENT, "10", cap="800", valid_days=30,
           birthday_tiers=("gold", "diamond")),
+    # Every tier has its own birthday gift (the birthday journey sends each its tier's).
+    Offer("birthday_classic", "生日礼遇：满1000减100", "普卡及银卡会员生日礼，30天内有效。",
+          DiscountKind.THRESHOLD, "100", min_spend="1000", valid_days=30,
+          birthday_tiers=("classic", "silver")),
+    Offer("winback", "好久不见：满1500减200", "一年未购的老朋友回归礼，30天内有效。",
+          DiscountKind.THRESHOLD, "200", min_spend="1500", valid_days=30),
     Offer("gold", "金卡专享：满5000减500", "金卡及钻石卡会员专享，线上线下通用，每人限用两次。",
           DiscountKind.THRESHOLD, "500", min_spend="5000", days=(-30, 60), per_member_limit=2),
     Offer("ended", "会员日：满1500减150", "会员日限时优惠（已结束）。",
@@ -501,8 +506,8 @@ def coupons_load(*, now: datetime, members: list[User], shopper: User,
 
 
 def _birthdays_load(*, definition: CouponDefinition, now: datetime) -> None:
-    """The birthday gifts the nightly task gave over the last two weeks (dated then), and
-    today's through the task itself."""
+    """The birthday gifts given over the last two weeks (dated then); today's are the
+    birthday journey's (devtools.demo.journeys)."""
     today = timezone.localdate(now)
     for back in range(14, 0, -1):
         day = today - timedelta(days=back)
@@ -514,7 +519,6 @@ def _birthdays_load(*, definition: CouponDefinition, now: datetime) -> None:
             coupon = coupon_issue(definition=definition, member=profile.user,
                                   occasion=f"birthday-{day.year}", now=at)
             Coupon.objects.filter(pk=coupon.pk).update(issued_at=at)
-    coupons_birthday_issue(today=today)
 
 
 # --- Today's orders with coupons and points ---------------------------------------------------

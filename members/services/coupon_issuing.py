@@ -35,7 +35,7 @@ from o2o.errors import ApplicationError
 from o2o.phone import phone_normalize
 
 from ..models import Coupon, CouponBatch, CouponDefinition, CouponStatus, User
-from ..selectors import coupon_definitions_active, coupon_describe, coupon_expiry
+from ..selectors import coupon_describe, coupon_expiry
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0 O 1 I L
 CODE_LENGTH = 12
@@ -172,6 +172,51 @@ def coupon_issue(*, definition: CouponDefinition, member: User, actor: User | No
             if attempt == CODE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def coupon_issue_ensure(*, definition: CouponDefinition, now: datetime) -> None:
+    """Raise CouponIssueRefused (definition_inactive, definition_ended) unless
+    ``definition`` can be issued at ``now``: the check every issuer makes first."""
+    _ensure_issuable(definition, now)
+
+
+def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iterable[int],
+                               occasion: str, now: datetime | None = None,
+                               actor: User | None = None) -> dict[int, Coupon]:
+    """One coupon of ``definition`` to each member of ``member_ids`` for ``occasion``
+    (at most 40 characters: a campaign's or journey's reach), in the caller's
+    transaction; returns {member id: coupon}, the coupons issued before for that
+    occasion included (idempotent: UNIQUE definition + member + occasion). One bulk
+    INSERT ... ON CONFLICT DO NOTHING a chunk; a code that collided is drawn again.
+    Raises CouponIssueRefused (definition_inactive, definition_ended)."""
+    now = now or timezone.now()
+    occasion = occasion.strip()[:40]
+    if not occasion:
+        raise ValueError("an occasion is required")
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    _ensure_issuable(definition, now)
+    expires_at = coupon_expiry_for(definition=definition, issued_at=now)
+    found: dict[int, Coupon] = {}
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start:start + INSERT_CHUNK]
+        for _attempt in range(CODE_ATTEMPTS):
+            have = Coupon.objects.filter(definition=definition, occasion=occasion,
+                                         member_id__in=chunk)
+            found.update({c.member_id: c for c in have if c.member_id is not None})
+            missing = [m for m in chunk if m not in found]
+            if not missing:
+                break
+            Coupon.objects.bulk_create(
+                [Coupon(definition=definition, member_id=member_id, code=code, max_uses=1,
+                        expires_at=expires_at, occasion=occasion, issued_by=actor)
+                 for member_id, code in zip(missing, _fresh_codes(len(missing)),
+                                            strict=True)],
+                ignore_conflicts=True)
+        else:
+            raise IntegrityError("coupon codes kept colliding")
+    return found
 
 
 def _member_ids(members: QuerySet[User] | Iterable[User]) -> list[int]:
@@ -375,61 +420,3 @@ def birthday_matches(today: date, *, prefix: str = "") -> Q:
     if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
         match |= Q(**{f"{field}__month": 2, f"{field}__day": 29})
     return match
-
-
-def _birthday_member_ids(definition: CouponDefinition, today: date, occasion: str) -> list[int]:
-    """Active members of the definition's birthday tiers born on ``today`` who have not
-    had this year's gift of it."""
-    return list(
-        User.objects.filter(is_active=True,
-                            profile__tier__in=definition.birthday_tiers.values("pk"))
-        .filter(birthday_matches(today, prefix="profile__"))
-        .exclude(pk__in=Coupon.objects.filter(definition=definition, occasion=occasion)
-                 .values("member_id"))
-        .order_by("pk").values_list("pk", flat=True).distinct())
-
-
-def _birthday_chunk(definition: CouponDefinition, member_ids: list[int], occasion: str,
-                    now: datetime) -> int:
-    """One bulk insert; when it clashes (a parallel run, or a code collision) each member
-    is issued one by one through the idempotent ``coupon_issue``."""
-    expires_at = coupon_expiry_for(definition=definition, issued_at=now)
-    rows = [Coupon(definition=definition, member_id=member_id, code=code, max_uses=1,
-                   expires_at=expires_at, occasion=occasion)
-            for member_id, code in zip(member_ids, _fresh_codes(len(member_ids)), strict=True)]
-    try:
-        with transaction.atomic():
-            Coupon.objects.bulk_create(rows)
-        return len(rows)
-    except IntegrityError:
-        pass
-    issued = 0
-    for member in User.objects.filter(pk__in=member_ids).order_by("pk"):
-        with transaction.atomic():
-            before = Coupon.objects.filter(definition=definition, member=member,
-                                           occasion=occasion).exists()
-            coupon_issue(definition=definition, member=member, occasion=occasion, now=now)
-        if not before:
-            issued += 1
-    return issued
-
-
-def coupons_birthday_issue(*, today: date | None = None) -> int:
-    """The tiers' birthday gifts of ``today`` (local date): for each active definition
-    with ``birthday_tiers``, one coupon to each active member of those tiers whose
-    birthday it is, with occasion ``birthday-<year>``. Safe to run twice (the occasion is
-    UNIQUE per definition and member, and members who have it are left out); one
-    transaction per definition and chunk of 1,000 members. Returns how many coupons were
-    issued."""
-    today = today or timezone.localdate()
-    occasion = f"birthday-{today.year}"
-    now = timezone.now()
-    issued = 0
-    definitions = list(coupon_definitions_active(now=now)
-                       .filter(birthday_tiers__isnull=False).distinct().order_by("pk"))
-    for definition in definitions:
-        member_ids = _birthday_member_ids(definition, today, occasion)
-        for start in range(0, len(member_ids), INSERT_CHUNK):
-            issued += _birthday_chunk(definition, member_ids[start:start + INSERT_CHUNK],
-                                      occasion, now)
-    return issued

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from o2o.errors import ApplicationError
@@ -19,6 +20,7 @@ from o2o.phone import phone_normalize
 from stores.errors import NotYourStore  # one class: callers catch the stores' 403
 
 from ..models import Channel, ConsentChannel, MemberProfile, User
+from ..signals import member_joined
 from .consents import consent_set
 from .profile import member_profile_ensure, tier_lowest
 
@@ -96,4 +98,7 @@ def member_register(*, phone: str, name: str = "", consents: dict[str, bool] | N
             if channel in stated:
                 consent_set(member=user, channel=channel, granted=bool(stated[channel]),
                             source=Channel.STORE, store=store, actor=actor)
+        if created:  # after the consents: the welcome reaches them as they just said
+            member_joined.send(sender=User, member=user, channel=Channel.STORE,
+                               at=timezone.now())
     return user, created

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "catalog",
     "stores",
     "marketing",
+    "journeys",
     "orders",
     "feedback",
     "analytics",
@@ -407,6 +408,21 @@ LOGGING = {
 # --- After-sales ----------------------------------------------------------------------
 # A piece can be returned (refunded and restocked) this many days after it reached the shopper.
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
+
+# --- Marketing (marketing app): segments, campaigns, the reach pipeline ---------------
+# The frequency cap across every campaign and journey: at most this many marketing
+# messages to one member in this many days.
+MARKETING_CAP_MESSAGES = env.int("MARKETING_CAP_MESSAGES", default=2)
+MARKETING_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
+# Recipients a campaign sender claims and reaches in one transaction.
+MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=500)
+# A text message may be at most this long, with the coupon code and opt-out words
+# (two provider segments of 67 characters).
+MARKETING_SMS_MAX_CHARS = env.int("MARKETING_SMS_MAX_CHARS", default=134)
+# Orders and redemptions within this many days after a reach count towards it.
+MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=7)
+# The SMS provider's reply callback (opt-out words) sends this in X-Reply-Token; empty: off.
+MARKETING_SMS_REPLY_TOKEN = env("MARKETING_SMS_REPLY_TOKEN", default="")
 
 # --- Feedback (feedback app): surveys after the moments of the loop -------------------
 # One survey per member (or guest contact) at most every this many days (0: no cap).

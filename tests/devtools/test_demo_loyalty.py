@@ -100,7 +100,9 @@ def test_the_demo_has_every_tier_points_and_coupons_used_online_and_at_counters(
     mine = Coupon.objects.filter(member=shopper)
     assert mine.filter(status=CouponStatus.REDEEMED).count() >= 2
     assert mine.filter(status=CouponStatus.ISSUED, expires_at__lt=now).exists()
-    holders = Coupon.objects.exclude(member=None).values("member").distinct().count()
+    # The loyalty offers' holders (the journeys' gifts, devtools/demo/journeys.py, apart).
+    holders = (Coupon.objects.exclude(member=None).exclude(occasion__startswith="journey:")
+               .values("member").distinct().count())
     assert 0.2 <= holders / MemberProfile.objects.count() <= 0.5
 
     # Consents on both channels, given online and in stores, some withdrawn.

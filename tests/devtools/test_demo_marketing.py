@@ -1,0 +1,32 @@
+"""The demo's marketing: segments, a sent campaign with a holdout and its coupon redeemed
+online and at counters (the report shows it), one scheduled, a draft; a second run adds
+nothing."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from marketing.models import Campaign, Segment, Touch
+from marketing.selectors import attribution
+from o2o.models import OutboxMessage
+
+
+@pytest.mark.django_db
+def test_the_demo_has_segments_a_sent_campaign_with_redemptions_a_scheduled_one_and_a_draft():
+    out = io.StringIO()
+    call_command("load_demo", "--small", stdout=out)
+    assert "marketing" in out.getvalue()
+    assert Segment.objects.count() >= 4
+    sent = Campaign.objects.get(status="sent")
+    report = attribution(source="campaign", source_id=sent.pk)
+    assert report.sent >= 20 and report.held_out >= 5
+    assert report.redeemed_online >= 1 and sum(report.redeemed_by_store.values()) >= 1
+    assert report.treated.revenue > 0 and report.opened > 0
+    assert report.lift is not None
+    assert not OutboxMessage.objects.filter(kind__startswith="marketing.",
+                                            state="pending").exists()
+    assert set(Campaign.objects.values_list("status", flat=True)) >= {"sent", "draft"}
+    touches = Touch.objects.count()
+    call_command("load_demo", "--small", stdout=io.StringIO())
+    assert Touch.objects.count() == touches
