@@ -59,7 +59,7 @@ def attribution_rows(report: Attribution) -> list[tuple[str, str]]:
                  for store, (n, amount) in sorted(group.by_store.items())]
     rows += [
         (_("Lift (percentage points)"), _points(report.lift)),
-        (_("Lift, 95% confidence interval"),
+        (_("Lift: the interval it lies in, 95 times in 100"),
          "—" if report.lift is None else f"{_points(report.lift_low)} … {_points(report.lift_high)}"),
     ]
     return rows

@@ -232,6 +232,7 @@ def _freeze_sql(campaign: Campaign, now: datetime) -> tuple[str, list]:
         SELECT %s, s.id, row_number() OVER (ORDER BY md5(%s::text || s.id::text), s.id)
                          <= ceil(count(*) OVER () * %s / 100.0)
         FROM ({member_sql}) AS s(id)
+        ORDER BY s.id
         ON CONFLICT (campaign_id, member_id) DO NOTHING"""
     seed = secrets.token_hex(8)
     return sql, [campaign.pk, seed, campaign.holdout_percent, *member_params]

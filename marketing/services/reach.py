@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -173,11 +173,6 @@ def _capped_members(member_ids: Sequence[int], *, cap: Cap, now: datetime) -> se
     return set(rows)
 
 
-def _consent(channel: str):
-    return Exists(Consent.objects.filter(member=OuterRef("pk"), channel=channel,
-                                         withdrawn_at__isnull=True))
-
-
 @dataclass
 class _Member:
     pk: int
@@ -191,12 +186,16 @@ class _Member:
 
 
 def _members(member_ids: Sequence[int]) -> dict[int, _Member]:
-    rows = (User.objects.filter(pk__in=list(member_ids))
-            .annotate(email_ok=_consent(ConsentChannel.EMAIL), sms_ok=_consent(ConsentChannel.SMS))
-            .values_list("pk", "name", "email", "phone", "language", "is_active", "email_ok",
-                         "sms_ok"))
-    return {row[0]: _Member(row[0], row[1] or "", row[2] or "", row[3] or "", row[4] or "",
-                            row[5], row[6], row[7]) for row in rows}
+    """The members' contact details and open consents: two plain queries by id."""
+    ids = list(member_ids)
+    open_consents = set(Consent.objects.filter(member_id__in=ids, withdrawn_at__isnull=True)
+                        .values_list("member_id", "channel"))
+    rows = User.objects.filter(pk__in=ids).values_list("pk", "name", "email", "phone",
+                                                       "language", "is_active")
+    return {pk: _Member(pk, name or "", email or "", phone or "", language or "", active,
+                        (pk, ConsentChannel.EMAIL) in open_consents,
+                        (pk, ConsentChannel.SMS) in open_consents)
+            for pk, name, email, phone, language, active in rows}
 
 
 def _channels_for(member: _Member, channels: Sequence[str],
@@ -230,6 +229,7 @@ class _Values:
     def __init__(self, definition: CouponDefinition | None):
         self.definition = definition
         self._described: dict[str, str] = {}
+        self._dates: dict[tuple[str, datetime], str] = {}
 
     def describe(self, language: str) -> str:
         if self.definition is None:
@@ -243,9 +243,12 @@ class _Values:
                    link: str) -> dict[str, str]:
         expires = ""
         if coupon is not None and coupon.expires_at is not None:
-            with translation.override(language):
-                expires = formats.date_format(timezone.localtime(coupon.expires_at),
-                                              "DATE_FORMAT")
+            key = (language, coupon.expires_at)
+            if key not in self._dates:
+                with translation.override(language):
+                    self._dates[key] = formats.date_format(
+                        timezone.localtime(coupon.expires_at), "DATE_FORMAT")
+            expires = self._dates[key]
         return {"name": member.name or _("member"), "coupon_code": coupon.code if coupon else "",
                 "coupon_value": self.describe(language) if coupon else "",
                 "coupon_expires": expires, "link": link}
@@ -325,16 +328,57 @@ def reach_members(*, member_ids: Iterable[int], source: str, source_id: int, occ
                 for member_id in sending:
                     decided[member_id] = (TouchOutcome.SKIPPED, SkipReason.COUPON_ENDED, [])
                 sending = []
-        touches = Touch.objects.bulk_create([
+        touches = _insert_touches([
             Touch(source=source, source_id=source_id, occasion=occasion, member_id=member_id,
                   outcome=outcome, reason=reason, channels=",".join(used), capped=capped,
-                  coupon=coupons.get(member_id), at=now)
+                  coupon_id=coupons[member_id].pk if member_id in coupons else None, at=now)
             for member_id, (outcome, reason, used) in decided.items()])
         _write_messages([t for t in touches if t.outcome == TouchOutcome.SENT],
                         members=members, content=content, values=_Values(definition),
                         coupons=coupons, now=now)
         answers.update({touch.member_id: _outcome(touch) for touch in touches})
     return answers
+
+
+def _insert_touches(touches: list[Touch]) -> list[Touch]:
+    """One INSERT ... SELECT FROM unnest for the batch (bulk_create's per-field
+    preparation costs more than the database for 500 rows); the rows get their ids."""
+    if not touches:
+        return touches
+    table = Touch._meta.db_table
+    first = touches[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (source, source_id, occasion, member_id, outcome, reason,
+                                     channels, capped, coupon_id, at)
+                SELECT %s, %s, %s, t.member_id, t.outcome, t.reason, t.channels, %s,
+                       t.coupon_id, %s
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])
+                     WITH ORDINALITY AS t(member_id, outcome, reason, channels, coupon_id, n)
+                ORDER BY t.n
+                RETURNING id, member_id""",
+            [first.source, first.source_id, first.occasion, first.capped, first.at,
+             [t.member_id for t in touches], [str(t.outcome) for t in touches],
+             [str(t.reason) for t in touches], [t.channels for t in touches],
+             [t.coupon_id for t in touches]])
+        ids = {member_id: pk for pk, member_id in cursor.fetchall()}
+    for touch in touches:
+        touch.pk = ids[touch.member_id]
+    return touches
+
+
+def _insert_inbox(items: list[InboxItem]) -> None:
+    if not items:
+        return
+    table = InboxItem._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (member_id, touch_id, title, body, link, created_at)
+                SELECT i.member_id, i.touch_id, i.title, i.body, i.link, %s
+                FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[])
+                     AS i(member_id, touch_id, title, body, link)""",
+            [items[0].created_at, [i.member_id for i in items], [i.touch_id for i in items],
+             [i.title for i in items], [i.body for i in items], [i.link for i in items]])
 
 
 def _write_messages(touches: list[Touch], *, members: Mapping[int, _Member], content: Content,
@@ -371,11 +415,11 @@ def _write_messages(touches: list[Touch], *, members: Mapping[int, _Member], con
         if INBOX in used:
             filled = values.for_member(member, coupon, language, link)
             inbox.append(InboxItem(
-                member_id=touch.member_id, touch=touch, created_at=now, link=link,
+                member_id=touch.member_id, touch_id=touch.pk, created_at=now, link=link,
                 title=fill(pick(content.inbox_title, language), filled)[:120],
                 body=fill(pick(content.inbox_body, language), filled)))
     outbox_enqueue_many(items)
-    InboxItem.objects.bulk_create(inbox)
+    _insert_inbox(inbox)
 
 
 def reach_member(*, member_id: int, source: str, source_id: int, occasion: str,

@@ -402,8 +402,18 @@ def segment_queryset(rules: dict, *, now: datetime | None = None) -> QuerySet[Us
     members = User.objects.filter(is_active=True, is_staff=False)
     if not rules:
         return members
-    # Joins through addresses may repeat a member: pick the ids first.
-    return members.filter(pk__in=User.objects.filter(_compile(rules, ctx)).values("pk"))
+    if _uses(rules, "near_store"):
+        # Its join through addresses may repeat a member: pick the ids first.
+        return members.filter(pk__in=User.objects.filter(_compile(rules, ctx)).values("pk"))
+    return members.filter(_compile(rules, ctx))
+
+
+def _uses(node: dict, rule: str) -> bool:
+    if "all" in node or "any" in node:
+        return any(_uses(child, rule) for child in node.get("all", node.get("any", [])))
+    if "not" in node:
+        return _uses(node["not"], rule)
+    return node.get("rule") == rule
 
 
 def _rules_of(segment: Segment | dict) -> dict:

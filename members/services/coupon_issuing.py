@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -201,22 +201,49 @@ def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iter
     found: dict[int, Coupon] = {}
     for start in range(0, len(ids), INSERT_CHUNK):
         chunk = ids[start:start + INSERT_CHUNK]
+        found.update({c.member_id: c for c in Coupon.objects.filter(
+            definition=definition, occasion=occasion, member_id__in=chunk)
+            if c.member_id is not None})
         for _attempt in range(CODE_ATTEMPTS):
-            have = Coupon.objects.filter(definition=definition, occasion=occasion,
-                                         member_id__in=chunk)
-            found.update({c.member_id: c for c in have if c.member_id is not None})
             missing = [m for m in chunk if m not in found]
             if not missing:
                 break
-            Coupon.objects.bulk_create(
-                [Coupon(definition=definition, member_id=member_id, code=code, max_uses=1,
-                        expires_at=expires_at, occasion=occasion, issued_by=actor)
-                 for member_id, code in zip(missing, _fresh_codes(len(missing)),
-                                            strict=True)],
-                ignore_conflicts=True)
+            for member_id, pk, code in _insert_for_occasion(
+                    definition=definition, member_ids=missing, occasion=occasion,
+                    expires_at=expires_at, actor=actor, now=now):
+                found[member_id] = Coupon(pk=pk, definition=definition, member_id=member_id,
+                                          code=code, max_uses=1, uses=0,
+                                          status=CouponStatus.ISSUED, expires_at=expires_at,
+                                          occasion=occasion, issued_by=actor, issued_at=now)
+            if any(m not in found for m in missing):
+                # A parallel issue for the same occasion won (or a code collided): read
+                # what is there before drawing codes again.
+                found.update({c.member_id: c for c in Coupon.objects.filter(
+                    definition=definition, occasion=occasion, member_id__in=missing)
+                    if c.member_id is not None})
         else:
             raise IntegrityError("coupon codes kept colliding")
     return found
+
+
+def _insert_for_occasion(*, definition: CouponDefinition, member_ids: list[int],
+                         occasion: str, expires_at: datetime | None, actor: User | None,
+                         now: datetime) -> list[tuple[int, int, str]]:
+    """One INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING (a code or an
+    occasion already taken): the (member id, coupon id, code) of the rows written."""
+    table = Coupon._meta.db_table
+    codes = _fresh_codes(len(member_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (definition_id, code, member_id, max_uses, uses, status,
+                                     expires_at, occasion, issued_by_id, issued_at)
+                SELECT %s, c.code, c.member_id, 1, 0, %s, %s, %s, %s, %s
+                FROM unnest(%s::text[], %s::bigint[]) AS c(code, member_id)
+                ON CONFLICT DO NOTHING
+                RETURNING member_id, id, code""",
+            [definition.pk, CouponStatus.ISSUED.value, expires_at, occasion,
+             actor.pk if actor is not None else None, now, codes, member_ids])
+        return list(cursor.fetchall())
 
 
 def _member_ids(members: QuerySet[User] | Iterable[User]) -> list[int]:

@@ -205,3 +205,44 @@ def test_the_same_reach_racing_writes_once():
     outcomes, errors = race(3, work)
     assert errors == [] and len({o.touch_id for o in outcomes}) == 1
     assert Touch.objects.count() == 1 and OutboxMessage.objects.count() == 1
+
+
+def test_tracking_links_open_click_and_unsubscribe(client):
+    from marketing.links import click_url, open_url, unsubscribe_url
+
+    member = consented("email")
+    outcome = reach(member, channels=["email"])
+    touch_id = outcome.touch_id
+    assert client.get(open_url(touch_id, language="zh-hans")).status_code == 200
+    response = client.get(click_url(touch_id, "/products/", language="zh-hans"))
+    assert response.status_code == 302 and response["Location"] == "/products/"
+    evil = click_url(touch_id, "https://evil.example/", language="zh-hans")
+    assert client.get(evil)["Location"] == "/"
+    touch = Touch.objects.get(pk=touch_id)
+    assert touch.opened_at and touch.clicked_at
+    response = client.get(unsubscribe_url(touch_id, "email", language="zh-hans"))
+    assert response.status_code == 200
+    consent = member.consents.get(channel="email")
+    assert consent.withdrawn_at is not None  # the history keeps the row
+    assert client.get("/m/unsubscribe/forged/").status_code == 400
+
+
+def test_sms_reply_opts_out(client, settings):
+    settings.MARKETING_SMS_REPLY_TOKEN = "s3cret"
+    member = consented("sms", phone="+8613900001111")
+    url = "/m/sms-reply/"
+    assert client.post(url, {"phone": "13900001111", "text": "T"}).status_code == 403
+    response = client.post(url, {"phone": "13900001111", "text": " t "},
+                           headers={"X-Reply-Token": "s3cret"})
+    assert response.json() == {"opted_out": True}
+    assert not member.consents.filter(channel="sms", withdrawn_at__isnull=True).exists()
+
+
+def test_the_member_reads_the_inbox(client):
+    member = consented()
+    reach(member, channels=["inbox"])
+    client.force_login(member)
+    response = client.get("/account/inbox/")
+    assert response.status_code == 200 and "您的专属优惠" in response.content.decode()
+    assert InboxItem.objects.get().read_at is not None
+    assert "/account/inbox/" in client.get("/account/").content.decode()
