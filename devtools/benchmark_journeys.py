@@ -124,9 +124,10 @@ def tally(execute, sql, params, many, context):
 
 
 def measured(**kwargs):
-    before = counted[0]
+    before, began = counted[0], time.perf_counter()
     result = real(**kwargs)
-    per_batch.append((result.claimed, counted[0] - before, result.sent))
+    per_batch.append((result.claimed, counted[0] - before, result.sent,
+                      round((time.perf_counter() - began) * 1000, 1)))
     return result
 
 
@@ -138,8 +139,8 @@ with connection.execute_wrapper(tally):
     started, cpu = time.perf_counter(), time.process_time()
     result = tick.journeys_tick(batch_size=500)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-sweep_queries = counted[0] - sum(q for _c, q, _s in per_batch)
-full = [q for c, q, _s in per_batch if c == 500]
+sweep_queries = counted[0] - sum(row[1] for row in per_batch)
+full = [q for c, q, _s, _ms in per_batch if c == 500]
 print(json.dumps({{
     "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "queries": counted[0], "sweep_queries": sweep_queries,
     "entered": result.entered, "claimed": result.run.claimed, "sent": result.run.sent,
@@ -183,8 +184,10 @@ def run_journeys_flow(env: dict[str, str], flows: list[str], *, log,
     if "journeys-tick" not in flows:
         return [], []
     figures = journeys_tick_bench(env, log)
-    entry = row("journeys-tick (100k members)", [], figures["seconds"],
-                {"sent": figures["sent"]}, [], 1,
+    # One "request" per batch of 500: its time is the batch's (claim, reach, write).
+    batches_ms = [ms for _c, _q, _s, ms in figures["per_batch"] if _c]
+    entry = row("journeys-tick (100k, batches)", batches_ms, figures["seconds"],
+                {"ok": figures["sent"]}, [], 1,
                 path="(the daily journey tick; see devtools/benchmark_journeys.py)")
     entry["journeys"] = figures
     failed = [] if figures["ok"] else ["journeys-tick"]
