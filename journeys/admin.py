@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -34,9 +35,35 @@ from .models import (
 from .selectors import journey_figures
 from .services.versions import enrolments_move_to_current, journey_publish
 
+CHANNEL_CHOICES = [("inbox", _("the member's message box")), ("email", _("email")),
+                   ("sms", _("text message"))]
+
+
+class JourneyStepForm(forms.ModelForm):
+    """Channels as boxes to tick (stored as "inbox,email")."""
+
+    channels = forms.MultipleChoiceField(label=_("channels"), choices=CHANNEL_CHOICES,
+                                         required=False, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = JourneyStep
+        fields = ["position", "kind", "wait_days", "wait_until", "channels", "coupon_from",
+                  "coupon_definition", "title_zh", "title_en", "body_zh", "body_en", "sms_zh",
+                  "sms_en", "link", "condition", "condition_value"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["channels"] = [c.strip() for c in self.instance.channels.split(",")
+                                        if c.strip()]
+
+    def clean_channels(self):
+        return ",".join(self.cleaned_data["channels"])
+
 
 class JourneyStepInline(admin.StackedInline):
     model = JourneyStep
+    form = JourneyStepForm
     extra = 0
     ordering = ["position"]
     autocomplete_fields = ["coupon_definition"]
@@ -226,6 +253,8 @@ def attribution_rows(attribution) -> list[tuple[str, object]]:
 
 @admin.register(JourneyEnrolment)
 class JourneyEnrolmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    fields = ["member", "journey", "version", "occasion", "status", "exit_reason",
+              "step_index", "due_at", "holdout", "messages_sent", "entered_at", "finished_at"]
     list_display = ["member", "journey", "occasion", "status", "exit_reason", "due_at",
                     "version", "messages_sent", "entered_at"]
     list_filter = ["journey", "status", "exit_reason", "holdout"]

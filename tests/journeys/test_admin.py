@@ -40,6 +40,7 @@ def _formset(journey):
         for name in fields:
             value = getattr(step, name + "_id" if name == "coupon_definition" else name)
             data[f"{prefix}-{i}-{name}"] = "" if value is None else value
+        data[f"{prefix}-{i}-channels"] = step.channels.split(",") if step.channels else []
     data.update({"versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0,
                  "versions-MIN_NUM_FORMS": 0, "versions-MAX_NUM_FORMS": 1000})
     return data
@@ -68,7 +69,7 @@ def test_the_marketer_edits_steps_and_a_new_version_is_published(builtins, marke
 def test_a_bad_step_is_a_message_not_a_500(builtins, marketer_client):
     journey = Journey.objects.get(key=b.GOLD_PRICE)
     data = _formset(journey)
-    data["steps-0-channels"] = "fax"
+    data["steps-0-channels"] = []  # a send step with no channel
     response = marketer_client.post(f"/admin/journeys/journey/{journey.pk}/change/", data,
                                     follow=True)
     assert response.status_code == 200

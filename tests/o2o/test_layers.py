@@ -1,5 +1,6 @@
 """The layers of DESIGN.md are a contract the machine checks (import-linter, pyproject.toml):
-o2o <- catalog <- stores <- members <- orders <- feedback <- marketing <- analytics <- devtools."""
+o2o <- catalog <- stores <- members <- orders <- feedback <- marketing <- journeys <- analytics
+<- devtools."""
 
 import shutil
 import subprocess
@@ -7,8 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["o2o", "catalog", "stores", "members", "orders", "feedback", "marketing", "analytics",
-            "devtools"]
+PACKAGES = ["o2o", "catalog", "stores", "members", "orders", "feedback", "marketing", "journeys",
+            "analytics", "devtools"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
