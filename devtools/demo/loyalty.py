@@ -490,7 +490,10 @@ def coupons_load(*, now: datetime, members: list[User], shopper: User,
         recent = [m for m in people if m.date_joined >= now - timedelta(days=30)]
         coupons_issue_to_members(definition=definition, members=recent, actor=None)
     if definition := fresh("gold"):
-        vip = [m for m in [shopper, *people] if tiers.get(m.pk) in ("gold", "diamond")]
+        # The member day's invitation list: the shopper and about half of the gold and
+        # diamond members (the marketer's pick; most members hold no coupon at all).
+        vip = [shopper, *(m for m in people
+                          if tiers.get(m.pk) in ("gold", "diamond") and rng.random() < 0.5)]
         coupons_issue_to_members(definition=definition, members=vip, actor=marketer)
         coupon_issue(definition=definition, member=shopper, actor=marketer)  # she has two
     if definition := fresh("ended"):
