@@ -115,7 +115,8 @@ def step_sentence(step: dict) -> str:
     title = (step.get("title") or {}).get("zh-hans") or (step.get("sms") or {}).get("zh-hans")
     coupon = gettext(", with a coupon") if step.get("coupon_from") else ""
     return gettext("Send “%(title)s” by %(channels)s%(coupon)s") % {
-        "title": title or "", "channels": "、".join(step.get("channels") or []),
+        "title": title or "", "channels": "、".join(str(dict(CHANNEL_CHOICES).get(c, c))
+                                                       for c in step.get("channels") or []),
         "coupon": coupon}
 
 
