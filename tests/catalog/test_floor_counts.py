@@ -3,11 +3,12 @@
 import re
 
 import pytest
+from django.contrib import admin
 from django.core.management import call_command
 
 from catalog.cache import _bump
 from catalog.floor import floor_reconcile
-from catalog.models import FloorProduct, FloorShop
+from catalog.models import FloorProduct, FloorShop, Product
 from catalog.services import products_set_active
 from stores.models import ReservationPurpose, StockLevel
 from stores.services.stock import reservation_release, stock_receive, stock_reserve
@@ -138,4 +139,15 @@ def test_parallel_sales_of_two_sizes_of_one_product_leave_an_exact_count():
     assert not errors
     assert _shop_count(store) == 3
     assert set(FloorProduct.objects.filter(store=store).values_list("variants", flat=True)) == {3}
+    assert floor_reconcile() == 0
+
+
+@pytest.mark.django_db
+def test_a_product_deleted_in_the_admin_leaves_its_shops_total(rf, superuser, ring):
+    store, product, _small, _large, _other = ring
+    assert _shop_count(store) == 2
+    request = rf.post("/")
+    request.user = superuser
+    admin.site._registry[Product].delete_model(request, product)
+    assert _shop_count(store) == 1
     assert floor_reconcile() == 0
