@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.management import call_command
 
 from catalog.cache import _bump
-from catalog.floor import floor_reconcile
+from catalog.floor import floor_rebuild, floor_reconcile
 from catalog.models import FloorProduct, FloorShop, Product
 from catalog.services import products_set_active
 from stores.models import ReservationPurpose, StockLevel
@@ -150,4 +150,25 @@ def test_a_product_deleted_in_the_admin_leaves_its_shops_total(rf, superuser, ri
     request.user = superuser
     admin.site._registry[Product].delete_model(request, product)
     assert _shop_count(store) == 1
+    assert floor_reconcile() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_beside_parallel_sales_loses_no_move():
+    store = StoreFactory(code="race-2")
+    variants = []
+    for n in range(6):
+        variant = VariantFactory(product=ProductFactory(slug=f"rebuild-race-{n}"))
+        StockLevelFactory(store=store, variant=variant, on_hand=1)
+        variants.append(variant)
+    assert _shop_count(store) == 6
+
+    def work(i):
+        if i == len(variants):
+            return floor_rebuild()
+        return _reserve(store, variants[i])
+
+    _done, errors = race(len(variants) + 1, work)
+    assert not errors
+    assert _shop_count(store) == 0
     assert floor_reconcile() == 0
