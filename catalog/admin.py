@@ -21,6 +21,7 @@ from o2o.errors import reported
 from . import services
 from .admin_kit import ShownOnCatalogPagesMixin
 from .cache import catalog_changed
+from .floor import floor_rebuild
 from .forms import (
     CatalogImportForm,
     CategoryAdminForm,
@@ -246,11 +247,15 @@ class ProductAdmin(CatalogImportExportMixin, ImportExportModelAdmin):
         services.products_changed(product_ids=[form.instance.pk])
 
     def delete_model(self, request, obj):
+        product_id = obj.pk
         super().delete_model(request, obj)
+        floor_rebuild(product_ids=[product_id])  # its shop rows went: the shops' totals
         catalog_changed()
 
     def delete_queryset(self, request, queryset):
+        product_ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
+        floor_rebuild(product_ids=product_ids)
         catalog_changed()
 
     def _active_set(self, request, queryset, *, active: bool) -> None:

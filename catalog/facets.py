@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .cache import depend_on_floor
 from .filters import ProductFilter
+from .floor import floor_shops
 from .models import Gemstone, Material, Metal, Product
 
 PRICE_BANDS: list[tuple[Decimal | None, Decimal | None]] = [
@@ -86,9 +87,19 @@ def with_store(facets: list[Facet], store: Facet) -> list[Facet]:
 
 def store_facet(filterset: ProductFilter) -> Facet:
     """"Available at": how many of the products have a piece at each shop. It follows the
-    shop floors (catalog.cache's floor token), the other facets only the catalog."""
+    shop floors (catalog.cache's floor token), the other facets only the catalog. With no
+    other filter it reads the counts kept per shop; filtered, it counts the matches."""
     data = filterset.form.cleaned_data
     depend_on_floor()
+    chosen = data.get("store")
+    if not any(value not in (None, "", [], ()) for name, value in data.items()
+               if name not in ("store", "sort")):
+        # The unfiltered list: the counts kept per shop (catalog.floor), not counted.
+        return Facet("store", str(_("Available at")), [
+            FacetValue(row["store__code"], _localised(row, "store__"), row["products"],
+                       bool(chosen and chosen.code == row["store__code"]))
+            for row in floor_shops()
+        ])
     rows = (queryset_without(filterset, "store")
             .filter(variants__is_active=True,
                     variants__stock_levels__on_hand__gt=F("variants__stock_levels__reserved"),
@@ -98,7 +109,6 @@ def store_facet(filterset: ProductFilter) -> Facet:
                     "variants__stock_levels__store__name_en")
             .annotate(n=Count("id", distinct=True))
             .order_by("variants__stock_levels__store__code"))
-    chosen = data.get("store")
     return Facet("store", str(_("Available at")), [
         FacetValue(row["variants__stock_levels__store__code"],
                    _localised(row, "variants__stock_levels__store__"), row["n"],

@@ -359,3 +359,40 @@ class ProductAffinity(models.Model):
 
     def __str__(self):
         return f"{self.product_id} ~ {self.other_id} ({self.kind} {self.score})"
+
+
+class FloorProduct(models.Model):
+    """How many active variants of an active product have a piece available at a shop
+    (catalog.floor keeps it in the transaction of each stock move that crosses zero)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("store"))
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    variants = models.IntegerField(_("variants available"), default=0)
+
+    class Meta:
+        verbose_name = _("product on a shop floor")
+        verbose_name_plural = _("products on shop floors")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="floor_product_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id}@{self.store_id}: {self.variants}"
+
+
+class FloorShop(models.Model):
+    """How many active products have a piece available at a shop: the unfiltered list's
+    "Available at" facet, read without counting (catalog.floor)."""
+
+    store = models.OneToOneField("stores.Store", on_delete=models.CASCADE, primary_key=True,
+                                 related_name="+", verbose_name=_("store"))
+    products = models.IntegerField(_("products available"), default=0)
+
+    class Meta:
+        verbose_name = _("shop floor count")
+        verbose_name_plural = _("shop floor counts")
+
+    def __str__(self):
+        return f"{self.store_id}: {self.products}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from o2o.errors import ApplicationError
 
 from .cache import catalog_changed
+from .floor import floor_rebuild
 from .models import (
     AffinityKind,
     Category,
@@ -190,13 +191,18 @@ def products_changed(*, product_ids: Iterable[int]) -> None:
                    .values_list("id", flat=True), reason="product_edit")
     # A variant deactivated or deleted changes no price but may change the lowest one.
     _products_price_from_refresh(set(product_ids))
+    # A variant or product (de)activated: which of them have a piece at which shop.
+    floor_rebuild(product_ids=product_ids)
     catalog_changed()
 
 
 def products_set_active(*, product_ids: Iterable[int], active: bool) -> int:
+    product_ids = list(product_ids)
     with transaction.atomic():
         count = Product.objects.filter(id__in=list(product_ids)).exclude(
             is_active=active).update(is_active=active, updated_at=timezone.now())
+        if count:
+            floor_rebuild(product_ids=product_ids)
         catalog_changed()
     return count
 

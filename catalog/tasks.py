@@ -41,3 +41,11 @@ def image_renditions_task(*, image_id: int) -> None:
         return
     image_renditions_make(image=image)
     catalog_changed()
+
+
+@shared_task(ignore_result=True)
+def floor_reconcile_task() -> int:
+    """Nightly: the kept shop floor counts compared with the stock, and fixed (catalog.floor)."""
+    from .floor import floor_reconcile
+
+    return floor_reconcile()

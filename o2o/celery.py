@@ -28,6 +28,11 @@ app.conf.beat_schedule = {
         "task": "analytics.tasks.product_insights_refresh_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The list's shops facet reads counts kept by the stock services: checked at night.
+    "catalog-floor-reconcile-nightly": {
+        "task": "catalog.tasks.floor_reconcile_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "catalog-prices-when-a-rate-starts": {
         "task": "catalog.tasks.prices_refresh_due",
         "schedule": 60.0,

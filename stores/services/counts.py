@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.cache import stock_changed
+from catalog.floor import floor_moved
 from catalog.models import Variant
 from o2o.auth import User
 
@@ -60,12 +61,16 @@ def stock_count_apply(*, store: Store, lines: Sequence[Sequence[int]], actor: Us
             code="below_reserved", extra={"skus": below})
 
     changed = 0
+    crossed: list[tuple[int, int, int]] = []  # the list's shops facet (catalog.floor)
     for level in sorted(levels.values(), key=lambda lv: lv.pk):
         counted, expected = wanted[level.variant_id]
         if counted != expected:
             StockLevel.objects.filter(pk=level.pk, on_hand=expected).update(
                 on_hand=counted, updated_at=now)
             changed += 1
+            was, now_there = expected > level.reserved, counted > level.reserved
+            if was != now_there:
+                crossed.append((store.pk, level.variant_id, 1 if now_there else -1))
     for vid, (counted, _expected) in wanted.items():
         if vid not in levels and counted > 0:
             try:
@@ -75,6 +80,8 @@ def stock_count_apply(*, store: Store, lines: Sequence[Sequence[int]], actor: Us
                 raise StockChanged(_("Stock of %(sku)s changed since the preview.")
                                    % {"sku": variants[vid].sku}) from None
             changed += 1
+            crossed.append((store.pk, vid, 1))
+    floor_moved(crossed)
     count = StockCount.objects.create(store=store, counted_by=actor, applied_at=now,
                                       filename=filename[:200], lines_counted=len(wanted),
                                       lines_changed=changed)

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.cache import stock_changed
+from catalog.floor import floor_moved
 from catalog.models import Variant
 from o2o.errors import ApplicationError
 
@@ -55,21 +56,33 @@ def stock_add_locked(*, store: Store, variant: Variant, quantity: int, now: date
     stock); arriving beside others, they leave the oldest piece's date."""
     today = now.astimezone(store.zone).date()
     stock_changed(variant_ids=[variant.pk], floor=True)  # the shop floors show on catalog pages
-    rows = StockLevel.objects.filter(store=store, variant=variant)
-    # update() skips auto_now, so the timestamp is set by hand; the CASE reads on_hand
-    # as it was before this UPDATE.
-    changes = {"on_hand": F("on_hand") + quantity, "updated_at": now,
-               "arrived_on": Case(When(on_hand__lte=0, then=Value(today)),
-                                  default=F("arrived_on"))}
-    if rows.update(**changes):
-        return
-    try:
-        # A savepoint: a concurrent first receipt may win the unique constraint.
-        with transaction.atomic():
-            StockLevel.objects.create(store=store, variant=variant, on_hand=quantity,
-                                      arrived_on=today)
-    except IntegrityError:
-        rows.update(**changes)
+    left = _stock_receipt(store, variant, quantity, now, today)
+    if left is None:
+        try:
+            # A savepoint: a concurrent first receipt may win the unique constraint.
+            with transaction.atomic():
+                StockLevel.objects.create(store=store, variant=variant, on_hand=quantity,
+                                          arrived_on=today)
+            left = quantity
+        except IntegrityError:
+            left = _stock_receipt(store, variant, quantity, now, today)
+    if left is not None and left - quantity <= 0 < left:
+        floor_moved([(store.pk, variant.pk, +1)])  # the first piece available there
+
+
+def _stock_receipt(store: Store, variant: Variant, quantity: int, now: datetime,
+                   today) -> int | None:
+    """on_hand += quantity on the (store, variant) row: the pieces available afterwards,
+    or None when there is no row. Pieces arriving where there were none date the row
+    (``arrived_on``: the CASE reads on_hand as it was before this UPDATE)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StockLevel._meta.db_table} SET on_hand = on_hand + %s, updated_at = %s, "
+            "arrived_on = CASE WHEN on_hand <= 0 THEN %s ELSE arrived_on END "
+            "WHERE store_id = %s AND variant_id = %s RETURNING on_hand - reserved",
+            [quantity, now, today, store.pk, variant.pk])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 @transaction.atomic
@@ -154,14 +167,17 @@ def reserve_lines(lines: Sequence[ReserveLine], *, now: datetime | None = None) 
         if (line.store.pk, line.variant.pk) not in stock_pk:
             raise SoldOut(sold_out_message(line.variant, line.store),
                           extra={"sku": line.variant.sku, "store": line.store.code})
-    sold_out_here = False
+    gone: list[tuple[int, int, int]] = []
     for line in sorted(lines, key=lambda li: stock_pk[(li.store.pk, li.variant.pk)] or 0):
         left = _stock_move(stock_pk[(line.store.pk, line.variant.pk)], reserved=line.quantity,
                            now=now, at=(line.store.pk, line.variant.pk))
         if left is None:
             raise SoldOut(sold_out_message(line.variant, line.store),
                           extra={"sku": line.variant.sku, "store": line.store.code})
-        sold_out_here |= left == 0
+        if left == 0:
+            gone.append((line.store.pk, line.variant.pk, -1))
+    sold_out_here = bool(gone)
+    floor_moved(gone)  # the kept counts of the list's shops facet, after every stock row
     # The product pages of these variants change; the list pages only when the last
     # available piece of one went at a shop (catalog.cache).
     stock_changed(variant_ids=[line.variant.pk for line in lines], floor=sold_out_here)
@@ -206,7 +222,7 @@ def locked_reservations_close(reservations: Iterable[Reservation], *, status: st
         pairs |= Q(store_id=store_id, variant_id=variant_id)
     levels = sorted(StockLevel.objects.filter(pairs).values_list("pk", "store_id", "variant_id"))
     committed = status == ReservationStatus.COMMITTED
-    back_on_floor = False
+    back: list[tuple[int, int, int]] = []
     for pk, store_id, variant_id in levels:
         quantity = per_stock[(store_id, variant_id)]
         left = _stock_move(pk, reserved=-quantity, on_hand=-quantity if committed else 0,
@@ -214,7 +230,10 @@ def locked_reservations_close(reservations: Iterable[Reservation], *, status: st
         if left is None:
             # reserved counts every active reservation; anything else is a broken invariant.
             raise RuntimeError(f"stock {pk} holds fewer reserved pieces than its reservations")
-        back_on_floor |= left == quantity
+        if not committed and left == quantity:
+            back.append((store_id, variant_id, +1))
+    back_on_floor = bool(back)
+    floor_moved(back)
     if not committed:
         # A sale that leaves takes nothing more off the floor (available stays as it
         # was); released pieces come back, to a shop that had none when left == quantity.

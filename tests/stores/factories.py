@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 import factory
 from django.utils import timezone
 
+from catalog.floor import floor_rebuild
 from stores.models import OpeningHours, Service, SpecialHours, StockLevel, Store, StoreKind
 
 
@@ -25,6 +26,14 @@ class StockLevelFactory(factory.django.DjangoModelFactory):
 
     store = factory.SubFactory(StoreFactory)
     on_hand = 3
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Stock written past the services: the list's kept shop counts follow, as after
+        # a bulk load (catalog.floor).
+        level = super()._create(model_class, *args, **kwargs)
+        floor_rebuild(product_ids=[level.variant.product_id])
+        return level
 
 
 def tryon_store(*, code: str | None = None, seats: int = 2, opens: time = time(10, 0),
