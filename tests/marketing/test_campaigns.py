@@ -103,7 +103,7 @@ def test_skips_are_recorded_with_their_reason():
     (lambda: {"coupon_definition": CouponDefinitionFactory(
         valid_until=timezone.now() - timedelta(days=1))}, "ends before"),
     (lambda: {"scheduled_at": timezone.now() - timedelta(days=1)}, "in the past"),
-    (lambda: {"send_sms": True, "sms_text": {"zh-hans": "很长" * 60}}, "too long"),
+    (lambda: {"send_sms": True, "sms_text": {"zh-hans": "很长" * 70}}, "too long"),
     (lambda: {"send_email": False, "send_sms": False, "send_inbox": False}, "channel"),
     (lambda: {"email_body": {}}, "no text"),
 ])
