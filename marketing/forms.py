@@ -126,7 +126,8 @@ class SegmentForm(forms.ModelForm):
     near_store = forms.ModelChoiceField(label=_("Near the store"), required=False,
                                         queryset=_stores())
     near_km = forms.IntegerField(label=_("Within km"), required=False, min_value=1,
-                                 max_value=5000)
+                                 max_value=5000, initial=10,
+                                 help_text=_("Empty: 10 km."))
     channel = forms.ChoiceField(label=_("Where they buy"), required=False, choices=[
         ("", _("anywhere")), ("online", _("online only")), ("store", _("in store only")),
         ("both", _("online and in store"))])
@@ -254,8 +255,6 @@ class SegmentForm(forms.ModelForm):
         if data.get("age_min") is not None and data.get("age_max") is not None \
                 and data["age_min"] > data["age_max"]:
             self.add_error("age_max", _("The highest age is below the lowest."))
-        if data.get("near_store") is not None and not data.get("near_km"):
-            self.add_error("near_km", _("Say within how many km."))
         return data
 
 

@@ -133,3 +133,15 @@ def test_the_list_and_test_send(marketer_client, marketer):
     response = marketer_client.post(reverse("admin:marketing_campaign_test", args=[c.pk]))
     assert response.status_code == 302
     assert json.dumps(Tier.objects.count())  # the page rendered without tiers
+
+
+def test_a_store_chosen_without_a_distance_means_ten_km(marketer_client):
+    from tests.stores.factories import StoreFactory
+
+    store = StoreFactory(code="sh")
+    response = marketer_client.post(reverse("admin:marketing_segment_add"), {
+        "name": "巡检", "description": "", "match": "all", "near_store": store.pk,
+        "channel": "online", "consent": "email", "spend_days": "365"})
+    assert response.status_code == 302
+    rules = Segment.objects.get().rules["all"]
+    assert {"rule": "near_store", "store": store.pk, "km": 10} in rules
