@@ -474,7 +474,7 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "description", "match"]}),
         (_("Who they are"), {"fields": ["tiers", "genders", ("age_min", "age_max"),
-                                        "birthday_days", "anniversary_days"]}),
+                                        "born_within_days", "wedding_within_days"]}),
         (_("Where they are"), {"fields": ["home_stores", "bought_at",
                                           ("near_store", "near_km"), "channel"]}),
         (_("What they bought"), {"fields": [

@@ -113,10 +113,10 @@ class SegmentForm(forms.ModelForm):
                                         widget=forms.CheckboxSelectMultiple)
     age_min = forms.IntegerField(label=_("Age from"), required=False, min_value=0, max_value=120)
     age_max = forms.IntegerField(label=_("Age up to"), required=False, min_value=0, max_value=120)
-    birthday_days = forms.IntegerField(
+    born_within_days = forms.IntegerField(
         label=_("Birthday within the next ... days"), required=False, min_value=0,
         max_value=365)
-    anniversary_days = forms.IntegerField(
+    wedding_within_days = forms.IntegerField(
         label=_("Wedding anniversary within the next ... days"), required=False, min_value=0,
         max_value=365)
     home_stores = forms.ModelMultipleChoiceField(label=_("Home store"), required=False,
@@ -126,7 +126,8 @@ class SegmentForm(forms.ModelForm):
     near_store = forms.ModelChoiceField(label=_("Near the store"), required=False,
                                         queryset=_stores())
     near_km = forms.IntegerField(label=_("Within km"), required=False, min_value=1,
-                                 max_value=5000)
+                                 max_value=5000, initial=10,
+                                 help_text=_("Empty: 10 km."))
     channel = forms.ChoiceField(label=_("Where they buy"), required=False, choices=[
         ("", _("anywhere")), ("online", _("online only")), ("store", _("in store only")),
         ("both", _("online and in store"))])
@@ -196,7 +197,8 @@ class SegmentForm(forms.ModelForm):
             if data.get("age_max") is not None:
                 age["max"] = data["age_max"]
             rules.append(age)
-        for field, rule in (("birthday_days", "birthday"), ("anniversary_days", "anniversary")):
+        for field, rule in (("born_within_days", "birthday"),
+                            ("wedding_within_days", "anniversary")):
             if data.get(field) is not None:
                 rules.append({"rule": rule, "days": data[field]})
         if ids("home_stores"):
@@ -253,8 +255,6 @@ class SegmentForm(forms.ModelForm):
         if data.get("age_min") is not None and data.get("age_max") is not None \
                 and data["age_min"] > data["age_max"]:
             self.add_error("age_max", _("The highest age is below the lowest."))
-        if data.get("near_store") is not None and not data.get("near_km"):
-            self.add_error("near_km", _("Say within how many km."))
         return data
 
 
@@ -278,7 +278,8 @@ def rules_to_initial(rules: dict) -> dict:
         elif name == "age":
             initial["age_min"], initial["age_max"] = node.get("min"), node.get("max")
         elif name in ("birthday", "anniversary"):
-            initial[f"{name}_days"] = node["days"]
+            initial["born_within_days" if name == "birthday" else "wedding_within_days"] = \
+                node["days"]
         elif name == "home_store":
             initial["home_stores"] = node["stores"]
         elif name == "bought_at":

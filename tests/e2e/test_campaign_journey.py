@@ -70,7 +70,7 @@ def test_a_marketer_targets_gold_birthdays_who_bought_rings_and_sees_the_counter
     page.goto("/admin/marketing/segment/add/")
     page.fill("input[name=name]", "金卡生日月买过戒指")
     page.locator(f"input[name=tiers][value='{gold.pk}']").check()
-    page.fill("input[name=birthday_days]", "30")
+    page.fill("input[name=born_within_days]", "30")
     page.select_option("select[name=bought_categories]", [str(rings.pk)])
     expect(page.locator("#segment-preview [data-count]")).to_have_text("1")
     expect(page.locator("#segment-preview [data-sample] tbody")).to_contain_text("李娜")

@@ -35,7 +35,7 @@ def test_the_live_count_and_a_masked_sample(marketer_client):
     paid_order(target, variant=ring)
     profile(tier=gold)
     response = marketer_client.post(reverse("admin:marketing_segment_preview"), {
-        "match": "all", "tiers": [gold.pk], "birthday_days": "30",
+        "match": "all", "tiers": [gold.pk], "born_within_days": "30",
         "bought_categories": [rings.pk]})
     assert response.status_code == 200
     data = response.json()
@@ -56,7 +56,7 @@ def test_a_segment_saved_from_the_builder_is_rules_as_data(marketer_client):
     gold = TierFactory(code="gold")
     response = marketer_client.post(reverse("admin:marketing_segment_add"), {
         "name": "金卡生日", "description": "", "match": "all", "tiers": [gold.pk],
-        "birthday_days": "30", "spend_days": "365"})
+        "born_within_days": "30", "spend_days": "365"})
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = Segment.objects.get()
     assert saved.rules == {"all": [{"rule": "tier", "tiers": [gold.pk]},
@@ -133,3 +133,15 @@ def test_the_list_and_test_send(marketer_client, marketer):
     response = marketer_client.post(reverse("admin:marketing_campaign_test", args=[c.pk]))
     assert response.status_code == 302
     assert json.dumps(Tier.objects.count())  # the page rendered without tiers
+
+
+def test_a_store_chosen_without_a_distance_means_ten_km(marketer_client):
+    from tests.stores.factories import StoreFactory
+
+    store = StoreFactory(code="sh")
+    response = marketer_client.post(reverse("admin:marketing_segment_add"), {
+        "name": "巡检", "description": "", "match": "all", "near_store": store.pk,
+        "channel": "online", "consent": "email", "spend_days": "365"})
+    assert response.status_code == 302
+    rules = Segment.objects.get().rules["all"]
+    assert {"rule": "near_store", "store": store.pk, "km": 10} in rules

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from marketing.models import CampaignEvent, CampaignRecipient, Touch
 from marketing.services.campaigns import (
@@ -103,14 +103,14 @@ def test_skips_are_recorded_with_their_reason():
     (lambda: {"coupon_definition": CouponDefinitionFactory(
         valid_until=timezone.now() - timedelta(days=1))}, "ends before"),
     (lambda: {"scheduled_at": timezone.now() - timedelta(days=1)}, "in the past"),
-    (lambda: {"send_sms": True, "sms_text": {"zh-hans": "很长" * 60}}, "too long"),
+    (lambda: {"send_sms": True, "sms_text": {"zh-hans": "很长" * 70}}, "too long"),
     (lambda: {"send_email": False, "send_sms": False, "send_inbox": False}, "channel"),
     (lambda: {"email_body": {}}, "no text"),
 ])
 def test_bad_campaigns_are_refused_in_words_and_nothing_changes(setup, words):
     audience(1)
     c = campaign(**setup())
-    with pytest.raises(CampaignInvalid) as refused:
+    with translation.override("en"), pytest.raises(CampaignInvalid) as refused:
         campaign_schedule(campaign=c, actor=None, send_at=c.scheduled_at)
     assert words in str(refused.value.message)
     c.refresh_from_db()
