@@ -45,12 +45,20 @@ def clicked(request, token: str):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
+    """GET asks (a page with one button: mail scanners and link previews open links, and
+    must not withdraw anybody's consent); POST withdraws: the button, or the mail
+    program's one-click POST (RFC 8058, List-Unsubscribe-Post)."""
     read = unsubscribe_token_read(token)
-    member = touch_unsubscribe(touch_id=read[0], channel=read[1]) if read else None
-    status = 200 if member is not None else 400
+    if read is None:
+        return render(request, "marketing/unsubscribed.html", {"valid": False}, status=400)
+    touch_id, channel = read
+    if request.method == "GET":
+        return render(request, "marketing/unsubscribed.html",
+                      {"valid": True, "asking": True, "channel": channel})
+    member = touch_unsubscribe(touch_id=touch_id, channel=channel)
     return render(request, "marketing/unsubscribed.html",
-                  {"done": member is not None, "channel": read[1] if read else ""},
-                  status=status)
+                  {"valid": member is not None, "done": member is not None, "channel": channel},
+                  status=200 if member is not None else 400)
 
 
 @csrf_exempt  # the SMS provider's callback, authenticated by its shared token

@@ -220,11 +220,18 @@ def test_tracking_links_open_click_and_unsubscribe(client):
     assert client.get(evil)["Location"] == "/"
     touch = Touch.objects.get(pk=touch_id)
     assert touch.opened_at and touch.clicked_at
-    response = client.get(unsubscribe_url(touch_id, "email", language="zh-hans"))
-    assert response.status_code == 200
+    url = unsubscribe_url(touch_id, "email", language="zh-hans")
+    # Opening the link (a person, a mail scanner, a link preview) only asks.
+    response = client.get(url)
+    assert response.status_code == 200 and b"data-unsubscribe-confirm" in response.content
+    assert member.consents.get(channel="email").withdrawn_at is None
+    # The button, or the mail program's one-click POST (RFC 8058), withdraws.
+    response = client.post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and b"data-unsubscribed" in response.content
     consent = member.consents.get(channel="email")
     assert consent.withdrawn_at is not None  # the history keeps the row
     assert client.get("/m/unsubscribe/forged/").status_code == 400
+    assert client.post("/m/unsubscribe/forged/").status_code == 400
 
 
 def test_sms_reply_opts_out(client, settings):
