@@ -6,6 +6,7 @@ import csv
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from o2o.money import money as format_money
 
@@ -35,7 +36,7 @@ def attribution_rows(report: Attribution) -> list[tuple[str, str]]:
         (_("Messages delivered"), str(report.delivered)),
         (_("Messages failed"), str(report.failed)),
         (_("Messages waiting"), str(report.waiting)),
-        (_("Opened"), str(report.opened)),
+        (pgettext("email", "Opened"), str(report.opened)),
         (_("Clicked"), str(report.clicked)),
         (_("Coupons issued"), str(report.coupons)),
         (_("Coupons redeemed online"), str(report.redeemed_online)),

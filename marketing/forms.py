@@ -4,11 +4,14 @@ parse and check the input; members.services does the work."""
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import CouponDefinition, DiscountKind, Tier
 from members.services.coupon_issuing import BATCH_MAX
 
 from .models import Campaign, Segment
+
+_TO = pgettext_lazy("a range", "to")  # "from 3 to 5": 至 (the transfer's "to" is a store)
 
 
 class CouponDefinitionForm(forms.ModelForm):
@@ -131,9 +134,9 @@ class SegmentForm(forms.ModelForm):
     channel = forms.ChoiceField(label=_("Where they buy"), required=False, choices=[
         ("", _("anywhere")), ("online", _("online only")), ("store", _("in store only")),
         ("both", _("online and in store"))])
-    recency_min, recency_max = _score(_("Recency score from")), _score(_("to"))
-    frequency_min, frequency_max = _score(_("Frequency score from")), _score(_("to"))
-    monetary_min, monetary_max = _score(_("Monetary score from")), _score(_("to"))
+    recency_min, recency_max = _score(_("Recency score from")), _score(_TO)
+    frequency_min, frequency_max = _score(_("Frequency score from")), _score(_TO)
+    monetary_min, monetary_max = _score(_("Monetary score from")), _score(_TO)
     spend_min = forms.DecimalField(label=_("Spent at least (yuan)"), required=False,
                                    min_value=0, max_digits=12, decimal_places=2)
     spend_max = forms.DecimalField(label=_("Spent at most (yuan)"), required=False,
