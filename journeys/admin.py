@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from o2o.admin_kit import ReadOnlyAdminMixin, ReadOnlyInline
@@ -227,7 +227,7 @@ def attribution_rows(attribution) -> list[tuple[str, object]]:
 
     treated = attribution.treated
     rows: list[tuple[str, object]] = [
-        (gettext("Opened"), attribution.opened), (gettext("Clicked"), attribution.clicked),
+        (pgettext("email", "Opened"), attribution.opened), (gettext("Clicked"), attribution.clicked),
         (gettext("Coupons given"), attribution.coupons),
         (gettext("Coupons redeemed online"), attribution.redeemed_online),
     ]
