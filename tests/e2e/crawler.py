@@ -184,6 +184,7 @@ def field_values(role: str, values: dict[str, str]) -> list[tuple[str, str]]:
         ("^price_min$", "1000"), ("^price_max$", "80000"),
         ("^(code|coupon_code)$", values.get("coupon", "")),
         ("^points$", "0"),
+        ("^target$", "500"),  # a gold price alert's price per gram
         ("description|note|reason|^message$", "巡检：请帮忙看看。"),
         ("^reference$", "POS-CRAWL-1"),
         ("^skus?$|^lines$", values.get("sku", "")),
