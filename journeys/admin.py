@@ -33,7 +33,12 @@ from .models import (
     JourneyVersion,
 )
 from .selectors import journey_figures
-from .services.versions import enrolments_move_to_current, journey_publish
+from .services.versions import (
+    enrolments_move_to_current,
+    journey_publish,
+    journey_resume,
+    journeys_switch,
+)
 
 CHANNEL_CHOICES = [("inbox", _("the member's message box")), ("email", _("email")),
                    ("sms", _("text message"))]
@@ -186,8 +191,7 @@ class JourneyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Switch on"))
     def switch_on(self, request, queryset):
-        ready = queryset.filter(current_version__isnull=False)
-        n = ready.update(is_enabled=True, updated_at=timezone.now())
+        n = journeys_switch(journeys=queryset, enabled=True)
         if n < queryset.count():
             self.message_user(request, gettext(
                 "A journey without a published version stays off: add its steps first."),
@@ -197,7 +201,7 @@ class JourneyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Switch off"))
     def switch_off(self, request, queryset):
-        n = queryset.update(is_enabled=False, updated_at=timezone.now())
+        n = journeys_switch(journeys=queryset, enabled=False)
         self.message_user(request, ngettext("%(n)s journey switched off.",
                                             "%(n)s journeys switched off.", n) % {"n": n})
 
@@ -214,8 +218,7 @@ class JourneyAdmin(admin.ModelAdmin):
     def resume(self, request, queryset):
         for journey in queryset:
             with reported(request):
-                journey_publish(journey=journey, actor=request.user)
-                Journey.objects.filter(pk=journey.pk).update(paused_reason="")
+                journey_resume(journey=journey, actor=request.user)
         self.message_user(request, gettext("Resumed."))
 
 

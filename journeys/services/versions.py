@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import User
@@ -102,6 +103,23 @@ def enrolments_move_to_current(*, journey: Journey) -> int:
             enrolment.save(update_fields=["version", "step_index"])
             moved += 1
     return moved
+
+
+def journey_resume(*, journey: Journey, actor: User | None = None) -> JourneyVersion:
+    """After the marketer fixed what paused it: publish the steps (checked again) and
+    clear the pause, also when the steps did not change. Raises JourneyInvalid."""
+    version = journey_publish(journey=journey, actor=actor)
+    Journey.objects.filter(pk=journey.pk).update(paused_reason="")
+    journey.paused_reason = ""
+    return version
+
+
+def journeys_switch(*, journeys: QuerySet[Journey], enabled: bool) -> int:
+    """Switch journeys on or off; a journey without a published version stays off.
+    Returns how many were switched."""
+    if enabled:
+        journeys = journeys.filter(current_version__isnull=False)
+    return journeys.update(is_enabled=enabled, updated_at=timezone.now())
 
 
 def journey_pause(*, journey: Journey, reason: str) -> None:

@@ -194,3 +194,31 @@ def test_a_closed_account_leaves(builtins):
     enrolment = JourneyEnrolment.objects.get()
     assert enrolment.status == EnrolmentStatus.EXITED
     assert enrolment.exit_reason == ExitReason.INACTIVE
+
+
+def test_resume_clears_a_pause_even_when_the_steps_did_not_change(builtins):
+    from journeys.services.versions import journey_pause, journey_resume
+
+    journey = Journey.objects.get(key=b.WINBACK)
+    version = journey.current_version
+    journey_pause(journey=journey, reason="优惠券已停用")
+    assert journey_resume(journey=journey) == version  # same steps: no new version
+    journey.refresh_from_db()
+    assert journey.paused_reason == ""
+
+
+def test_a_journey_without_a_published_version_is_not_switched_on(builtins):
+    from journeys.services.versions import journeys_switch
+
+    draft = Journey.objects.create(key="draft-only", name="草稿", trigger=Journey.objects
+                                   .get(key=b.WINBACK).trigger, is_enabled=False)
+    published = Journey.objects.filter(key=b.WINBACK)
+    published.update(is_enabled=False)
+    switched = journeys_switch(journeys=Journey.objects.filter(pk__in=[draft.pk,
+                                                                     published.get().pk]),
+                               enabled=True)
+    assert switched == 1
+    assert Journey.objects.get(key=b.WINBACK).is_enabled
+    assert not Journey.objects.get(pk=draft.pk).is_enabled
+    assert journeys_switch(journeys=Journey.objects.filter(key=b.WINBACK), enabled=False) == 1
+    assert not Journey.objects.get(key=b.WINBACK).is_enabled
