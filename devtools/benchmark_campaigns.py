@@ -134,7 +134,7 @@ definition = CouponDefinition.objects.create(name=f"bench {{tag}}", kind="amount
                                              valid_days=30)
 campaign = campaign_create(actor=None, name=f"bench {{tag}}", segment=segment,
                            coupon_definition=definition, send_email=True, send_inbox=True,
-                           send_sms=False, capped=False, holdout_percent=10,
+                           send_sms=False, capped=True, holdout_percent=10,
                            email_subject={{"zh-hans": "{{name}}，送您一张券"}},
                            email_body={{"zh-hans": "券码 {{coupon_code}}：{{coupon_value}}。{{link}}"}},
                            inbox_title={{"zh-hans": "专属优惠"}}, inbox_body={{"zh-hans": "{{coupon_value}}"}},
@@ -250,6 +250,10 @@ def segment_bench(env: dict[str, str], made: dict, log) -> dict:
 
 
 def send_bench(env: dict[str, str], made: dict, log) -> dict:
+    # The campaign respects the frequency cap, as a marketer's does by default: every
+    # batch reads its members' recent reaches. The cap itself is lifted, or the bench
+    # members, reached by every earlier run, would all be skipped "capped" after two.
+    env = {**env, "MARKETING_CAP_MESSAGES": "1000"}
     tag = uuid.uuid4().hex[:6]
     campaign = _shell(env, MAKE.format(tag=tag, tiers=[made["tier"], made["kill_tier"]],
                                        launch=True))

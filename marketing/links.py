@@ -47,18 +47,30 @@ def _url(name: str, token: str, language: str) -> str:
     return _template(name, language, settings.SHOP_BASE_URL).replace(_TOKEN, token, 1)
 
 
+@lru_cache(maxsize=16)
+def _signer(salt: str, secret: str) -> signing.Signer:
+    return signing.Signer(key=secret, salt=salt)
+
+
+def _sign(salt: str, value) -> str:
+    """``value`` signed (a string as it is, anything else as compact JSON); the signer is
+    made once per salt and secret key, not once per link."""
+    signer = _signer(salt, settings.SECRET_KEY)
+    return signer.sign(value) if isinstance(value, str) else signer.sign_object(value)
+
+
 def open_url(touch_id: int, *, language: str) -> str:
-    return _url("marketing:open", signing.Signer(salt=SALT_OPEN).sign(str(touch_id)), language)
+    return _url("marketing:open", _sign(SALT_OPEN, str(touch_id)), language)
 
 
 def click_url(touch_id: int, link: str, *, language: str) -> str:
-    token = signing.Signer(salt=SALT_CLICK).sign_object({"t": touch_id, "l": shop_path(link)})
-    return _url("marketing:click", token, language)
+    return _url("marketing:click", _sign(SALT_CLICK, {"t": touch_id, "l": shop_path(link)}),
+                language)
 
 
 def unsubscribe_url(touch_id: int, channel: str, *, language: str) -> str:
-    token = signing.Signer(salt=SALT_UNSUBSCRIBE).sign_object({"t": touch_id, "c": channel})
-    return _url("marketing:unsubscribe", token, language)
+    return _url("marketing:unsubscribe", _sign(SALT_UNSUBSCRIBE, {"t": touch_id, "c": channel}),
+                language)
 
 
 def open_token_read(token: str) -> int | None:

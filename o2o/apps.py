@@ -7,3 +7,6 @@ class O2OConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (check --deploy: payments, messages, dev pages)
+        from .bulk import register_lookups
+
+        register_lookups()

@@ -73,8 +73,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from psycopg.types.json import Jsonb
 
+from .bulk import json_rows
 from .models import OutboxMessage
 from .sms import Sms, send_sms_many
 
@@ -140,12 +140,6 @@ class OutboxItem:
     about: str = ""
 
 
-_COLUMNS = ("channel", "kind", "recipient", "payload", "dedupe_key", "about", "state",
-            "attempts", "due_at", "created_at", "claimed_by", "last_error")
-_CASTS = ("text", "text", "text", "jsonb", "text", "text", "text", "int2", "timestamptz",
-          "timestamptz", "text", "text")
-
-
 def outbox_enqueue(*, channel: str, kind: str, recipient: str, dedupe_key: str,
                    payload: dict | None = None, due_at: datetime | None = None,
                    about: str = "") -> bool:
@@ -157,9 +151,9 @@ def outbox_enqueue(*, channel: str, kind: str, recipient: str, dedupe_key: str,
 
 
 def outbox_enqueue_many(items: Iterable[OutboxItem]) -> int:
-    """Queue many messages in one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
-    NOTHING: one statement and one nudge whatever their number. Returns how many were
-    new."""
+    """Queue many messages in one INSERT ... SELECT FROM json_to_recordset(...) ON
+    CONFLICT DO NOTHING (the rows one JSON parameter: o2o.bulk): one statement and one
+    nudge whatever their number. Returns how many were new."""
     rows = list(items)
     if not rows:
         return 0
@@ -170,21 +164,19 @@ def outbox_enqueue_many(items: Iterable[OutboxItem]) -> int:
             raise ValueError(f"unknown outbox channel {item.channel!r}")
         if not item.recipient or not item.dedupe_key or not item.kind:
             raise ValueError("an outbox message needs a kind, a recipient and a dedupe key")
-    columns = [
-        [i.channel for i in rows], [i.kind for i in rows],
-        [i.recipient[:254] for i in rows], [Jsonb(i.payload or {}) for i in rows],
-        [i.dedupe_key for i in rows], [i.about for i in rows],
-        [State.PENDING.value] * len(rows), [0] * len(rows),
-        [i.due_at or now for i in rows], [now] * len(rows), [""] * len(rows),
-        [""] * len(rows),
-    ]
     table = OutboxMessage._meta.db_table
-    unnest = ", ".join(f"%s::{cast}[]" for cast in _CASTS)
-    sql = (f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
-           f"SELECT * FROM unnest({unnest}) "
+    sql = (f"INSERT INTO {table} (channel, kind, recipient, payload, dedupe_key, about, "
+           f"state, attempts, due_at, created_at, claimed_by, last_error) "
+           f"SELECT r.channel, r.kind, r.recipient, r.payload, r.dedupe_key, r.about, "
+           f"%s, 0, r.due_at, %s, '', '' "
+           f"FROM json_to_recordset(%s::json) AS r(channel text, kind text, recipient text, "
+           f"payload jsonb, dedupe_key text, about text, due_at timestamptz) "
            f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING due_at")
     with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
+        cursor.execute(sql, [State.PENDING.value, now, json_rows(
+            {"channel": i.channel, "kind": i.kind, "recipient": i.recipient[:254],
+             "payload": i.payload or {}, "dedupe_key": i.dedupe_key, "about": i.about,
+             "due_at": (i.due_at or now).isoformat()} for i in rows)])
         inserted = [row[0] for row in cursor.fetchall()]
     if any(due <= now for due in inserted):
         _nudge_after_commit()

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import CouponDefinition, User
+from o2o.bulk import int_array
 from o2o.errors import ApplicationError
 from o2o.models import OutboxMessage
 from o2o.outbox import outbox_enqueue
@@ -263,6 +264,10 @@ def campaign_launch(*, campaign: Campaign, now: datetime | None = None,
         sql, params = _freeze_sql(locked, now)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            # The table just grew by the whole audience: without fresh statistics the
+            # senders' claim is planned for a handful of rows and sorts every pending
+            # recipient each batch (97 ms instead of 1 ms at 100,000).
+            cursor.execute(f"ANALYZE {CampaignRecipient._meta.db_table}")
         rows = CampaignRecipient.objects.filter(campaign=locked)
         audience = rows.count()
         held = rows.filter(holdout=True).count()
@@ -330,7 +335,7 @@ def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
         ids = [row_id for row_id, _m, _h in claimed]
         touches = [(outcomes[m].touch_id if m in outcomes else None) for _id, m, _h in claimed]
         with connection.cursor() as cursor:
-            cursor.execute(_mark_done_sql(), [now, ids, touches])
+            cursor.execute(_mark_done_sql(), [now, int_array(ids), int_array(touches)])
         if campaign.not_before is not None:
             Campaign.objects.filter(pk=campaign.pk).update(not_before=None)
     return len(claimed)

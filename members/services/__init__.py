@@ -15,6 +15,7 @@ from .addresses import (
 from .consents import consent_active, consent_set
 from .coupon_issuing import (
     CouponIssueRefused,
+    IssuedCoupon,
     coupon_batch_create,
     coupon_batch_csv,
     coupon_batch_rows,
@@ -67,7 +68,7 @@ __all__ = [
     "member_data_export", "member_erase", "member_register",
     "CouponNotApplicable", "CouponQuote", "coupon_check", "coupon_redeem",
     "coupon_redemption_reverse",
-    "CouponIssueRefused", "coupon_batch_create", "coupon_batch_csv", "coupon_batch_rows",
+    "CouponIssueRefused", "IssuedCoupon", "coupon_batch_create", "coupon_batch_csv", "coupon_batch_rows",
     "coupon_code_clean", "coupon_code_new", "coupon_issue", "coupon_issue_ensure",
     "coupon_public_create", "coupon_void",
     "coupons_issue_for_occasion", "coupons_issue_to_members",

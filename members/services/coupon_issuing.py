@@ -22,6 +22,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -31,6 +32,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from o2o.bulk import int_array, json_rows
 from o2o.errors import ApplicationError
 from o2o.phone import phone_normalize
 
@@ -53,9 +55,31 @@ class CouponIssueRefused(ApplicationError):
     code = "coupon_issue_refused"
 
 
+# Random bytes to code characters in one C call: a byte below 248 (8 x 31) is one of the
+# 31 characters, each equally likely; the bytes above are dropped.
+_UNIFORM_BELOW = 256 - 256 % len(CODE_ALPHABET)
+_TO_ALPHABET = bytes(ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) if b < _UNIFORM_BELOW else 0
+                     for b in range(256))
+_DROPPED = bytes(range(_UNIFORM_BELOW, 256))
+
+
+def coupon_codes_new(count: int) -> list[str]:
+    """``count`` distinct fresh codes (not checked against the table: inserts retry on a
+    clash), from one read of the system's randomness for them all: a campaign draws
+    100,000, and one ``secrets.choice`` per character cost seconds."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        missing = count - len(codes)
+        raw = secrets.token_bytes(missing * CODE_LENGTH * 9 // 8 + CODE_LENGTH)
+        chars = raw.translate(_TO_ALPHABET, _DROPPED).decode("ascii")
+        codes.update(chars[i:i + CODE_LENGTH]
+                     for i in range(0, len(chars) - CODE_LENGTH + 1, CODE_LENGTH))
+    return list(codes)[:count]
+
+
 def coupon_code_new() -> str:
     """A fresh random code (not yet checked against the table: inserts retry on a clash)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return coupon_codes_new(1)[0]
 
 
 def coupon_code_clean(raw: str | None) -> str:
@@ -124,19 +148,6 @@ def _bulk_insert(rows: list[Coupon]) -> None:
                     coupon.code = coupon_code_new()
 
 
-def _fresh_codes(count: int) -> list[str]:
-    """``count`` distinct codes, none of them already in the table (one query a chunk)."""
-    codes: list[str] = []
-    seen: set[str] = set()
-    while len(codes) < count:
-        wanted = min(count - len(codes), INSERT_CHUNK)
-        drawn = {coupon_code_new() for _ in range(wanted)} - seen
-        drawn -= set(Coupon.objects.filter(code__in=drawn).values_list("code", flat=True))
-        seen |= drawn
-        codes += sorted(drawn)
-    return codes[:count]
-
-
 # --- To members ----------------------------------------------------------------------------
 
 
@@ -180,9 +191,39 @@ def coupon_issue_ensure(*, definition: CouponDefinition, now: datetime) -> None:
     _ensure_issuable(definition, now)
 
 
+@dataclass(frozen=True)
+class IssuedCoupon:
+    """A coupon issued for an occasion, as the bulk issue hands it back (a campaign
+    issues 100,000: no model instances)."""
+
+    pk: int
+    member_id: int
+    code: str
+    expires_at: datetime | None
+
+
+def _issued_before(definition: CouponDefinition, occasion: str,
+                   member_ids: list[int]) -> dict[int, IssuedCoupon]:
+    """The coupons of ``definition`` the members hold for ``occasion``: one index probe
+    per member (a lateral join whose LIMIT keeps the planner from turning it into a hash
+    join over the whole occasion when the table's statistics are stale), whatever the
+    table's size."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT c.id, c.member_id, c.code, c.expires_at
+                FROM unnest(%s::bigint[]) AS m(id)
+                CROSS JOIN LATERAL (
+                    SELECT id, member_id, code, expires_at FROM {Coupon._meta.db_table}
+                    WHERE definition_id = %s AND member_id = m.id AND occasion = %s
+                    LIMIT 1) AS c""",
+            [int_array(member_ids), definition.pk, occasion])
+        return {member_id: IssuedCoupon(pk, member_id, code, expires_at)
+                for pk, member_id, code, expires_at in cursor.fetchall()}
+
+
 def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iterable[int],
                                occasion: str, now: datetime | None = None,
-                               actor: User | None = None) -> dict[int, Coupon]:
+                               actor: User | None = None) -> dict[int, IssuedCoupon]:
     """One coupon of ``definition`` to each member of ``member_ids`` for ``occasion``
     (at most 40 characters: a campaign's or journey's reach), in the caller's
     transaction; returns {member id: coupon}, the coupons issued before for that
@@ -198,12 +239,10 @@ def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iter
         return {}
     _ensure_issuable(definition, now)
     expires_at = coupon_expiry_for(definition=definition, issued_at=now)
-    found: dict[int, Coupon] = {}
+    found: dict[int, IssuedCoupon] = {}
     for start in range(0, len(ids), INSERT_CHUNK):
         chunk = ids[start:start + INSERT_CHUNK]
-        found.update({c.member_id: c for c in Coupon.objects.filter(
-            definition=definition, occasion=occasion, member_id__in=chunk)
-            if c.member_id is not None})
+        found.update(_issued_before(definition, occasion, chunk))
         for _attempt in range(CODE_ATTEMPTS):
             missing = [m for m in chunk if m not in found]
             if not missing:
@@ -211,16 +250,11 @@ def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iter
             for member_id, pk, code in _insert_for_occasion(
                     definition=definition, member_ids=missing, occasion=occasion,
                     expires_at=expires_at, actor=actor, now=now):
-                found[member_id] = Coupon(pk=pk, definition=definition, member_id=member_id,
-                                          code=code, max_uses=1, uses=0,
-                                          status=CouponStatus.ISSUED, expires_at=expires_at,
-                                          occasion=occasion, issued_by=actor, issued_at=now)
+                found[member_id] = IssuedCoupon(pk, member_id, code, expires_at)
             if any(m not in found for m in missing):
                 # A parallel issue for the same occasion won (or a code collided): read
                 # what is there before drawing codes again.
-                found.update({c.member_id: c for c in Coupon.objects.filter(
-                    definition=definition, occasion=occasion, member_id__in=missing)
-                    if c.member_id is not None})
+                found.update(_issued_before(definition, occasion, missing))
         else:
             raise IntegrityError("coupon codes kept colliding")
     return found
@@ -229,20 +263,22 @@ def coupons_issue_for_occasion(*, definition: CouponDefinition, member_ids: Iter
 def _insert_for_occasion(*, definition: CouponDefinition, member_ids: list[int],
                          occasion: str, expires_at: datetime | None, actor: User | None,
                          now: datetime) -> list[tuple[int, int, str]]:
-    """One INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING (a code or an
-    occasion already taken): the (member id, coupon id, code) of the rows written."""
+    """One INSERT ... SELECT ... ON CONFLICT DO NOTHING (a code or an occasion already
+    taken): the (member id, coupon id, code) of the rows written."""
     table = Coupon._meta.db_table
-    codes = _fresh_codes(len(member_ids))
+    codes = coupon_codes_new(len(member_ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {table} (definition_id, code, member_id, max_uses, uses, status,
                                      expires_at, occasion, issued_by_id, issued_at)
                 SELECT %s, c.code, c.member_id, 1, 0, %s, %s, %s, %s, %s
-                FROM unnest(%s::text[], %s::bigint[]) AS c(code, member_id)
+                FROM json_to_recordset(%s::json) AS c(code text, member_id bigint)
                 ON CONFLICT DO NOTHING
                 RETURNING member_id, id, code""",
             [definition.pk, CouponStatus.ISSUED.value, expires_at, occasion,
-             actor.pk if actor is not None else None, now, codes, member_ids])
+             actor.pk if actor is not None else None, now,
+             json_rows({"code": code, "member_id": member_id}
+                       for code, member_id in zip(codes, member_ids, strict=True))])
         return list(cursor.fetchall())
 
 
@@ -278,7 +314,7 @@ def coupons_issue_to_members(*, definition: CouponDefinition,
             .values_list("member_id", flat=True))
         wanted = list(User.objects.filter(pk__in=chunk, is_active=True)
                       .exclude(pk__in=holding).order_by("pk").values_list("pk", flat=True))
-        codes = _fresh_codes(len(wanted))
+        codes = coupon_codes_new(len(wanted))
         rows = [Coupon(definition=definition, member_id=member_id, code=code, max_uses=1,
                        expires_at=expires_at, issued_by=actor)
                 for member_id, code in zip(wanted, codes, strict=True)]
@@ -387,7 +423,7 @@ def coupon_batch_create(*, definition: CouponDefinition, quantity: int, note: st
     expires_at = coupon_expiry_for(definition=definition, issued_at=now)
     _bulk_insert([Coupon(definition=definition, batch=batch, code=code, max_uses=1,
                          expires_at=expires_at, issued_by=actor)
-                  for code in _fresh_codes(quantity)])
+                  for code in coupon_codes_new(quantity)])
     return batch
 
 
