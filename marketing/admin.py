@@ -482,6 +482,8 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
             ("monetary_min", "monetary_max"), ("spend_min", "spend_max", "spend_days"),
             "bought_categories", "bought_collections", "bought_materials",
             "wishlist_categories", "has_coupon"]}),
+        (_("What they looked at"), {"fields": [
+            "viewed_categories", "viewed_collections", "viewed_materials", "viewed_days"]}),
         (_("How we may reach them"), {"fields": ["consent", "not_messaged_days"]}),
         (_("Leave out"), {"fields": ["except_tiers", "except_bought_categories"]}),
     ]
