@@ -282,7 +282,7 @@ class SegmentForm(forms.ModelForm):
         if data.get("age_min") is not None and data.get("age_max") is not None \
                 and data["age_min"] > data["age_max"]:
             self.add_error("age_max", _("The highest age is below the lowest."))
-        if not self.errors:
+        if not set(self.errors) - {"name", "description"}:
             # The rules' own checks (a window longer than the views are kept...) as words
             # on the form, before anything is saved.
             with reported(form=self, fields={"segment_days": "viewed_days"}):

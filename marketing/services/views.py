@@ -29,6 +29,7 @@ from .. import buffer
 from ..models import MemberView
 
 PRUNE_BATCH = 10_000
+BIGINT = 2**63
 
 
 def views_kept_days() -> int:
@@ -43,8 +44,10 @@ def _rolled_up(rows: Iterable[dict], *, since: datetime) -> dict[tuple[int, int]
             key = (int(row["m"]), int(row["p"]))
             at = parse_datetime(row["at"])
         except (KeyError, TypeError, ValueError):
+            key, at = (0, 0), None
+        if at is None or not (0 < key[0] < BIGINT and 0 < key[1] < BIGINT):
             continue  # not a row this code wrote: dropped rather than blocking the fold
-        if at is None or at < since:
+        if at < since:
             continue
         seen = found.get(key)
         if seen is None:
@@ -81,14 +84,15 @@ def member_views_add(*, views: Iterable[tuple[int, int, datetime, datetime, int]
         return cursor.rowcount
 
 
-def member_views_fold(*, max_batches: int = 50, now: datetime | None = None) -> int:
-    """Move buffered views into the roll-up, a batch (buffer.BATCH views) per transaction.
+def member_views_fold(*, max_batches: int = 50, batch_size: int = buffer.BATCH,
+                      now: datetime | None = None) -> int:
+    """Move buffered views into the roll-up, a batch of views per transaction.
     Safe to run twice and by several workers at once (each pops its own views). Returns
     the views taken from the buffer (counted or dropped)."""
     since = (now or timezone.now()) - timedelta(days=views_kept_days())
     moved = 0
     for _ in range(max_batches):
-        rows = buffer.views_pop()
+        rows = buffer.views_pop(batch_size)
         if not rows:
             break
         try:
