@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import datetime
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -39,7 +40,7 @@ def view_push(*, member_id: int, product_id: int, at: datetime | None = None) ->
 
 
 def views_pop(count: int = BATCH) -> list[dict]:
-    raw = _client().rpop(_key(), count) or []
+    raw = cast(list[bytes], _client().rpop(_key(), count) or [])
     return [json.loads(item) for item in raw]
 
 

@@ -11,9 +11,10 @@ from o2o.privacy import privacy_section_register
 from .models import MemberView
 
 
-def viewed_export(member: Any) -> list[dict]:
-    return list(MemberView.objects.filter(member=member).order_by("-last_viewed_at", "pk")
-                .values("product_id", "first_viewed_at", "last_viewed_at", "views"))
+def viewed_export(member: Any) -> list[dict[str, Any]]:
+    rows = (MemberView.objects.filter(member=member).order_by("-last_viewed_at", "pk")
+            .values("product_id", "first_viewed_at", "last_viewed_at", "views"))
+    return [dict(row) for row in rows]
 
 
 def viewed_erase(member: Any) -> None:

@@ -360,3 +360,56 @@ def test_a_journey_condition_on_a_saved_viewed_segment():
                                                             "materials": ["pearl"]})
     assert segment_has(segment_id=segment.pk, member_id=looked.pk)
     assert not segment_has(segment_id=segment.pk, member_id=other.pk)
+
+
+# --- Beat's task and a failed write ------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_folds_the_buffer(celery_worker_real):
+    import time
+
+    from marketing.tasks import member_views_fold_task
+
+    ring = ProductFactory()
+    ann = UserFactory()
+    view(ring, ann)
+    view(ring, ann)
+    member_views_fold_task.delay()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not MemberView.objects.exists():
+        time.sleep(0.1)
+    assert rows() == {(ann.pk, ring.pk): 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_whose_write_fails_goes_back_and_is_counted_once():
+    """A real failure: another connection holds the table, the fold's lock wait times out;
+    the batch is back in Redis and the next fold counts it exactly once."""
+    import psycopg
+    from django.db import OperationalError, connection
+
+    ring = ProductFactory()
+    ann, bob = UserFactory(), UserFactory()
+    for _ in range(3):
+        view(ring, ann)
+    view(ring, bob)
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params) as other:
+        other.execute(f"LOCK TABLE {MemberView._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        try:
+            with pytest.raises(OperationalError):
+                member_views_fold()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        other.rollback()
+    assert buffer.views_waiting() == 4
+    assert not MemberView.objects.exists()
+    assert member_views_fold() == 4
+    assert rows() == {(ann.pk, ring.pk): 3, (bob.pk, ring.pk): 1}
