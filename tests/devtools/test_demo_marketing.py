@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from marketing.models import Campaign, MemberView, Segment, Touch
-from marketing.services.segments import segment_count
 from marketing.selectors import attribution
+from marketing.services.segments import segment_count
 from o2o.models import OutboxMessage
 
 
