@@ -12,6 +12,7 @@ from o2o.errors import reported
 
 from .models import Campaign, Segment
 from .services.segments import segment_rules_clean
+from .services.views import views_kept_days
 
 _TO = pgettext_lazy("a range", "to")  # "from 3 to 5": 至 (the transfer's "to" is a store)
 
@@ -189,6 +190,8 @@ class SegmentForm(forms.ModelForm):
 
         self.fields["bought_materials"].choices = Material.choices
         self.fields["viewed_materials"].choices = Material.choices
+        # The browser's hint; more than the views are kept is refused in words (clean).
+        self.fields["viewed_days"].widget.attrs["max"] = views_kept_days()
         for name in ("home_stores", "bought_at", "near_store"):
             self.fields[name].queryset = _stores()
         if self.instance.pk and not self.is_bound:

@@ -325,7 +325,7 @@ def test_the_builder_offers_viewed_and_saves_it_as_data(marketer_client, pieces)
     page = marketer_client.get(reverse("admin:marketing_segment_change", args=[saved.pk]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert 'name="viewed_days" value="7"' in html
+    assert 'name="viewed_days" value="7" min="1" max="90"' in html
     assert f'<option value="{pieces["necklaces"].pk}" selected>' in html
     # a window left empty is 30 days
     marketer_client.post(reverse("admin:marketing_segment_add"), {
