@@ -266,9 +266,10 @@ def views_load(*, now: datetime, members: list[User], shopper: User | None,
     if necklaces:
         segment = Segment.objects.filter(name=VIEWED_NAME).first() or Segment(
             name=VIEWED_NAME, description="最近一个月看过项链、却还没买过项链的会员：推荐项链新品或送一张项链券。")
+        # In the builder's own shape (conditions, then "leave out"), so it opens there.
         segment = segment_save(segment=segment, rules={"all": [
-            {"rule": "viewed", "categories": [necklaces], "days": 30},
-            {"not": {"rule": "bought", "categories": [necklaces]}}]}, actor=marketer)
+            {"all": [{"rule": "viewed", "categories": [necklaces], "days": 30}]},
+            {"not": {"any": [{"rule": "bought", "categories": [necklaces]}]}}]}, actor=marketer)
     if MemberView.objects.exists():
         return ViewsResult()
     since = now - timedelta(days=views_kept_days())

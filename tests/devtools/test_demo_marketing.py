@@ -30,7 +30,13 @@ def test_the_demo_has_segments_a_sent_campaign_with_redemptions_a_scheduled_one_
     assert set(Campaign.objects.values_list("status", flat=True)) >= {"sent", "draft"}
     # Members viewed pieces (the segments' "viewed" rule) and a demo segment uses it.
     viewed = Segment.objects.get(name__contains="看过项链")
-    assert viewed.rules["all"][0]["rule"] == "viewed"
+    assert viewed.rules["all"][0]["all"][0]["rule"] == "viewed"
+    # the builder opens it as it was saved
+    from marketing.forms import rules_to_initial
+
+    initial = rules_to_initial(viewed.rules)
+    assert initial["viewed_categories"] and initial["except_bought_categories"] == \
+        initial["viewed_categories"]
     assert segment_count(viewed) >= 1
     views = MemberView.objects.count()
     assert views >= 20

@@ -341,6 +341,8 @@ def test_the_builder_refuses_a_window_longer_than_views_are_kept(marketer_client
         "match": "all", "viewed_materials": ["pearl"], "viewed_days": "365"})
     assert preview.status_code == 400
     assert "kept for 90 days" in preview.json()["fields"]["viewed_days"][0]
+    # the live panel shows the detail only: it names the condition and the reason
+    assert preview.json()["detail"].startswith("Viewed in the last ... days: Views are kept for 90")
     response = marketer_client.post(reverse("admin:marketing_segment_add"), {
         "name": "太久", "description": "", "match": "all", "viewed_materials": ["pearl"],
         "viewed_days": "365", "spend_days": "365"})
