@@ -523,8 +523,9 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
                     if name not in ("name", "description", "__all__")}
         if problems:
             # The page's script shows ``detail`` only: it names each condition and why.
-            detail = " ".join(f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}"
-                              for name, errors in problems.items() if name in form.fields)
+            detail = " ".join(gettext("%(condition)s: %(reason)s") % {
+                "condition": form.fields[name].label, "reason": " ".join(str(e) for e in errors)}
+                for name, errors in problems.items() if name in form.fields)
             return JsonResponse({"code": "invalid", "detail": detail or gettext(
                 "Check the conditions marked on the page."),
                 "fields": {k: [str(e) for e in v] for k, v in problems.items()}}, status=400)
