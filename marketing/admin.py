@@ -482,6 +482,8 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
             ("monetary_min", "monetary_max"), ("spend_min", "spend_max", "spend_days"),
             "bought_categories", "bought_collections", "bought_materials",
             "wishlist_categories", "has_coupon"]}),
+        (_("What they looked at"), {"fields": [
+            "viewed_categories", "viewed_collections", "viewed_materials", "viewed_days"]}),
         (_("How we may reach them"), {"fields": ["consent", "not_messaged_days"]}),
         (_("Leave out"), {"fields": ["except_tiers", "except_bought_categories"]}),
     ]
@@ -520,7 +522,11 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
         problems = {name: errors for name, errors in form.errors.items()
                     if name not in ("name", "description", "__all__")}
         if problems:
-            return JsonResponse({"code": "invalid", "detail": gettext(
+            # The page's script shows ``detail`` only: it names each condition and why.
+            detail = " ".join(gettext("%(condition)s: %(reason)s") % {
+                "condition": form.fields[name].label, "reason": " ".join(str(e) for e in errors)}
+                for name, errors in problems.items() if name in form.fields)
+            return JsonResponse({"code": "invalid", "detail": detail or gettext(
                 "Check the conditions marked on the page."),
                 "fields": {k: [str(e) for e in v] for k, v in problems.items()}}, status=400)
         try:

@@ -7,5 +7,6 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self):
-        # The outbox renderers of campaign and journey messages.
-        from . import emails  # noqa: F401
+        # The outbox renderers of campaign and journey messages; what members viewed (the
+        # segments' "viewed" rule) heard from catalog, and its part of a member's data.
+        from . import emails, privacy, receivers  # noqa: F401

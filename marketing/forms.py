@@ -8,8 +8,11 @@ from django.utils.translation import pgettext_lazy
 
 from members.models import CouponDefinition, DiscountKind, Tier
 from members.services.coupon_issuing import BATCH_MAX
+from o2o.errors import reported
 
 from .models import Campaign, Segment
+from .services.segments import segment_rules_clean
+from .services.views import views_kept_days
 
 _TO = pgettext_lazy("a range", "to")  # "from 3 to 5": 至 (the transfer's "to" is a store)
 
@@ -151,6 +154,17 @@ class SegmentForm(forms.ModelForm):
     bought_materials = forms.MultipleChoiceField(label=_("Bought the materials"),
                                                  required=False, choices=[],
                                                  widget=forms.CheckboxSelectMultiple)
+    viewed_categories = forms.ModelMultipleChoiceField(label=_("Viewed in the categories"),
+                                                       required=False, queryset=_categories())
+    viewed_collections = forms.ModelMultipleChoiceField(label=_("Viewed from the collections"),
+                                                        required=False,
+                                                        queryset=_collections())
+    viewed_materials = forms.MultipleChoiceField(label=_("Viewed the materials"),
+                                                 required=False, choices=[],
+                                                 widget=forms.CheckboxSelectMultiple)
+    viewed_days = forms.IntegerField(
+        label=_("Viewed in the last ... days"), required=False, min_value=1, max_value=3650,
+        initial=30, help_text=_("Pieces viewed while signed in. Empty: 30 days."))
     wishlist_categories = forms.ModelMultipleChoiceField(
         label=_("Wishlist holds pieces of the categories"), required=False,
         queryset=_categories())
@@ -175,6 +189,9 @@ class SegmentForm(forms.ModelForm):
         from catalog.models import Material
 
         self.fields["bought_materials"].choices = Material.choices
+        self.fields["viewed_materials"].choices = Material.choices
+        # The browser's hint; more than the views are kept is refused in words (clean).
+        self.fields["viewed_days"].widget.attrs["max"] = views_kept_days()
         for name in ("home_stores", "bought_at", "near_store"):
             self.fields[name].queryset = _stores()
         if self.instance.pk and not self.is_bound:
@@ -235,6 +252,16 @@ class SegmentForm(forms.ModelForm):
             bought["materials"] = sorted(data["bought_materials"])
         if len(bought) > 1:
             rules.append(bought)
+        viewed: dict = {"rule": "viewed"}
+        if ids("viewed_categories"):
+            viewed["categories"] = ids("viewed_categories")
+        if ids("viewed_collections"):
+            viewed["collections"] = ids("viewed_collections")
+        if data.get("viewed_materials"):
+            viewed["materials"] = sorted(data["viewed_materials"])
+        if len(viewed) > 1:
+            viewed["days"] = data.get("viewed_days") or 30
+            rules.append(viewed)
         if ids("wishlist_categories"):
             rules.append({"rule": "wishlist", "categories": ids("wishlist_categories")})
         if data.get("has_coupon") is not None:
@@ -258,6 +285,11 @@ class SegmentForm(forms.ModelForm):
         if data.get("age_min") is not None and data.get("age_max") is not None \
                 and data["age_min"] > data["age_max"]:
             self.add_error("age_max", _("The highest age is below the lowest."))
+        if not set(self.errors) - {"name", "description"}:
+            # The rules' own checks (a window longer than the views are kept...) as words
+            # on the form, before anything is saved.
+            with reported(form=self, fields={"segment_days": "viewed_days"}):
+                segment_rules_clean(self.rules())
         return data
 
 
@@ -303,6 +335,11 @@ def rules_to_initial(rules: dict) -> dict:
             initial["bought_categories"] = node.get("categories", [])
             initial["bought_collections"] = node.get("collections", [])
             initial["bought_materials"] = node.get("materials", [])
+        elif name == "viewed":
+            initial["viewed_categories"] = node.get("categories", [])
+            initial["viewed_collections"] = node.get("collections", [])
+            initial["viewed_materials"] = node.get("materials", [])
+            initial["viewed_days"] = node.get("days", 30)
         elif name == "wishlist":
             initial["wishlist_categories"] = node.get("categories", [])
         elif name == "has_coupon":

@@ -271,3 +271,32 @@ class CampaignEvent(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id} {self.kind}"
+
+
+class MemberView(models.Model):
+    """What a signed-in member looked at, one row per member and product: when first and
+    last in the kept window, and how many times. Written only by the fold of the views
+    buffer (marketing.services.views: Redis, then INSERT ... ON CONFLICT by beat), pruned
+    nightly to MARKETING_VIEWS_DAYS; read by the segments' ``viewed`` rule."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="product_views", verbose_name=_("member"))
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    first_viewed_at = models.DateTimeField(_("first viewed"))
+    last_viewed_at = models.DateTimeField(_("last viewed"))
+    views = models.PositiveIntegerField(_("views"), default=1)
+
+    class Meta:
+        verbose_name = _("product viewed by a member")
+        verbose_name_plural = _("products viewed by members")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "product"], name="memberview_once"),
+            models.CheckConstraint(condition=Q(views__gte=1)
+                                   & Q(last_viewed_at__gte=models.F("first_viewed_at")),
+                                   name="memberview_counted"),
+        ]
+        indexes = [models.Index(fields=["last_viewed_at"], name="memberview_last")]
+
+    def __str__(self):
+        return f"{self.member_id} {self.product_id} ×{self.views}"

@@ -6,6 +6,7 @@ from django.db import OperationalError
 
 from .services.campaigns import campaign_send, campaigns_due
 from .services.scores import member_scores_refresh
+from .services.views import member_views_fold, member_views_prune
 
 
 @shared_task(acks_late=True)
@@ -30,3 +31,17 @@ def campaign_send_task(*, campaign_id: int) -> int:
 def member_scores_refresh_task() -> int:
     """Beat, nightly: the members' RFM scores."""
     return member_scores_refresh()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)
+def member_views_fold_task() -> int:
+    """Beat, every half minute: the members' buffered product views into the roll-up the
+    segments' "viewed" rule reads (several at once are fine: each pops its own)."""
+    return member_views_fold()
+
+
+@shared_task(ignore_result=True)
+def member_views_prune_task() -> int:
+    """Beat, nightly: views older than MARKETING_VIEWS_DAYS leave the roll-up."""
+    return member_views_prune()

@@ -95,6 +95,17 @@ app.conf.beat_schedule = {
         "task": "marketing.tasks.member_scores_refresh_task",
         "schedule": crontab(hour=3, minute=40),
     },
+    # What signed-in members viewed (the segments' "viewed" rule): folded from Redis,
+    # pruned to MARKETING_VIEWS_DAYS at night.
+    "marketing-views-fold": {
+        "task": "marketing.tasks.member_views_fold_task",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
+    "marketing-views-prune-nightly": {
+        "task": "marketing.tasks.member_views_prune_task",
+        "schedule": crontab(hour=3, minute=50),
+    },
     # Journeys: the daily entries (birthdays, anniversaries, lapsed buyers, stock back at
     # a member's store, rates in force against alerts) and every due step, in batches.
     # The birthday journey replaced the tiers' nightly birthday coupons.

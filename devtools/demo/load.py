@@ -39,7 +39,7 @@ COUNTED = [
     "members.CouponBatch", "members.Coupon", "members.Redemption",
     "feedback.Survey", "feedback.SurveyInvitation", "feedback.SurveyResponse",
     "feedback.FeedbackCase",
-    "marketing.Segment", "marketing.Campaign", "marketing.Touch",
+    "marketing.Segment", "marketing.Campaign", "marketing.Touch", "marketing.MemberView",
     "journeys.Journey", "journeys.JourneyEnrolment", "journeys.GoldPriceAlert",
 ]
 
@@ -185,6 +185,14 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                               f" ({reached.held_out} held out), redeemed "
                               f"{reached.redeemed_online} online and {reached.redeemed_counter}"
                               " at counters" if reached.sent else "already there"), started)
+
+    # What members viewed (the segments' "viewed" rule) and a segment that uses it.
+    started = time.monotonic()
+    looked = marketing.views_load(now=now, members=members, shopper=shopper, products=products,
+                                  marketer=staff.get("marketer@o2o.example"))
+    report.step("viewed", (f"{looked.pairs} pieces viewed by {looked.members} members; "
+                           f"{looked.segment_members} in “{marketing.VIEWED_NAME}”"
+                           if looked.pairs else "already there"), started)
 
     # Journeys: the built-ins on, today's entries and first messages, 林小姐's gold alert.
     started = time.monotonic()

@@ -19,10 +19,11 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from catalog.models import Category
-from marketing.models import Campaign, Segment, Touch
+from marketing.models import Campaign, MemberView, Segment, Touch
 from marketing.services.campaigns import (
     CampaignInvalid,
     campaign_create,
@@ -33,6 +34,7 @@ from marketing.services.campaigns import (
 )
 from marketing.services.segment_writes import segment_save
 from marketing.services.tracking import touch_clicked, touch_opened
+from marketing.services.views import member_views_add, views_kept_days
 from members.models import Consent, Coupon, CouponDefinition, Tier, User
 from o2o.models import OutboxMessage
 from orders.emails import order_emails_skip
@@ -236,3 +238,74 @@ def _redemptions(*, touches: list[Touch], held: list[Touch], stores: dict[str, S
                 payment_reference=f"POS{rng.randrange(10**10):010d}")
             order_emails_skip(order=order, reason="demo")
     return online, counter
+
+
+VIEWED_NAME = "近30天看过项链、还没买项链的会员"
+
+
+@dataclass(frozen=True)
+class ViewsResult:
+    pairs: int = 0
+    members: int = 0
+    segment_members: int = 0
+
+
+def views_load(*, now: datetime, members: list[User], shopper: User | None,
+               products: list[LoadedProduct], marketer: User | None) -> ViewsResult:
+    """What members viewed, for the segments' "viewed" rule, and a segment that uses it.
+
+    The full demo's visits (analytics' events of the last MARKETING_VIEWS_DAYS, a quarter
+    of them by signed-in members) are rolled up through marketing's own writer, as the fold
+    would have; the small demo has no visits, so some members browse a few pieces (necklaces
+    more than others) over the last weeks. Written once (the roll-up is empty the first
+    time); the segment is saved by name every time."""
+    from analytics.models import Event
+
+    necklaces = Category.objects.filter(slug="necklaces").values_list("pk", flat=True).first()
+    segment = None
+    if necklaces:
+        segment = Segment.objects.filter(name=VIEWED_NAME).first() or Segment(
+            name=VIEWED_NAME, description="最近一个月看过项链、却还没买过项链的会员：推荐项链新品或送一张项链券。")
+        # In the builder's own shape (conditions, then "leave out"), so it opens there.
+        segment = segment_save(segment=segment, rules={"all": [
+            {"all": [{"rule": "viewed", "categories": [necklaces], "days": 30}]},
+            {"not": {"any": [{"rule": "bought", "categories": [necklaces]}]}}]}, actor=marketer)
+    if MemberView.objects.exists():
+        return ViewsResult()
+    since = now - timedelta(days=views_kept_days())
+    pairs = (Event.objects.filter(kind="product.viewed", user__isnull=False,
+                                  user__is_staff=False, product_id__isnull=False, at__gte=since,
+                                  at__lte=now)
+             .values("user_id", "product_id").order_by()
+             .annotate(first=Min("at"), last=Max("at"), n=Count("id")))
+    rows = [(p["user_id"], p["product_id"], p["first"], p["last"], p["n"]) for p in pairs]
+    if not rows:
+        rows = _views_made_up(now=now, members=[*members, *([shopper] if shopper else [])],
+                              products=products, necklaces=necklaces)
+    with transaction.atomic():
+        written = member_views_add(views=rows)
+    from marketing.services.segments import segment_count
+
+    return ViewsResult(pairs=written, members=len({row[0] for row in rows}),
+                       segment_members=segment_count(segment) if segment else 0)
+
+
+def _views_made_up(*, now: datetime, members: list[User], products: list[LoadedProduct],
+                   necklaces: int | None) -> list[tuple]:
+    rng = random.Random("2026:marketing:views")
+    others = [p.product.pk for p in products if p.product.category_id != necklaces]
+    necklace_ids = [p.product.pk for p in products if p.product.category_id == necklaces]
+    rows: dict[tuple[int, int], tuple] = {}
+    for member in members:
+        if rng.random() < 0.4:
+            continue
+        for _ in range(rng.randint(1, 5)):
+            pool = necklace_ids if necklace_ids and rng.random() < 0.4 else others or necklace_ids
+            if not pool:
+                return []
+            product = rng.choice(pool)
+            last = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600))
+            first = last - timedelta(days=rng.randint(0, 10))
+            views = rng.randint(1, 6)
+            rows[(member.pk, product)] = (member.pk, product, first, last, views)
+    return list(rows.values())

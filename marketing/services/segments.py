@@ -27,6 +27,11 @@ and a rule is ``{"rule": <name>, ...its parameters}``:
     bought          {"categories": [ids], "collections": [ids], "materials": ["gold"]}
                                    bought any piece of them (a category includes its
                                    sub-categories)
+    viewed          {"categories": [ids], "collections": [ids], "materials": ["gold"],
+                     "days": 30}   viewed (signed in) a piece of them in the last N days
+                                   (1 to MARKETING_VIEWS_DAYS, 30 if left out; a category
+                                   includes its sub-categories; the roll-up
+                                   marketing.MemberView, folded from the page views)
     wishlist        {"products": [ids], "categories": [ids]}   has one in the wishlist
                                    (no ids: anything)
     has_coupon      {"definition": id}   holds an unused, unexpired coupon of it
@@ -72,7 +77,8 @@ from o2o.errors import ApplicationError
 from orders.models import Order, OrderLine
 from stores.models import Store
 
-from ..models import Segment, Touch, TouchOutcome
+from ..models import MemberView, Segment, Touch, TouchOutcome
+from .views import views_kept_days
 
 MAX_DEPTH = 6
 MAX_RULES = 40
@@ -84,8 +90,9 @@ class SegmentInvalid(ApplicationError):
 
 
 RULES = ("tier", "gender", "age", "birthday", "anniversary", "home_store", "bought_at",
-         "near_store", "channel", "rfm", "spend", "bought", "wishlist", "has_coupon",
-         "consent", "not_messaged")
+         "near_store", "channel", "rfm", "spend", "bought", "viewed", "wishlist",
+         "has_coupon", "consent", "not_messaged")
+VIEWED_DAYS = 30  # the "viewed" rule's window when none is given
 
 
 def _ids(value: Any, what: str) -> list[int]:
@@ -167,16 +174,15 @@ def _check_rule(node: dict) -> None:
             raise SegmentInvalid(_("The lowest spend is above the highest."),
                                  code="segment_spend")
         _whole(node.get("days", 365), low=1, high=3650, what=_("The number of days"))
-    elif name == "bought":
-        materials = node.get("materials") or []
-        if not set(materials) <= set(Material.values):
-            raise SegmentInvalid(_("Unknown material."), code="segment_material")
-        if not (node.get("categories") or node.get("collections") or materials):
-            raise SegmentInvalid(_("Choose a category, a collection or a material."),
-                                 code="segment_bought")
-        for key, what in (("categories", _("category")), ("collections", _("collection"))):
-            if node.get(key):
-                _ids(node[key], what)
+    elif name in ("bought", "viewed"):
+        _check_pieces(node, code=f"segment_{name}")
+        if name == "viewed" and "days" in node:
+            kept = views_kept_days()
+            days = node["days"]
+            if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= kept:
+                raise SegmentInvalid(
+                    _("Views are kept for %(kept)s days: the number of days must be a whole "
+                      "number from 1 to %(kept)s.") % {"kept": kept}, code="segment_days")
     elif name == "wishlist":
         for key, what in (("products", _("product")), ("categories", _("category"))):
             if node.get(key):
@@ -188,6 +194,19 @@ def _check_rule(node: dict) -> None:
             raise SegmentInvalid(_("Choose email or text messages."), code="segment_consent")
     elif name == "not_messaged":
         _whole(node.get("days"), low=1, high=3650, what=_("The number of days"))
+
+
+def _check_pieces(node: dict, *, code: str) -> None:
+    """The pieces of ``bought`` and ``viewed``: categories, collections, materials."""
+    materials = node.get("materials") or []
+    if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials) \
+            or not set(materials) <= set(Material.values):
+        raise SegmentInvalid(_("Unknown material."), code="segment_material")
+    if not (node.get("categories") or node.get("collections") or materials):
+        raise SegmentInvalid(_("Choose a category, a collection or a material."), code=code)
+    for key, what in (("categories", _("category")), ("collections", _("collection"))):
+        if node.get(key):
+            _ids(node[key], what)
 
 
 def segment_rules_clean(rules: Any) -> dict:
@@ -324,16 +343,15 @@ def _rule_q(node: dict, ctx: _Context) -> Q:
             q &= Q(LessThanOrEqual(total, _money(node["max"])))
         return q
     if name == "bought":
-        piece = Q()
-        if node.get("categories"):
-            piece |= Q(variant__product__category__in=_descendants(node["categories"]))
-        if node.get("collections"):
-            piece |= Q(variant__product__collections__in=node["collections"])
-        if node.get("materials"):
-            piece |= Q(variant__product__material__in=node["materials"])
-        lines = OrderLine.objects.filter(piece, order__member=OuterRef("pk")).exclude(
+        lines = OrderLine.objects.filter(_pieces_q(node, "variant__product"),
+                                         order__member=OuterRef("pk")).exclude(
             order__status__in=["pending_payment", "cancelled"])
         return Q(Exists(lines))
+    if name == "viewed":
+        since = ctx.now - timedelta(days=node.get("days", VIEWED_DAYS))
+        views = MemberView.objects.filter(_pieces_q(node, "product"), member=OuterRef("pk"),
+                                          last_viewed_at__gte=since)
+        return Q(Exists(views))
     if name == "wishlist":
         items = WishlistItem.objects.filter(user=OuterRef("pk"))
         piece = Q()
@@ -355,6 +373,19 @@ def _rule_q(node: dict, ctx: _Context) -> Q:
         return ~Q(Exists(Touch.objects.filter(member=OuterRef("pk"), outcome=TouchOutcome.SENT,
                                               at__gt=since)))
     raise SegmentInvalid(_("Unknown rule: %(name)s.") % {"name": name}, code="segment_rule")
+
+
+def _pieces_q(node: dict, product: str) -> Q:
+    """A product (reached by the path ``product``) of the node's categories (with their
+    sub-categories), collections or materials: any of them."""
+    piece = Q()
+    if node.get("categories"):
+        piece |= Q(**{f"{product}__category__in": _descendants(node["categories"])})
+    if node.get("collections"):
+        piece |= Q(**{f"{product}__collections__in": node["collections"]})
+    if node.get("materials"):
+        piece |= Q(**{f"{product}__material__in": node["materials"]})
+    return piece
 
 
 def _near_store(store_id: int, km: int) -> Q:
@@ -479,12 +510,16 @@ def _rule_words(node: dict) -> str:
         return _("spent %(low)s to %(high)s yuan in the last %(days)s days") % {
             "low": node.get("min") or 0, "high": node.get("max") or "∞",
             "days": node.get("days", 365)}
-    if name == "bought":
+    if name in ("bought", "viewed"):
         labels = dict(Material.choices)
-        things = [_names(Category, node.get("categories")) if node.get("categories") else "",
-                  _names(Collection, node.get("collections")) if node.get("collections") else "",
-                  "、".join(str(labels.get(m, m)) for m in node.get("materials") or [])]
-        return _("bought %(things)s") % {"things": "、".join(t for t in things if t)}
+        things = "、".join(t for t in (
+            _names(Category, node.get("categories")) if node.get("categories") else "",
+            _names(Collection, node.get("collections")) if node.get("collections") else "",
+            "、".join(str(labels.get(m, m)) for m in node.get("materials") or [])) if t)
+        if name == "bought":
+            return _("bought %(things)s") % {"things": things}
+        return _("viewed %(things)s in the last %(days)s days") % {
+            "things": things, "days": node.get("days", VIEWED_DAYS)}
     if name == "wishlist":
         if node.get("categories"):
             return _("has %(names)s in the wishlist") % {

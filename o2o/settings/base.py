@@ -423,6 +423,9 @@ MARKETING_SMS_MAX_CHARS = env.int("MARKETING_SMS_MAX_CHARS", default=134)
 MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=7)
 # The SMS provider's reply callback (opt-out words) sends this in X-Reply-Token; empty: off.
 MARKETING_SMS_REPLY_TOKEN = env("MARKETING_SMS_REPLY_TOKEN", default="")
+# What signed-in members viewed is kept this many days for the segments' "viewed" rule
+# (marketing.MemberView: folded from Redis by beat, older rows pruned nightly).
+MARKETING_VIEWS_DAYS = env.int("MARKETING_VIEWS_DAYS", default=90)
 
 # --- Feedback (feedback app): surveys after the moments of the loop -------------------
 # One survey per member (or guest contact) at most every this many days (0: no cap).

@@ -7,8 +7,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from marketing.models import Campaign, Segment, Touch
+from marketing.models import Campaign, MemberView, Segment, Touch
 from marketing.selectors import attribution
+from marketing.services.segments import segment_count
 from o2o.models import OutboxMessage
 
 
@@ -27,6 +28,20 @@ def test_the_demo_has_segments_a_sent_campaign_with_redemptions_a_scheduled_one_
     assert not OutboxMessage.objects.filter(kind__startswith="marketing.",
                                             state="pending").exists()
     assert set(Campaign.objects.values_list("status", flat=True)) >= {"sent", "draft"}
+    # Members viewed pieces (the segments' "viewed" rule) and a demo segment uses it.
+    viewed = Segment.objects.get(name__contains="看过项链")
+    assert viewed.rules["all"][0]["all"][0]["rule"] == "viewed"
+    # the builder opens it as it was saved
+    from marketing.forms import rules_to_initial
+
+    initial = rules_to_initial(viewed.rules)
+    assert initial["viewed_categories"] and initial["except_bought_categories"] == \
+        initial["viewed_categories"]
+    assert segment_count(viewed) >= 1
+    views = MemberView.objects.count()
+    assert views >= 20
     touches = Touch.objects.count()
     call_command("load_demo", "--small", stdout=io.StringIO())
     assert Touch.objects.count() == touches
+    assert MemberView.objects.count() == views
+    assert Segment.objects.filter(name=viewed.name).count() == 1
