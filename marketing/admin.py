@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,7 @@ from o2o.admin_kit import ReadOnlyAdminMixin, ReadOnlyInline, money_column
 from o2o.errors import ApplicationError, error_response, reported
 from o2o.parsing import whole_number
 from o2o.phone import phone_mask, phone_normalize
+from o2o.quiet_hours import quiet_hours
 
 from .exports import attribution_csv, attribution_rows
 from .forms import (
@@ -584,21 +585,24 @@ class CampaignAdmin(StatusFourHundredMixin, admin.ModelAdmin):
                  for field, _label, _n, _long in TEXTS]
         if obj is not None and obj.status != CampaignStatus.DRAFT:
             return [(None, {"fields": ["name", "segment", "coupon_definition", "channels_in_words",
-                                       "scheduled_at", "holdout_percent", "capped",
+                                       "scheduled_at", "quiet_hours_in_words",
+                                       "holdout_percent", "capped",
                                        "status", "audience_size", "holdout_size",
                                        "launched_at", "finished_at", "note"]})]
         return [
             (None, {"fields": ["name", "segment", "coupon_definition"]}),
             (_("Channels"), {"fields": [("send_email", "send_sms", "send_inbox"), "link"]}),
             (_("What they are told"), {"fields": texts}),
-            (_("When and to whom"), {"fields": ["scheduled_at", "capped", "holdout_percent"]}),
+            (_("When and to whom"), {"fields": ["scheduled_at", ("quiet_from", "quiet_until"),
+                                                "capped", "holdout_percent"]}),
             (_("State"), {"fields": ["status", "note"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != CampaignStatus.DRAFT:
             return ["name", "segment", "coupon_definition", "channels_in_words",
-                    "scheduled_at", "holdout_percent", "capped", *self.readonly_fields]
+                    "scheduled_at", "quiet_hours_in_words", "holdout_percent", "capped",
+                    *self.readonly_fields]
         return self.readonly_fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -611,6 +615,16 @@ class CampaignAdmin(StatusFourHundredMixin, admin.ModelAdmin):
         names = {"email": gettext("email"), "sms": gettext("text message"),
                  "inbox": gettext("inbox")}
         return "、".join(names[c] for c in campaign.channels) or "—"
+
+    @admin.display(description=_("quiet hours"))
+    def quiet_hours_in_words(self, campaign):
+        window = campaign.quiet_window or quiet_hours()
+        if window is None:
+            return gettext("none")
+        start, end = (time_format(moment, "H:i") for moment in window)
+        if campaign.quiet_window is None:
+            return gettext("%(start)s to %(end)s (the shop's)") % {"start": start, "end": end}
+        return gettext("%(start)s to %(end)s") % {"start": start, "end": end}
 
     @admin.display(description=_("send at"), ordering="scheduled_at")
     def send_time(self, campaign):

@@ -376,7 +376,8 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["name", "segment", "coupon_definition", "send_email", "send_sms",
-                  "send_inbox", "link", "scheduled_at", "capped", "holdout_percent"]
+                  "send_inbox", "link", "scheduled_at", "quiet_from", "quiet_until", "capped",
+                  "holdout_percent"]
         help_texts = {"scheduled_at": _("Shop time. Empty: send as soon as you press "
                                         "“Send now”.")}
 
@@ -394,6 +395,20 @@ class CampaignForm(forms.ModelForm):
                         for code, _language in LANGUAGES
                         if self.cleaned_data.get(text_field_name(field, code), "").strip()}
                 for field, _label, _length, _long in TEXTS}
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("quiet_from"), cleaned.get("quiet_until")
+        if (start is None) != (end is None) and not (
+                self.has_error("quiet_from") or self.has_error("quiet_until")):
+            self.add_error("quiet_until" if end is None else "quiet_from",
+                           _("Give the quiet hours a start and an end, or leave both empty "
+                             "for the shop's."))
+        elif start is not None and start == end:
+            self.add_error("quiet_until", _("The quiet hours start and end at the same time: "
+                                            "give them a length, or leave both empty for "
+                                            "the shop's."))
+        return cleaned
 
     def clean_link(self):
         link = (self.cleaned_data.get("link") or "").strip()

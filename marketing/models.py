@@ -4,9 +4,11 @@ reads orders and members and writes through their services."""
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -175,6 +177,11 @@ class Campaign(models.Model):
                             help_text=_("A page of the shop, for example /products/."))
     scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
     capped = models.BooleanField(_("respect the frequency cap"), default=True)
+    quiet_from = models.TimeField(
+        _("quiet from"), null=True, blank=True,
+        help_text=_("Shop time. Nothing is sent between “quiet from” and “quiet until”; "
+                    "sending waits and goes on after. Both empty: the shop's quiet hours."))
+    quiet_until = models.TimeField(_("quiet until"), null=True, blank=True)
     holdout_percent = models.PositiveSmallIntegerField(
         _("holdout (%)"), default=0,
         help_text=_("This share of the segment, drawn at launch, gets nothing: the control "
@@ -201,11 +208,23 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(holdout_percent__lte=50),
                                    name="campaign_holdout_at_most_half"),
+            models.CheckConstraint(
+                condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
+                | (Q(quiet_from__isnull=False, quiet_until__isnull=False)
+                   & ~Q(quiet_from=F("quiet_until"))),
+                name="campaign_quiet_window"),
         ]
         indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_due")]
 
     def __str__(self):
         return self.name
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """Its own quiet hours (start, end), or None for the shop's."""
+        if self.quiet_from is None or self.quiet_until is None:
+            return None
+        return self.quiet_from, self.quiet_until
 
     @property
     def channels(self) -> list[str]:

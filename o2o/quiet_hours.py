@@ -4,6 +4,8 @@
 "21:00-09:00"; an empty value turns them off. A window may wrap midnight. Callers write
 their outbox row with ``due_at=quiet_hours_next(moment)``, so a message meant for 22:30
 waits until 09:00 the next morning (the outbox never sends a row before it is due).
+A sender with a window of its own (a campaign's send window) passes it as ``window``;
+None means the shop's.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ def quiet_hours() -> tuple[time, time] | None:
     return _parse(getattr(settings, "QUIET_HOURS", "21:00-09:00"))
 
 
-def is_quiet(moment: datetime) -> bool:
-    window = quiet_hours()
+Window = tuple[time, time]
+
+
+def is_quiet(moment: datetime, window: Window | None = None) -> bool:
+    window = window or quiet_hours()
     if window is None:
         return False
     start, end = window
@@ -42,11 +47,11 @@ def is_quiet(moment: datetime) -> bool:
     return local >= start or local < end  # wraps midnight
 
 
-def quiet_hours_next(moment: datetime) -> datetime:
+def quiet_hours_next(moment: datetime, window: Window | None = None) -> datetime:
     """``moment`` itself when it is outside the quiet hours, else the end of the quiet
     window it falls in (shop time, aware)."""
-    window = quiet_hours()
-    if window is None or not is_quiet(moment):
+    window = window or quiet_hours()
+    if window is None or not is_quiet(moment, window):
         return moment
     _start, end = window
     local = timezone.localtime(moment)

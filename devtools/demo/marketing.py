@@ -164,7 +164,9 @@ def marketing_load(*, now: datetime, stores: dict[str, Store], staff: dict[str, 
 
     later = campaign_create(actor=marketer, name="金卡生日月礼遇", segment=segments["birthday-rings"],
                             coupon_definition=offer, send_email=True, send_sms=True,
-                            send_inbox=True, link="/catalog/", holdout_percent=10, **{
+                            send_inbox=True, link="/catalog/", holdout_percent=10,
+                            # Texts at lunch or after work only: its own send window.
+                            quiet_from=time(20, 0), quiet_until=time(11, 30), **{
                                 **TEXTS, "sms_text": {"zh-hans": "【金缘】{name}生日快乐，"
                                                                  "礼券{coupon_code}已到账"}})
     with transaction.atomic():

@@ -126,6 +126,12 @@ def campaign_problems(campaign: Campaign, *, now: datetime | None = None,
         elif definition.valid_until is not None and definition.valid_until <= send_at:
             problems.append(_("The coupon “%(name)s” ends before the campaign is sent.")
                             % {"name": definition.name})
+    if (campaign.quiet_from is None) != (campaign.quiet_until is None):
+        problems.append(_("Give the quiet hours a start and an end, or leave both empty for "
+                          "the shop's."))
+    elif campaign.quiet_from is not None and campaign.quiet_from == campaign.quiet_until:
+        problems.append(_("The quiet hours start and end at the same time: give them a "
+                          "length, or leave both empty for the shop's."))
     if campaign.scheduled_at is not None and campaign.scheduled_at < now - timedelta(minutes=1):
         problems.append(_("The send time is in the past: choose a later time, or send now."))
     if check_audience:
@@ -325,7 +331,7 @@ def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None,
             source_id=campaign.pk, occasion="", content=campaign_content(campaign),
             channels=campaign.channels, coupon_definition_id=campaign.coupon_definition_id,
             capped=campaign.capped, holdout_ids=[m for _id, m, held in claimed if held],
-            now=now)
+            now=now, quiet_window=campaign.quiet_window)
         waiting = [o.not_before for o in outcomes.values() if o.not_before is not None]
         if waiting:
             # Quiet hours: nothing was written; the rows go back untouched (rollback of

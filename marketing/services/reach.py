@@ -50,7 +50,7 @@ from members.services import CouponIssueRefused, IssuedCoupon, coupons_issue_for
 from o2o.bulk import int_array, json_rows
 from o2o.models import OutboxMessage
 from o2o.outbox import OutboxItem, outbox_enqueue_many
-from o2o.quiet_hours import is_quiet, quiet_hours_next
+from o2o.quiet_hours import Window, is_quiet, quiet_hours_next
 from stores.tokens import absolute
 
 from ..links import click_url, shop_path
@@ -290,11 +290,13 @@ def reach_members(*, member_ids: Iterable[int], source: str, source_id: int, occ
                   content: Content, channels: Sequence[str],
                   coupon_definition_id: int | None = None, capped: bool = True,
                   holdout_ids: Iterable[int] = (), now: datetime | None = None,
-                  cap: Cap | None = None) -> dict[int, Outcome]:
+                  cap: Cap | None = None,
+                  quiet_window: Window | None = None) -> dict[int, Outcome]:
     """``reach_member`` for many members at once (the same rules, a few statements for
     the whole batch); returns {member id: outcome}. A member id with no account left is
     left out of the answer. Keep batches to a few hundred members: each holds an
-    advisory lock until the transaction ends."""
+    advisory lock until the transaction ends. ``quiet_window`` (start, end), shop time:
+    the sender's own quiet hours instead of the shop's (a campaign's send window)."""
     unknown = set(channels) - set(CHANNELS)
     if unknown:
         raise ValueError(f"unknown channels {sorted(unknown)}")
@@ -307,10 +309,10 @@ def reach_members(*, member_ids: Iterable[int], source: str, source_id: int, occ
     if not ids:
         return {}
     with transaction.atomic():
-        if is_quiet(now):
+        if is_quiet(now, quiet_window):
             answers = _existing(source=source, source_id=source_id, occasion=occasion,
                                 member_ids=ids)
-            later = quiet_hours_next(now)
+            later = quiet_hours_next(now, quiet_window)
             answers.update({m: Outcome(sent=False, reason=SkipReason.QUIET_HOURS, not_before=later,
                                        coupon_id=None, touch_id=None)
                             for m in ids if m not in answers})

@@ -2,14 +2,14 @@
 scheduled, refused and reported through the admin."""
 
 import json
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from marketing.models import Campaign, Segment, Touch
-from marketing.services.campaigns import campaign_launch, campaign_send
+from marketing.services.campaigns import campaign_launch, campaign_schedule, campaign_send
 from members.models import Tier
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.members.coupon_factories import CouponDefinitionFactory, TierFactory
@@ -145,3 +145,35 @@ def test_a_store_chosen_without_a_distance_means_ten_km(marketer_client):
     assert response.status_code == 302
     rules = Segment.objects.get().rules["all"]
     assert {"rule": "near_store", "store": store.pk, "km": 10} in rules
+
+
+@pytest.mark.parametrize("start, end, words", [
+    ("21:00", "", "start and an end"),
+    ("", "09:00", "start and an end"),
+    ("21:00", "21:00", "same time"),
+    ("25:00", "09:00", "valid time"),
+])
+def test_bad_quiet_hours_are_a_message_on_the_form_and_nothing_is_saved(
+        marketer_client, start, end, words):
+    seg = segment()
+    with translation.override("en"):
+        response = marketer_client.post(
+            reverse("admin:marketing_campaign_add"),
+            _campaign_post(seg, quiet_from=start, quiet_until=end))
+    assert response.status_code == 400  # the form again, with the reason
+    assert words in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_own_quiet_hours_are_saved_and_shown_in_words(marketer_client):
+    consented("email")
+    seg = segment()
+    response = marketer_client.post(reverse("admin:marketing_campaign_add"),
+                                    _campaign_post(seg, quiet_from="20:00",
+                                                   quiet_until="11:30"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    c = Campaign.objects.get()
+    assert (c.quiet_from, c.quiet_until) == (time(20, 0), time(11, 30))
+    campaign_schedule(campaign=c, actor=None)
+    page = marketer_client.get(reverse("admin:marketing_campaign_change", args=[c.pk]))
+    assert "20:00" in page.content.decode() and "11:30" in page.content.decode()

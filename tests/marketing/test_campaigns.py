@@ -2,9 +2,10 @@
 (exactly once under racing senders), quiet hours."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from marketing.models import CampaignEvent, CampaignRecipient, Touch
@@ -209,3 +210,42 @@ def test_two_senders_racing_reach_each_member_exactly_once(settings):
 def test_problems_list_is_empty_for_a_good_campaign():
     audience(1)
     assert campaign_problems(campaign(coupon_definition=CouponDefinitionFactory())) == []
+
+
+def test_a_campaigns_own_quiet_hours_replace_the_shops(settings):
+    """The shop is quiet 21:00-09:00; this campaign's window is 20:00-11:30: at 10:00 the
+    shop's hours would send, the campaign's do not; it goes on at 11:30 shop time."""
+    settings.QUIET_HOURS = "21:00-09:00"
+    audience(2)
+    c = campaign(quiet_from=time(20, 0), quiet_until=time(11, 30))
+    ten = NOON.replace(hour=10)
+    campaign_schedule(campaign=c, actor=None, now=ten - timedelta(minutes=5))
+    campaign_launch(campaign=c, now=ten)
+    assert campaign_send_batch(campaign_id=c.pk, now=ten) == 0
+    c.refresh_from_db()
+    assert c.not_before == ten.replace(hour=11, minute=30)
+    assert not Touch.objects.exists()
+    assert campaigns_due(now=ten.replace(hour=11, minute=29)) == []
+    assert campaigns_due(now=c.not_before) == [c.pk]
+    assert campaign_send_batch(campaign_id=c.pk, now=c.not_before) == 2
+    # and 22:30, quiet for the shop too, is quiet for this campaign
+    later = campaign(quiet_from=time(23, 0), quiet_until=time(7, 0))
+    campaign_schedule(campaign=later, actor=None, now=NIGHT - timedelta(minutes=5))
+    campaign_launch(campaign=later, now=NIGHT)
+    assert campaign_send_batch(campaign_id=later.pk, now=NIGHT) == 2  # 22:30 is not its quiet
+
+
+@pytest.mark.parametrize("start, end, words", [
+    (time(21, 0), None, "start and an end"),
+    (None, time(9, 0), "start and an end"),
+    (time(21, 0), time(21, 0), "same time"),
+])
+def test_half_or_empty_quiet_hours_are_problems_in_words_and_the_database_refuses_them(
+        start, end, words):
+    audience(1)
+    c = campaign()
+    c.quiet_from, c.quiet_until = start, end
+    with translation.override("en"):
+        assert any(words in p for p in campaign_problems(c))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        c.save()
