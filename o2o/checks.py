@@ -3,6 +3,7 @@ money without money, confirm no payment, or send nothing, in a shop that looks h
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 TEST_TRANSPORTS = ("console", "locmem", "dummy", "filebased")
 
@@ -35,6 +36,15 @@ def messages_check(app_configs=None, **kwargs):
             f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}: no email reaches a shopper.",
             hint="Set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587).",
             id="o2o.W001"))
+    if getattr(settings, "EMAIL_PROVIDER", ""):
+        try:
+            import_string(settings.EMAIL_BACKEND)
+        except ImportError:
+            issues.append(Error(
+                f"EMAIL_PROVIDER is {settings.EMAIL_PROVIDER!r}: django-anymail has no such "
+                "backend, so no email can be sent.",
+                hint="Use one of anymail.backends' names (mailgun, amazon_ses, postmark, "
+                     "sendgrid, brevo, ...).", id="o2o.E004"))
     if any(word in settings.SMS_BACKEND.lower() for word in TEST_TRANSPORTS):
         issues.append(Warning(
             f"SMS_BACKEND is {settings.SMS_BACKEND}: no text message (verification codes "

@@ -5,6 +5,7 @@ With no DATABASE_URL / REDIS_URL the defaults point at the embedded stack that
 in production.py, so a missing one stops the boot.
 """
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -259,6 +260,15 @@ PHONENUMBER_DB_FORMAT = "E164"
 # --- Mail -----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A mail provider's API instead of SMTP, through django-anymail: EMAIL_PROVIDER names its
+# backend (mailgun, amazon_ses, postmark, sendgrid, brevo, ...: anymail.backends.<name>)
+# and the environment's ANYMAIL_* variables become its settings (ANYMAIL_MAILGUN_API_KEY
+# -> ANYMAIL["MAILGUN_API_KEY"]). The outbox's Message-ID header goes through as it is.
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="").strip()
+if EMAIL_PROVIDER:
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items()
+               if key.startswith("ANYMAIL_")}
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; a hung SMTP server ends
 
 # --- The outbox (o2o.outbox): every email and text message -----------------------------

@@ -61,6 +61,23 @@ def test_check_deploy_reports_what_takes_no_money_or_sends_nothing():
     assert "o2o.E003" in no_webhook.stdout + no_webhook.stderr
 
 
+def test_a_mail_providers_api_through_anymail_and_a_wrong_name_is_an_error():
+    provider = {**{k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"},
+                "EMAIL_PROVIDER": "mailgun",
+                "ANYMAIL_MAILGUN_API_KEY": "key-checkdeploy",
+                "ANYMAIL_MAILGUN_SENDER_DOMAIN": "mg.example.com"}
+    shown = manage("shell", "-v", "0", "-c", "from django.conf import settings; "
+                   "print(settings.EMAIL_BACKEND, sorted(settings.ANYMAIL.items()))",
+                   env=provider)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[0] == "anymail.backends.mailgun.EmailBackend"
+    assert "('MAILGUN_API_KEY', 'key-checkdeploy')" in shown.stdout
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=provider)
+    assert result.returncode == 0, result.stdout + result.stderr
+    wrong = manage("check", "--deploy", env={**provider, "EMAIL_PROVIDER": "mailgunn"})
+    assert wrong.returncode != 0 and "o2o.E004" in wrong.stdout + wrong.stderr
+
+
 def test_development_pages_are_not_served_in_production():
     probe = ("from django.urls import resolve, Resolver404\n"
              "for path in ('/bench/bare', '/api/docs/'):\n"

@@ -147,6 +147,19 @@ def test_the_message_id_comes_from_the_dedupe_key_and_stays_the_same():
 
 
 @pytest.mark.django_db
+def test_through_a_providers_api_anymail_gets_the_same_message_and_message_id(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"  # anymail's own stand-in
+    settings.ANYMAIL = {}
+    enqueue(1)
+    assert outbox_deliver().sent == 1
+    (email,) = mail.outbox
+    assert email.subject == "hello 1" and email.to == ["p1@example.com"]
+    assert email.extra_headers["Message-ID"] == message_id_for("tests:tests.hello:1")
+    assert email.anymail_status.status == {"sent"}  # what the provider answered
+    assert OutboxMessage.objects.get().state == State.SENT
+
+
+@pytest.mark.django_db
 def test_a_moot_message_is_cancelled_not_sent():
     enqueue(1)
     MOOT.add("tests:tests.hello:1")
