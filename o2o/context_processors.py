@@ -34,13 +34,17 @@ def language_links(request) -> list[LanguageLink]:
     return links
 
 
+def shop_name() -> str:
+    return settings.SHOP_NAME or _("Jinyuan Jewellery")
+
+
 def shop(request):
     """Values every page needs (the catalog's menu is catalog.context_processors').
 
     The lazy ones cost nothing on a page that does not show them (the admin).
     """
     return {
-        "SHOP_NAME": settings.SHOP_NAME or _("Jinyuan Jewellery"),
+        "SHOP_NAME": shop_name(),
         "CURRENCY": settings.CURRENCY,
         "LANGUAGE_LINKS": SimpleLazyObject(lambda: language_links(request)),
     }
