@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from .models import CartLine
+from .selectors import bag_pieces_of_member
 from .services.cart import CART_SESSION_KEY, cart_count, cart_get
 
 
@@ -11,8 +11,7 @@ def bag_pieces(request) -> int:
     cache stores), one for a member or a guest with one (their pages are not cached)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return sum(CartLine.objects.filter(cart__member=user)
-                   .values_list("quantity", flat=True))
+        return bag_pieces_of_member(user.pk)
     session = getattr(request, "session", None)
     token = session.get(CART_SESSION_KEY) if session is not None else None
     if not token:

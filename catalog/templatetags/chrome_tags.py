@@ -3,7 +3,8 @@
 from django import template
 from django.utils.safestring import SafeString
 
-from ..chrome import render_chrome, slot as slot_mark
+from ..chrome import render_chrome
+from ..chrome import slot as slot_mark
 
 register = template.Library()
 
