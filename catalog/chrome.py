@@ -10,7 +10,7 @@ count, which menu entry is the current page, the links to this page in each lang
 
 So each chrome template is rendered once per (template, language, catalog version,
 signed in or not) with *slots* in those places, and kept in the process (a few KB per
-combination, dropped when the catalog version moves; ``catalog.cache``). Each request
+combination; a new catalog version, ``catalog.cache``, makes new ones). Each request
 fills the slots in one pass over the string. The shell is rendered from a context that
 holds nothing of the visitor's (no request, no user), so no visitor's data can be
 cached in it; what is filled in is escaped as the template would have escaped it.
@@ -60,8 +60,11 @@ class _Link:
 
 # --- The shells -------------------------------------------------------------------------
 
-_shells: dict[tuple[str, str, bool], str] = {}
-_shells_version: list[int] = [0]  # the catalog version _shells were rendered under
+# (catalog version, template, language, signed in) -> the rendered shell. The version is in
+# the key, so a shell can never be served under a newer version than it was rendered for
+# (threads of one process may read the version on either side of a change).
+_shells: dict[tuple[int, str, str, bool], str] = {}
+MAX_SHELLS = 64  # 16 a catalog version (4 templates, 2 languages, signed in or not)
 
 
 @receiver(setting_changed)
@@ -71,13 +74,12 @@ def _forget_shells(**kwargs: Any) -> None:
 
 
 def _shell(template_name: str, *, signed_in: bool, version: int) -> str:
-    if _shells_version[0] != version:
-        _shells.clear()
-        _shells_version[0] = version
-    key = (template_name, get_language(), signed_in)
+    language = get_language()
+    key = (version, template_name, language, signed_in)
     shell = _shells.get(key)
     if shell is None:
-        language = get_language()
+        if len(_shells) >= MAX_SHELLS:
+            _shells.clear()  # earlier versions' shells
         shell = _shells[key] = get_template(template_name).template.render(Context({
             "SHOP_NAME": shop_name(),
             "CATEGORY_MENU": category_menu(),
