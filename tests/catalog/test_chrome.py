@@ -159,3 +159,19 @@ def test_the_chromes_token_works_for_adding_to_the_bag_and_signing_out(shop, mem
 def test_a_slot_outside_the_chrome_is_refused():
     with pytest.raises(TemplateSyntaxError, match="outside"):
         Template('{% load chrome_tags %}{% slot "q" %}').render(Context())
+
+
+def test_the_policy_allows_the_inline_script_the_chrome_shows(client, shop, member):
+    """The no-js switch moved into includes/head.html with the chrome: the
+    Content-Security-Policy's hash must follow it (o2o/csp.py), or browsers block it."""
+    import base64
+    import hashlib
+
+    client.force_login(member)
+    response = client.get("/")
+    policy = response.get("Content-Security-Policy") or response["Content-Security-Policy-Report-Only"]
+    inline = re.findall(r"<script>(.*?)</script>", response.content.decode(), re.S)
+    assert inline
+    for body in inline:
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
