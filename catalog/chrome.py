@@ -31,6 +31,7 @@ from django.dispatch import receiver
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.autoreload import file_changed
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -68,8 +69,10 @@ MAX_SHELLS = 64  # 16 a catalog version (4 templates, 2 languages, signed in or 
 
 
 @receiver(setting_changed)
+@receiver(file_changed)
 def _forget_shells(**kwargs: Any) -> None:
-    """A test that overrides settings (the shop's name, the URLconf) gets new shells."""
+    """A test that overrides settings (the shop's name, the URLconf) gets new shells, and
+    so does runserver when a template is edited (its reloader does not restart for those)."""
     _shells.clear()
 
 

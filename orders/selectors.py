@@ -103,8 +103,8 @@ def sales_for_tryon(appointment: Appointment) -> list[TryOnSale]:
 
 def bag_pieces_of_member(member_id: int) -> int:
     """Pieces in a member's bag (the header's count, on every page they see). One plain
-    statement: building it through the ORM was about a seventh of a signed-in page's CPU
-    (profiled)."""
+    statement: building it through the ORM was about a seventh of a signed-in page's
+    Python calls (profiled)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(line.quantity), 0) FROM orders_cartline line"
