@@ -59,6 +59,15 @@ def catalog_version() -> int:
     return _token(KEY)
 
 
+def request_catalog_version(request) -> int:
+    """The catalog version as ``request`` first read it: one Redis read per request for
+    every key and fragment it builds (the page, its body, the chrome)."""
+    version = getattr(request, "_catalog_version", None)
+    if version is None:
+        version = request._catalog_version = catalog_version()
+    return version
+
+
 def _bump() -> None:
     cache.set(KEY, time.time_ns(), timeout=None)
 
@@ -195,4 +204,4 @@ def page_key(request, kind: str) -> str:
     from django.utils.translation import get_language
 
     digest = blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"catalog:{kind}:{catalog_version()}:{get_language()}:{digest}"
+    return f"catalog:{kind}:{request_catalog_version(request)}:{get_language()}:{digest}"

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -298,7 +299,12 @@ def wishlist_products(user) -> list[Product]:
 def wishlist_has(user, product_id: int) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    return WishlistItem.objects.filter(user=user, product_id=product_id).exists()
+    # A plain statement: the product page asks this on every signed-in view, and building
+    # it through the ORM was about a tenth of the page's Python calls (profiled).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM catalog_wishlistitem WHERE user_id = %s AND product_id = %s"
+                       " LIMIT 1", [user.pk, product_id])
+        return cursor.fetchone() is not None
 
 
 # --- Product page -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import reverse, translate_url
+from django.urls import NoReverseMatch, ResolverMatch, reverse, translate_url
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
@@ -16,6 +16,17 @@ class LanguageLink:
     is_current: bool
 
 
+def _translated(path: str, match: ResolverMatch, code: str) -> str:
+    """``translate_url(path, code)`` for the path ``match`` was resolved from."""
+    with override(code):
+        try:
+            url = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            return path
+    query = path.partition("?")[2]
+    return f"{url}?{query}" if query else url
+
+
 def language_links(request) -> list[LanguageLink]:
     """The current page in each language (the home page where it has no twin, as a 404).
 
@@ -24,14 +35,21 @@ def language_links(request) -> list[LanguageLink]:
     """
     current = get_language()
     path = request.get_full_path()
+    # The view's own match saves resolving the path again for every language (as
+    # translate_url would); without a script prefix the two are the same.
+    match = request.resolver_match if request.path == request.path_info else None
     links = []
     for code, name in settings.LANGUAGES:
-        url = translate_url(path, code)
+        url = _translated(path, match, code) if match is not None else translate_url(path, code)
         if url == path and code != current:
             with override(code):
                 url = reverse("catalog:home")
         links.append(LanguageLink(code, name, url, request.build_absolute_uri(url), code == current))
     return links
+
+
+def shop_name() -> str:
+    return settings.SHOP_NAME or _("Jinyuan Jewellery")
 
 
 def shop(request):
@@ -40,7 +58,7 @@ def shop(request):
     The lazy ones cost nothing on a page that does not show them (the admin).
     """
     return {
-        "SHOP_NAME": settings.SHOP_NAME or _("Jinyuan Jewellery"),
+        "SHOP_NAME": shop_name(),
         "CURRENCY": settings.CURRENCY,
         "LANGUAGE_LINKS": SimpleLazyObject(lambda: language_links(request)),
     }

@@ -2,7 +2,7 @@
 from the shop itself only; no plugins, no framing, forms post to the shop or to Stripe
 Checkout. No nonces: anonymous pages are cached whole and shared (o2o.middleware), and a
 nonce in a shared page would be no secret. The two inline blocks the shop keeps (the
-no-js switch in base.html, the 500 page's styles, which may not touch static files) are
+no-js switch in base.html's head, the 500 page's styles, which may not touch static files) are
 allowed by their SHA-256, computed from the templates when settings load, so an edit to
 them cannot silently break the page: the hash follows the file.
 """
@@ -28,7 +28,10 @@ def inline_hashes(*templates: Path) -> dict[str, list[str]]:
 
 
 def policy(base_dir: Path, *, report_only: bool = False) -> dict:
+    # The no-js switch is in includes/head.html (the head's part every page shares,
+    # rendered once by catalog.chrome); base.html is read too, should one come back there.
     hashes = inline_hashes(base_dir / "templates" / "base.html",
+                           base_dir / "templates" / "includes" / "head.html",
                            base_dir / "templates" / "500.html")
     return {
         "DIRECTIVES": {

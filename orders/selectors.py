@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from members.models import User
@@ -98,3 +99,15 @@ def sales_for_tryon(appointment: Appointment) -> list[TryOnSale]:
                                label=f"{order.number} · {local:%H:%M} · {money(order.total)} · "
                                      f"{pieces}"))
     return sales
+
+
+def bag_pieces_of_member(member_id: int) -> int:
+    """Pieces in a member's bag (the header's count, on every page they see). One plain
+    statement: building it through the ORM was about a seventh of a signed-in page's
+    Python calls (profiled)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(line.quantity), 0) FROM orders_cartline line"
+            " JOIN orders_cart cart ON cart.id = line.cart_id WHERE cart.member_id = %s",
+            [member_id])
+        return int(cursor.fetchone()[0])

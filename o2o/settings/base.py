@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "o2o.context_processors.shop",
                 "catalog.context_processors.catalog",
+                "orders.context_processors.bag",
             ],
         },
     },
