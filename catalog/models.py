@@ -406,7 +406,7 @@ class FacetProduct(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
                                 verbose_name=_("product"))
     facet = models.CharField(_("facet"), max_length=12)
-    value = models.CharField(_("value"), max_length=40)
+    value = models.CharField(pgettext_lazy("facet", "value"), max_length=40)
 
     class Meta:
         verbose_name = _("facet value of a product")
@@ -425,8 +425,8 @@ class FacetCount(models.Model):
     without counting (catalog.facet_counts)."""
 
     facet = models.CharField(_("facet"), max_length=12)
-    value = models.CharField(_("value"), max_length=40)
-    products = models.IntegerField(_("products"), default=0)
+    value = models.CharField(pgettext_lazy("facet", "value"), max_length=40)
+    products = models.IntegerField(_("products showing it"), default=0)
 
     class Meta:
         verbose_name = _("facet count")

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('facet', models.CharField(max_length=12, verbose_name='facet')),
                 ('value', models.CharField(max_length=40, verbose_name='value')),
-                ('products', models.IntegerField(default=0, verbose_name='products')),
+                ('products', models.IntegerField(default=0, verbose_name='products showing it')),
             ],
             options={
                 'verbose_name': 'facet count',
