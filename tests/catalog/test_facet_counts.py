@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
-from catalog.facet_counts import facet_totals_recount, facets_reconcile
+from catalog.facet_counts import facet_totals_recount, facets_reconcile, facets_refresh
 from catalog.facets import OWN_FILTERS, product_facets, text_facets
 from catalog.filters import ProductFilter
 from catalog.floor import floor_rebuild, floor_reconcile
@@ -214,3 +214,30 @@ def test_a_filtered_list_counts_every_facet_in_one_query(shelf, django_assert_nu
     with django_assert_num_queries(2):
         facets = text_facets(filterset)
     assert {f.name for f in facets} == set(OWN_FILTERS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_edits_and_publishing_of_the_same_products_leave_exact_counts():
+    from tests.concurrency import race
+
+    rings = Category.objects.create(name="戒指", name_en="Rings", slug="race-rings")
+    products = [ProductFactory(slug=f"race-facets-{i}", category=rings) for i in range(3)]
+    for product in products:
+        VariantFactory(product=product, size="12", list_price=Decimal("5000"))
+    ids = [p.pk for p in products]
+    materials = ["gold", "platinum", "pearl", "jade"]
+
+    def work(i):
+        for round_ in range(8):  # rounds, so that the refreshes do overlap
+            if (i + round_) % 3 == 2:  # publish or unpublish (facets' lock, then the floor's)
+                products_set_active(product_ids=ids, active=bool((i + round_) % 2))
+                continue
+            edited = ids[(i + round_) % 2:]  # overlapping sets of products
+            Product.objects.filter(pk__in=edited).update(material=materials[(i + round_) % 4])
+            facets_refresh(product_ids=edited)
+        return i
+
+    _done, errors = race(6, work)
+    assert not errors
+    assert facets_reconcile() == 0
+    assert floor_reconcile() == 0
