@@ -27,6 +27,12 @@ again (the bulk loaders, ``manage.py floor_counts --rebuild``, a deletion: the r
 deleted product go with it, its totals must follow); ``facets_reconcile`` (nightly, with
 the shops' counts) compares and fixes.
 
+The search vocabulary (catalog.search) is kept the same way: ``SearchWord`` (product,
+kind, word) holds the words of each active product's search document (``document_words``),
+``FacetCount`` rows of facet "word" and "piece" how many products have each, so a cold
+vocabulary reads some hundred totals instead of every document. ``product_search_refresh``
+calls ``facets_refresh`` after writing the documents.
+
 Changing ``PRICE_BANDS`` changes what the rows say: run ``manage.py floor_counts
 --rebuild`` after deploying it.
 """
@@ -41,7 +47,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
-from .models import FacetCount, FacetProduct, Product, Variant
+from .models import FacetCount, FacetProduct, Product, SearchWord, Variant
+from .search import PIECE, WORD, document_words
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,8 @@ PRICE_BANDS: list[tuple[Decimal | None, Decimal | None]] = [
 
 FP = FacetProduct._meta.db_table
 FC = FacetCount._meta.db_table
+SW = SearchWord._meta.db_table
+WORDS = (WORD, PIECE)  # the search vocabulary's totals, beside the facets' in FacetCount
 PRODUCT = Product._meta.db_table
 VARIANT = Variant._meta.db_table
 COLLECTIONS = Product.collections.through._meta.db_table
@@ -97,18 +106,38 @@ def _rows_sql(product_ids: list[int] | None) -> tuple[str, list]:
 def _lock(cursor) -> None:
     # Catalog writers take turns here (the mode conflicts with itself): a product's rows
     # are read, deleted and written again by one of them at a time.
-    cursor.execute(f"LOCK TABLE {FP}, {FC} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"LOCK TABLE {FP}, {SW}, {FC} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _words_of(cursor, product_ids: list[int] | None) -> list[tuple[int, str, str]]:
+    """(product id, kind, word) of the active products' search documents (all, or these)."""
+    where, params = ("AND id = ANY(%s)", [product_ids]) if product_ids is not None else ("", [])
+    cursor.execute(f"SELECT id, search_document FROM {PRODUCT} WHERE is_active {where}", params)
+    return [(pk, kind, word) for pk, document in cursor.fetchall()
+            for kind, word in document_words(document)]
+
+
+def _words_insert(cursor, rows: list[tuple[int, str, str]]) -> None:
+    if rows:
+        ids, kinds, words = zip(*rows, strict=True)
+        cursor.execute(f"INSERT INTO {SW} (product_id, kind, word) "
+                       "SELECT * FROM unnest(%s::int[], %s::text[], %s::text[])",
+                       [list(ids), list(kinds), list(words)])
+
+
+_COUNTED = (f"SELECT facet, value, COUNT(*)::int AS n FROM {FP} GROUP BY facet, value "
+            f"UNION ALL SELECT kind, word, COUNT(*)::int FROM {SW} GROUP BY kind, word")
 
 
 def _totals_rewrite(cursor) -> None:
     cursor.execute(f"DELETE FROM {FC}")
-    cursor.execute(f"INSERT INTO {FC} (facet, value, products) "
-                   f"SELECT facet, value, COUNT(*) FROM {FP} GROUP BY facet, value")
+    cursor.execute(f"INSERT INTO {FC} (facet, value, products) {_COUNTED}")
 
 
 def facets_refresh(*, product_ids: Iterable[int]) -> None:
     """Write the facet rows of ``product_ids`` again (none for an inactive product) and
-    move the kept totals by what changed. Three statements, whatever the catalog's size;
+    move the kept totals by what changed; the same for the words of their search documents
+    (``SearchWord``: the search vocabulary). A few statements, whatever the catalog's size;
     call it in (or as) the transaction of the write."""
     ids = sorted(set(product_ids))
     if not ids:
@@ -123,6 +152,13 @@ def facets_refresh(*, product_ids: Iterable[int]) -> None:
                        "RETURNING facet, value", params)
         delta = Counter(cursor.fetchall())
         delta.subtract(gone)
+        # The search vocabulary's words, from the documents as they stand.
+        cursor.execute(f"DELETE FROM {SW} WHERE product_id = ANY(%s) RETURNING kind, word",
+                       [ids])
+        delta.subtract(Counter(cursor.fetchall()))
+        words = _words_of(cursor, ids)
+        _words_insert(cursor, words)
+        delta.update((kind, word) for _pk, kind, word in words)
         changes = sorted((key, n) for key, n in delta.items() if n)
         if changes:
             cursor.execute(
@@ -141,8 +177,10 @@ def facets_rebuild() -> None:
         cursor.execute(f"DELETE FROM {FP}")
         sql, params = _rows_sql(None)
         cursor.execute(f"INSERT INTO {FP} (product_id, facet, value) {sql}", params)
+        cursor.execute(f"DELETE FROM {SW}")
+        _words_insert(cursor, _words_of(cursor, None))
         _totals_rewrite(cursor)
-        cursor.execute(f"ANALYZE {FP}, {FC}")
+        cursor.execute(f"ANALYZE {FP}, {SW}, {FC}")
 
 
 def facet_totals_recount() -> None:
@@ -164,16 +202,20 @@ def facets_reconcile() -> int:
         wrong = cursor.fetchone()[0]
         cursor.execute(f"SELECT COUNT(*) FROM (({kept}) EXCEPT ({sql})) AS extra", params)
         wrong += cursor.fetchone()[0]
+        words = set(_words_of(cursor, None))
+        cursor.execute(f"SELECT product_id, kind, word FROM {SW}")
+        wrong += len(words.symmetric_difference(cursor.fetchall()))
         cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT facet, value, COUNT(*)::int AS n FROM {FP} "
-            f"GROUP BY facet, value) AS counted FULL JOIN (SELECT facet, value, products "
-            f"FROM {FC} WHERE products <> 0) AS kept USING (facet, value) "
+            f"SELECT COUNT(*) FROM ({_COUNTED}) AS counted FULL JOIN (SELECT facet, value, "
+            f"products FROM {FC} WHERE products <> 0) AS kept USING (facet, value) "
             "WHERE counted.n IS DISTINCT FROM kept.products")
         wrong += cursor.fetchone()[0]
         if wrong:
             log.warning("facet counts: %s rows differed from the catalog, counted again", wrong)
             cursor.execute(f"DELETE FROM {FP}")
             cursor.execute(f"INSERT INTO {FP} (product_id, facet, value) {sql}", params)
+            cursor.execute(f"DELETE FROM {SW}")
+            _words_insert(cursor, sorted(words))
             _totals_rewrite(cursor)
     return wrong
 
@@ -182,6 +224,7 @@ def facet_counts_kept() -> dict[str, dict[str, int]]:
     """facet -> value -> how many active products show it: the kept totals (one query)."""
     found: dict[str, dict[str, int]] = {}
     for facet, value, products in (FacetCount.objects.filter(products__gt=0)
+                                   .exclude(facet__in=WORDS)
                                    .values_list("facet", "value", "products")):
         found.setdefault(facet, {})[value] = products
     return found

@@ -437,3 +437,24 @@ class FacetCount(models.Model):
 
     def __str__(self):
         return f"{self.facet}={self.value}: {self.products}"
+
+
+class SearchWord(models.Model):
+    """A word an active product's search text gives the search vocabulary (catalog.search):
+    a Chinese or Latin word, or (``piece``) a run of letters of a SKU. Kept with the facet
+    rows (catalog.facet_counts); the totals per word are ``FacetCount`` rows."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    kind = models.CharField(_("kind"), max_length=12)
+    word = models.CharField(_("word"), max_length=40)
+
+    class Meta:
+        verbose_name = _("search word of a product")
+        verbose_name_plural = _("search words of products")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "kind", "word"], name="search_word_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.kind}:{self.word}"

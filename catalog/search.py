@@ -41,7 +41,7 @@ from django.db.models.functions import Lower
 from pypinyin import Style, lazy_pinyin
 
 from .cache import catalog_version, single_flight, wait_for
-from .models import Product
+from .models import FacetCount, Product
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{CJK}]+")
@@ -86,26 +86,43 @@ VOCABULARY_TIMEOUT = 24 * 3600
 _loaded: dict[int, Vocabulary] = {}  # this process's copy, by catalog version
 
 
-def _build_vocabulary() -> Vocabulary:
-    """The catalog's words as they are, with the pinyin of its Chinese words. The tokens
-    are gathered as a set first and the SKUs (a token per variant) kept only as their
-    letters, so the build and the copy in Redis stay small as the catalog grows."""
-    tokens: set[str] = set()
-    documents = Product.objects.filter(is_active=True).values_list("search_document", flat=True)
-    for document in documents.iterator(chunk_size=2000):
-        tokens.update(document.split())
-    chinese: set[str] = set()
-    latin: set[str] = set()
-    others: list[str] = []
-    for token in tokens:
+WORD, PIECE = "word", "piece"  # SearchWord.kind
+MAX_KEPT = 40  # SearchWord.word's length: a longer token is no word anybody types
+
+
+def document_words(document: str) -> set[tuple[str, str]]:
+    """What a search document gives the vocabulary, as (kind, word): its Chinese words
+    (up to ``MAX_WORD`` characters) and Latin words of letters, and the runs of letters of
+    its other tokens (the SKUs: "r-0039-10" gives "r"). catalog.facet_counts keeps them
+    per active product, with a total per word."""
+    found: set[tuple[str, str]] = set()
+    for token in set(document.split()):
         if token[0] >= "\u3400" and _CJK_RUN.fullmatch(token):
             if len(token) <= MAX_WORD:
-                chinese.add(token)
+                found.add((WORD, token))
         elif len(token) > 1 and token.isalpha():
-            latin.add(token)
+            if len(token) <= MAX_KEPT:
+                found.add((WORD, token))
         elif len(token) > 1:
-            others.append(token)
-    pieces = frozenset(_LETTERS.findall(" ".join(others)))
+            found.update((PIECE, run) for run in _LETTERS.findall(token) if len(run) <= MAX_KEPT)
+    return found
+
+
+def _build_vocabulary() -> Vocabulary:
+    """The catalog's words as they are, with the pinyin of its Chinese words: read from
+    the totals kept per word (catalog.facet_counts), not from every document, so the build
+    does not grow with the catalog."""
+    chinese: set[str] = set()
+    latin: set[str] = set()
+    pieces: set[str] = set()
+    for kind, word in (FacetCount.objects.filter(facet__in=[WORD, PIECE], products__gt=0)
+                       .values_list("facet", "value")):
+        if kind == PIECE:
+            pieces.add(word)
+        elif _CJK_RUN.fullmatch(word):
+            chinese.add(word)
+        else:
+            latin.add(word)
     by_sound: dict[tuple[str, ...], str] = {}
     by_pinyin: dict[str, str] = {}
     for word in sorted(chinese, key=lambda w: (len(w), w)):  # stable: the same every build
@@ -114,7 +131,7 @@ def _build_vocabulary() -> Vocabulary:
         if len(word) > 1:
             by_pinyin.setdefault("".join(sound), word)
     return Vocabulary(frozenset(chinese), frozenset(latin), tuple(sorted(latin)),
-                      by_sound, by_pinyin, pieces)
+                      by_sound, by_pinyin, frozenset(pieces))
 
 
 def _shared_vocabulary(version: int) -> tuple[Vocabulary, bool]:

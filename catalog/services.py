@@ -163,7 +163,8 @@ def search_document_build(product: Product, categories: dict[int, Category]) -> 
 
 
 def product_search_refresh(*, product_ids: Iterable[int] | None = None) -> int:
-    """Rewrite ``search_document`` for the given products (all by default)."""
+    """Rewrite ``search_document`` for the given products (all by default), and the words
+    the search vocabulary keeps of them."""
     categories = {c.id: c for c in Category.objects.all()}
     queryset = Product.objects.order_by("id").prefetch_related("collections", "variants")
     if product_ids is not None:
@@ -177,7 +178,10 @@ def product_search_refresh(*, product_ids: Iterable[int] | None = None) -> int:
         last_id = batch[-1].id
         for product in batch:
             product.search_document = search_document_build(product, categories)
-        Product.objects.bulk_update(batch, ["search_document"])
+        with transaction.atomic():
+            Product.objects.bulk_update(batch, ["search_document"])
+            # The search vocabulary's words are kept with the facets (catalog.facet_counts).
+            facets_refresh(product_ids=[product.pk for product in batch])
         count += len(batch)
     catalog_changed()
     return count

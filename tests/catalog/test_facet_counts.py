@@ -241,3 +241,26 @@ def test_parallel_edits_and_publishing_of_the_same_products_leave_exact_counts()
     assert not errors
     assert facets_reconcile() == 0
     assert floor_reconcile() == 0
+
+
+def test_the_search_vocabulary_is_kept_with_the_catalog(shelf):
+    from catalog.cache import _bump
+    from catalog.search import _loaded, vocabulary
+
+    def words():
+        _bump()  # (the services move the version after commit; a test never commits)
+        _loaded.clear()
+        return vocabulary()
+
+    assert {"solitaire", "ring", "necklace"} <= words().latin
+    assert "戒指" in words().chinese
+    products_set_active(product_ids=[shelf["solitaire"].pk], active=False)
+    assert "solitaire" not in words().latin and "ring" in words().latin
+    band = shelf["band"]
+    band.name_en = "Platinum eternity ring"
+    band.save()
+    products_changed(product_ids=[band.pk])
+    assert "eternity" in words().latin and "platinum" in words().latin
+    products_set_active(product_ids=[shelf["pearl"].pk, shelf["chain"].pk], active=False)
+    assert "necklace" not in words().latin and "项链" not in words().chinese
+    assert facets_reconcile() == 0
