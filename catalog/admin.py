@@ -21,6 +21,7 @@ from o2o.errors import reported
 from . import services
 from .admin_kit import ShownOnCatalogPagesMixin
 from .cache import catalog_changed
+from .facet_counts import facet_totals_recount
 from .floor import floor_rebuild
 from .forms import (
     CatalogImportForm,
@@ -249,12 +250,14 @@ class ProductAdmin(CatalogImportExportMixin, ImportExportModelAdmin):
     def delete_model(self, request, obj):
         product_id = obj.pk
         super().delete_model(request, obj)
+        facet_totals_recount()  # its facet rows went: the facets' totals
         floor_rebuild(product_ids=[product_id])  # its shop rows went: the shops' totals
         catalog_changed()
 
     def delete_queryset(self, request, queryset):
         product_ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
+        facet_totals_recount()
         floor_rebuild(product_ids=product_ids)
         catalog_changed()
 

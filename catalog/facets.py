@@ -1,30 +1,27 @@
 """Facet counts for the product list: what each choice would show, given the others.
 
 Each facet counts the products that match every active filter except its own
-(so choosing "pearl" still shows how many gold pieces there are). One GROUP BY
-query per facet, whatever the catalog's size: a fixed number of queries.
+(so choosing "pearl" still shows how many gold pieces there are). Nothing here counts
+over the variants or the stock: the unfiltered list reads the totals kept per facet
+value (catalog.facet_counts) and per shop (catalog.floor); a filtered list or a search
+counts the kept rows of the products it matched, one grouped query for every facet
+whose own filter is not given, one more for each facet whose filter is, one for the
+shops: a fixed number of queries, whatever the catalog's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, IntegerField, QuerySet, Value
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .cache import depend_on_floor
+from .facet_counts import PRICE_BANDS, band_value, facet_counts_kept, facet_counts_of
 from .filters import ProductFilter
 from .floor import floor_shops
-from .models import Gemstone, Material, Metal, Product
-
-PRICE_BANDS: list[tuple[Decimal | None, Decimal | None]] = [
-    (None, Decimal("2999")),
-    (Decimal("3000"), Decimal("9999")),
-    (Decimal("10000"), Decimal("29999")),
-    (Decimal("30000"), None),
-]
+from .models import Category, Collection, FloorProduct, Gemstone, Material, Metal, Product
 
 
 @dataclass(frozen=True)
@@ -60,17 +57,6 @@ def _localised(row: dict, prefix: str) -> str:
     return (english and row.get(f"{prefix}name_en")) or row[f"{prefix}name"]
 
 
-def _choice_facet(filterset, name, label, choices, rows_key) -> Facet:
-    rows = (queryset_without(filterset, name).values(rows_key)
-            .annotate(n=Count("id", distinct=True)))
-    counts = {row[rows_key]: row["n"] for row in rows}
-    selected = set(filterset.form.cleaned_data.get(name) or [])
-    return Facet(name, label, [
-        FacetValue(value, str(text), counts.get(value, 0), value in selected)
-        for value, text in choices if value and (counts.get(value) or value in selected)
-    ])
-
-
 def product_facets(filterset: ProductFilter) -> list[Facet]:
     """Every facet, the shops' in its place before the price."""
     return with_store(text_facets(filterset), store_facet(filterset))
@@ -92,104 +78,134 @@ def store_facet(filterset: ProductFilter) -> Facet:
     data = filterset.form.cleaned_data
     depend_on_floor()
     chosen = data.get("store")
-    if not any(value not in (None, "", [], ()) for name, value in data.items()
-               if name not in ("store", "sort")):
+    if not _given(data) - {"store"}:
         # The unfiltered list: the counts kept per shop (catalog.floor), not counted.
         return Facet("store", str(_("Available at")), [
             FacetValue(row["store__code"], _localised(row, "store__"), row["products"],
                        bool(chosen and chosen.code == row["store__code"]))
             for row in floor_shops()
         ])
-    rows = (queryset_without(filterset, "store")
-            .filter(variants__is_active=True,
-                    variants__stock_levels__on_hand__gt=F("variants__stock_levels__reserved"),
-                    variants__stock_levels__store__kind="store",
-                    variants__stock_levels__store__is_active=True)
-            .values("variants__stock_levels__store__code", "variants__stock_levels__store__name",
-                    "variants__stock_levels__store__name_en")
-            .annotate(n=Count("id", distinct=True))
-            .order_by("variants__stock_levels__store__code"))
+    # Filtered: the kept (shop, product) rows of the matching products, counted per shop.
+    rows = (FloorProduct.objects
+            .filter(product_id__in=queryset_without(filterset, "store").values("pk"),
+                    variants__gt=0, store__kind="store", store__is_active=True)
+            .values("store__code", "store__name", "store__name_en")
+            .annotate(n=Count("*")).order_by("store__code"))
     return Facet("store", str(_("Available at")), [
-        FacetValue(row["variants__stock_levels__store__code"],
-                   _localised(row, "variants__stock_levels__store__"), row["n"],
-                   bool(chosen and chosen.code == row["variants__stock_levels__store__code"]))
+        FacetValue(row["store__code"], _localised(row, "store__"), row["n"],
+                   bool(chosen and chosen.code == row["store__code"]))
         for row in rows
+    ])
+
+
+# The filters each kept facet ignores when it counts (its own).
+OWN_FILTERS: dict[str, tuple[str, ...]] = {
+    "category": ("category",), "collection": ("collection",), "material": ("material",),
+    "gemstone": ("gemstone",), "metal": ("metal",), "size": ("size",),
+    "price": ("price_min", "price_max"),
+}
+
+
+def _given(data: dict) -> set[str]:
+    return {name for name, value in data.items()
+            if name != "sort" and value not in (None, "", [], ())}
+
+
+def _counts(filterset: ProductFilter) -> dict[str, dict[str, int]]:
+    """facet -> value -> products, from the kept rows (catalog.facet_counts): the kept
+    totals for the unfiltered list; filtered, one grouped query over the matches for the
+    facets whose own filter is not given, and one for each facet whose filter is, all
+    in one query."""
+    given = _given(filterset.form.cleaned_data)
+    if not given:
+        return facet_counts_kept()
+    shared = [facet for facet, own in OWN_FILTERS.items() if not given.intersection(own)]
+    groups = [(queryset_without(filterset), shared)] if shared else []
+    groups += [(queryset_without(filterset, *own), [facet])
+               for facet, own in OWN_FILTERS.items() if facet not in shared]
+    return facet_counts_of(groups)
+
+
+def _labels() -> tuple[dict[int, dict], dict[int, dict]]:
+    """Every category and every active collection (id -> row), in one query."""
+    columns = ("kind", "id", "slug", "name", "name_en", "parent_id", "is_active")
+    rows = Category.objects.values_list(Value("category"), "id", "slug", "name", "name_en",
+                                        "parent_id", "is_active").union(
+        Collection.objects.filter(is_active=True).values_list(
+            Value("collection"), "id", "slug", "name", "name_en",
+            Value(None, output_field=IntegerField()), "is_active"), all=True)
+    found: dict[str, dict[int, dict]] = {"category": {}, "collection": {}}
+    for row in rows:
+        found[row[0]][row[1]] = dict(zip(columns, row, strict=True))
+    return found["category"], found["collection"]
+
+
+def _category_facet(counts: dict[str, int], chosen, categories: dict[int, dict]) -> Facet:
+    """A piece counts in its category and in every category above it, as the category
+    filter takes in everything below (catalog.filters.category_with_descendants)."""
+    totals: dict[int, int] = {}
+    for value, n in counts.items():
+        seen: set[int] = set()
+        pk: int | None = int(value)
+        while pk in categories and pk not in seen:  # a cycle must not hang us
+            seen.add(pk)
+            totals[pk] = totals.get(pk, 0) + n
+            pk = categories[pk]["parent_id"]
+    shown = [(categories[pk], n) for pk, n in totals.items() if categories[pk]["is_active"]]
+    shown.sort(key=lambda item: (-item[1], item[0]["slug"]))
+    return Facet("category", str(_("Category")), [
+        FacetValue(row["slug"], _localised(row, ""), n, bool(chosen and chosen.slug == row["slug"]))
+        for row, n in shown
+    ])
+
+
+def _collection_facet(counts: dict[str, int], chosen, collections: dict[int, dict]) -> Facet:
+    rows = [(row, counts[str(pk)]) for pk, row in collections.items() if counts.get(str(pk))]
+    rows.sort(key=lambda item: (-item[1], item[0]["slug"]))
+    return Facet("collection", str(_("Collection")), [
+        FacetValue(row["slug"], _localised(row, ""), n, bool(chosen and chosen.slug == row["slug"]))
+        for row, n in rows
+    ])
+
+
+def _choice_facet(name: str, label, choices, counts: dict[str, int], selected) -> Facet:
+    selected = set(selected or [])
+    return Facet(name, str(label), [
+        FacetValue(value, str(text), counts.get(value, 0), value in selected)
+        for value, text in choices if value and (counts.get(value) or value in selected)
     ])
 
 
 def text_facets(filterset: ProductFilter) -> list[Facet]:
     """The facets that follow the catalog alone (not the stock): category, collection,
-    material, gemstone, metal, size and price."""
+    material, gemstone, metal, size and price. Read from the kept counts
+    (catalog.facet_counts): a fixed few queries, none of them over the variants."""
     data = filterset.form.cleaned_data
-    facets = []
-
-    rows = (queryset_without(filterset, "category")
-            .values("category__slug", "category__name", "category__name_en",
-                    "category__parent__slug", "category__parent__name",
-                    "category__parent__name_en")
-            .annotate(n=Count("id", distinct=True)))
-    totals: dict[str, list] = {}
-    for row in rows:
-        # A piece counts in its category and in the category above it.
-        keys = [("category__", row["category__slug"])]
-        if row["category__parent__slug"]:
-            keys.append(("category__parent__", row["category__parent__slug"]))
-        for prefix, slug in keys:
-            label = _localised(row, prefix)
-            totals.setdefault(slug, [label, 0])[1] += row["n"]
-    chosen = data.get("category")
-    facets.append(Facet("category", str(_("Category")), [
-        FacetValue(slug, label, n, bool(chosen and chosen.slug == slug))
-        for slug, (label, n) in sorted(totals.items(), key=lambda item: -item[1][1])
-    ]))
-
-    rows = (queryset_without(filterset, "collection").filter(collections__is_active=True)
-            .values("collections__slug", "collections__name", "collections__name_en")
-            .annotate(n=Count("id", distinct=True)).order_by("-n"))
-    chosen = data.get("collection")
-    facets.append(Facet("collection", str(_("Collection")), [
-        FacetValue(row["collections__slug"], _localised(row, "collections__"), row["n"],
-                   bool(chosen and chosen.slug == row["collections__slug"]))
-        for row in rows
-    ]))
-
-    facets.append(_choice_facet(filterset, "material", _("Material"), Material.choices,
-                                "material"))
-    facets.append(_choice_facet(filterset, "gemstone", _("Gemstone"), Gemstone.choices,
-                                "gemstone"))
-    facets.append(_choice_facet(filterset, "metal", _("Metal"), Metal.choices,
-                                "variants__metal"))
-
-    rows = (queryset_without(filterset, "size").filter(variants__is_active=True)
-            .exclude(variants__size="").values("variants__size")
-            .annotate(n=Count("id", distinct=True)).order_by("variants__size"))
+    counts = _counts(filterset)
+    categories, collections = _labels()
+    facets = [
+        _category_facet(counts.get("category", {}), data.get("category"), categories),
+        _collection_facet(counts.get("collection", {}), data.get("collection"), collections),
+        _choice_facet("material", _("Material"), Material.choices, counts.get("material", {}),
+                      data.get("material")),
+        _choice_facet("gemstone", _("Gemstone"), Gemstone.choices, counts.get("gemstone", {}),
+                      data.get("gemstone")),
+        _choice_facet("metal", _("Metal"), Metal.choices, counts.get("metal", {}),
+                      data.get("metal")),
+    ]
+    sizes = counts.get("size", {})
     chosen = data.get("size") or ""
     facets.append(Facet("size", str(_("Size")), [
-        FacetValue(row["variants__size"], row["variants__size"], row["n"],
-                   row["variants__size"] == chosen)
-        for row in sorted(rows, key=lambda r: (len(r["variants__size"]), r["variants__size"]))
+        FacetValue(size, size, sizes[size], size == chosen)
+        for size in sorted(sizes, key=lambda size: (len(size), size))
     ]))
-
-    bands = {}
-    for index, (low, high) in enumerate(PRICE_BANDS):
-        condition = Q(price_from__isnull=False)
-        if low is not None:
-            condition &= Q(price_from__gte=low)
-        if high is not None:
-            condition &= Q(price_from__lte=high)
-        bands[f"band{index}"] = Count("id", filter=condition, distinct=True)
-    # The bands replace both ends of the price range, so neither end applies here.
-    counts = queryset_without(filterset, "price_min", "price_max").aggregate(**bands)
+    bands = counts.get("price", {})
     facets.append(Facet("price", str(_("Price")), [
-        FacetValue(_band_value(low, high), _band_label(low, high), counts[f"band{index}"],
+        FacetValue(band_value(low, high), _band_label(low, high), bands[band_value(low, high)],
                    data.get("price_min") == low and data.get("price_max") == high)
-        for index, (low, high) in enumerate(PRICE_BANDS) if counts[f"band{index}"]
+        for low, high in PRICE_BANDS if bands.get(band_value(low, high))
     ]))
     return [facet for facet in facets if facet.values]
-
-
-def _band_value(low, high) -> str:
-    return f"{low or ''}-{high or ''}"
 
 
 def _band_label(low, high) -> str:

@@ -58,9 +58,12 @@ class ProductFilter(filters.FilterSet):
     collection = filters.ModelChoiceFilter(
         queryset=Collection.objects.filter(is_active=True), to_field_name="slug",
         field_name="collections", label=_("Collection"))
-    material = filters.MultipleChoiceFilter(choices=Material.choices, label=_("Material"))
+    # Columns of the product itself: no join, so no DISTINCT (which made the grid's count
+    # and page sort every column of every match).
+    material = filters.MultipleChoiceFilter(choices=Material.choices, label=_("Material"),
+                                            distinct=False)
     gemstone = filters.MultipleChoiceFilter(choices=[c for c in Gemstone.choices if c[0]],
-                                            label=_("Gemstone"))
+                                            label=_("Gemstone"), distinct=False)
     metal = filters.MultipleChoiceFilter(choices=[c for c in Metal.choices if c[0]],
                                          method="filter_metal", label=_("Metal"))
     size = filters.CharFilter(method="filter_size", label=_("Size"), max_length=20)

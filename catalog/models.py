@@ -396,3 +396,65 @@ class FloorShop(models.Model):
 
     def __str__(self):
         return f"{self.store_id}: {self.products}"
+
+
+class FacetProduct(models.Model):
+    """One value an active product shows under a facet of the list: its category, a
+    collection, its material, gemstone, a metal or size of an active variant, its price
+    band (catalog.facet_counts keeps these rows in the transaction of each catalog write)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    facet = models.CharField(_("facet"), max_length=12)
+    value = models.CharField(pgettext_lazy("facet", "value"), max_length=40)
+
+    class Meta:
+        verbose_name = _("facet value of a product")
+        verbose_name_plural = _("facet values of products")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "facet", "value"],
+                                    name="facet_product_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.facet}={self.value}"
+
+
+class FacetCount(models.Model):
+    """How many active products show a facet value: the unfiltered list's facets, read
+    without counting (catalog.facet_counts)."""
+
+    facet = models.CharField(_("facet"), max_length=12)
+    value = models.CharField(pgettext_lazy("facet", "value"), max_length=40)
+    products = models.IntegerField(_("products showing it"), default=0)
+
+    class Meta:
+        verbose_name = _("facet count")
+        verbose_name_plural = _("facet counts")
+        constraints = [
+            models.UniqueConstraint(fields=["facet", "value"], name="facet_count_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.facet}={self.value}: {self.products}"
+
+
+class SearchWord(models.Model):
+    """A word an active product's search text gives the search vocabulary (catalog.search):
+    a Chinese or Latin word, or (``piece``) a run of letters of a SKU. Kept with the facet
+    rows (catalog.facet_counts); the totals per word are ``FacetCount`` rows."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    kind = models.CharField(_("kind"), max_length=12)
+    word = models.CharField(_("word"), max_length=40)
+
+    class Meta:
+        verbose_name = _("search word of a product")
+        verbose_name_plural = _("search words of products")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "kind", "word"], name="search_word_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.kind}:{self.word}"

@@ -41,10 +41,11 @@ from django.db.models.functions import Lower
 from pypinyin import Style, lazy_pinyin
 
 from .cache import catalog_version, single_flight, wait_for
-from .models import Product
+from .models import FacetCount, Product
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{CJK}]+")
+_LETTERS = re.compile(r"[a-z]+")
 _TOKEN = re.compile(f"[{CJK}]+|[a-z0-9]+(?:[.'][a-z0-9]+)*")
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 8
@@ -60,10 +61,13 @@ def _sound(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Vocabulary:
     chinese: frozenset[str]
-    latin: frozenset[str]
+    latin: frozenset[str]  # words of letters alone: "necklace", "platinum"
     latin_list: tuple[str, ...]
     by_sound: dict[tuple[str, ...], str] = field(default_factory=dict)  # 钻石's syllables
     by_pinyin: dict[str, str] = field(default_factory=dict)  # "zuanshi" -> 钻石
+    # The runs of letters in the other tokens (the SKUs: "r-0039-10" -> "r"): a typed word
+    # inside one is no typo. A handful, where the tokens are one per variant.
+    pieces: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,18 +86,43 @@ VOCABULARY_TIMEOUT = 24 * 3600
 _loaded: dict[int, Vocabulary] = {}  # this process's copy, by catalog version
 
 
+WORD, PIECE = "word", "piece"  # SearchWord.kind
+MAX_KEPT = 40  # SearchWord.word's length: a longer token is no word anybody types
+
+
+def document_words(document: str) -> set[tuple[str, str]]:
+    """What a search document gives the vocabulary, as (kind, word): its Chinese words
+    (up to ``MAX_WORD`` characters) and Latin words of letters, and the runs of letters of
+    its other tokens (the SKUs: "r-0039-10" gives "r"). catalog.facet_counts keeps them
+    per active product, with a total per word."""
+    found: set[tuple[str, str]] = set()
+    for token in set(document.split()):
+        if token[0] >= "\u3400" and _CJK_RUN.fullmatch(token):
+            if len(token) <= MAX_WORD:
+                found.add((WORD, token))
+        elif len(token) > 1 and token.isalpha():
+            if len(token) <= MAX_KEPT:
+                found.add((WORD, token))
+        elif len(token) > 1:
+            found.update((PIECE, run) for run in _LETTERS.findall(token) if len(run) <= MAX_KEPT)
+    return found
+
+
 def _build_vocabulary() -> Vocabulary:
-    """The catalog's words as they are, with the pinyin of its Chinese words."""
+    """The catalog's words as they are, with the pinyin of its Chinese words: read from
+    the totals kept per word (catalog.facet_counts), not from every document, so the build
+    does not grow with the catalog."""
     chinese: set[str] = set()
     latin: set[str] = set()
-    documents = Product.objects.filter(is_active=True).values_list("search_document", flat=True)
-    for document in documents.iterator(chunk_size=2000):
-        for token in document.split():
-            if _CJK_RUN.fullmatch(token):
-                if len(token) <= MAX_WORD:
-                    chinese.add(token)
-            elif len(token) > 1:
-                latin.add(token)
+    pieces: set[str] = set()
+    for kind, word in (FacetCount.objects.filter(facet__in=[WORD, PIECE], products__gt=0)
+                       .values_list("facet", "value")):
+        if kind == PIECE:
+            pieces.add(word)
+        elif _CJK_RUN.fullmatch(word):
+            chinese.add(word)
+        else:
+            latin.add(word)
     by_sound: dict[tuple[str, ...], str] = {}
     by_pinyin: dict[str, str] = {}
     for word in sorted(chinese, key=lambda w: (len(w), w)):  # stable: the same every build
@@ -102,7 +131,7 @@ def _build_vocabulary() -> Vocabulary:
         if len(word) > 1:
             by_pinyin.setdefault("".join(sound), word)
     return Vocabulary(frozenset(chinese), frozenset(latin), tuple(sorted(latin)),
-                      by_sound, by_pinyin)
+                      by_sound, by_pinyin, frozenset(pieces))
 
 
 def _shared_vocabulary(version: int) -> tuple[Vocabulary, bool]:
@@ -201,8 +230,10 @@ def _singular(word: str) -> str:
 
 
 def _begins_a_catalog_word(word: str, vocab: Vocabulary) -> bool:
+    """``word`` (letters alone) begins a catalog word, or stands in a SKU ("r-0039-10"):
+    a word of letters stands in a token only inside one of its runs of letters."""
     return any(known.startswith(word) for known in vocab.latin) or any(
-        word in known for known in vocab.latin if not known.isalpha())  # skus: r-0039-10
+        word in piece for piece in vocab.pieces)
 
 
 def normalise(text: str) -> str:

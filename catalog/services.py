@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from o2o.errors import ApplicationError
 
 from .cache import catalog_changed
+from .facet_counts import facets_refresh
 from .floor import floor_rebuild
 from .models import (
     AffinityKind,
@@ -77,6 +78,8 @@ def prices_refresh(*, variant_ids: Iterable[int] | None = None, reason: str = "r
                     for v in changed
                 )
                 _products_price_from_refresh({v.product_id for v in changed})
+                # A price may move its product into another price band.
+                facets_refresh(product_ids={v.product_id for v in changed})
                 catalog_changed()
             changed_total += len(changed)
     return changed_total
@@ -160,7 +163,8 @@ def search_document_build(product: Product, categories: dict[int, Category]) -> 
 
 
 def product_search_refresh(*, product_ids: Iterable[int] | None = None) -> int:
-    """Rewrite ``search_document`` for the given products (all by default)."""
+    """Rewrite ``search_document`` for the given products (all by default), and the words
+    the search vocabulary keeps of them."""
     categories = {c.id: c for c in Category.objects.all()}
     queryset = Product.objects.order_by("id").prefetch_related("collections", "variants")
     if product_ids is not None:
@@ -174,7 +178,10 @@ def product_search_refresh(*, product_ids: Iterable[int] | None = None) -> int:
         last_id = batch[-1].id
         for product in batch:
             product.search_document = search_document_build(product, categories)
-        Product.objects.bulk_update(batch, ["search_document"])
+        with transaction.atomic():
+            Product.objects.bulk_update(batch, ["search_document"])
+            # The search vocabulary's words are kept with the facets (catalog.facet_counts).
+            facets_refresh(product_ids=[product.pk for product in batch])
         count += len(batch)
     catalog_changed()
     return count
@@ -191,7 +198,10 @@ def products_changed(*, product_ids: Iterable[int]) -> None:
                    .values_list("id", flat=True), reason="product_edit")
     # A variant deactivated or deleted changes no price but may change the lowest one.
     _products_price_from_refresh(set(product_ids))
-    # A variant or product (de)activated: which of them have a piece at which shop.
+    # What the list's facets show of them (category, collections, variants' metals and
+    # sizes, price band), then which of them have a piece at which shop. The facets'
+    # lock before the floor's, as everywhere (catalog.facet_counts).
+    facets_refresh(product_ids=product_ids)
     floor_rebuild(product_ids=product_ids)
     catalog_changed()
 
@@ -202,6 +212,7 @@ def products_set_active(*, product_ids: Iterable[int], active: bool) -> int:
         count = Product.objects.filter(id__in=list(product_ids)).exclude(
             is_active=active).update(is_active=active, updated_at=timezone.now())
         if count:
+            facets_refresh(product_ids=product_ids)
             floor_rebuild(product_ids=product_ids)
         catalog_changed()
     return count

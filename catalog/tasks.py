@@ -45,7 +45,9 @@ def image_renditions_task(*, image_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def floor_reconcile_task() -> int:
-    """Nightly: the kept shop floor counts compared with the stock, and fixed (catalog.floor)."""
+    """Nightly: the list's kept counts compared with the catalog and the stock, and fixed
+    (catalog.facet_counts, catalog.floor). Returns how many rows differed."""
+    from .facet_counts import facets_reconcile
     from .floor import floor_reconcile
 
-    return floor_reconcile()
+    return facets_reconcile() + floor_reconcile()

@@ -28,7 +28,7 @@ app.conf.beat_schedule = {
         "task": "analytics.tasks.product_insights_refresh_task",
         "schedule": crontab(hour=3, minute=15),
     },
-    # The list's shops facet reads counts kept by the stock services: checked at night.
+    # The list's facets read counts kept by the catalog and stock services: checked at night.
     "catalog-floor-reconcile-nightly": {
         "task": "catalog.tasks.floor_reconcile_task",
         "schedule": crontab(hour=3, minute=45),

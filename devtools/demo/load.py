@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import services as catalog_services
+from catalog.facet_counts import facets_rebuild
 from catalog.floor import floor_rebuild
 
 from . import (
@@ -212,8 +213,10 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
     started = time.monotonic()
     report.step("rollups", dashboards.rollups_load(now=now), started)
 
-    # Stock written in bulk above: the list's shops facet counts again (catalog.floor).
+    # Products and stock written in bulk above: the list's facets count again
+    # (catalog.facet_counts, catalog.floor).
     started = time.monotonic()
+    facets_rebuild()
     floor_rebuild()
     report.step("floor counts", "counted", started)
     return report

@@ -3,7 +3,20 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from catalog.facet_counts import facets_refresh
 from catalog.models import Category, MetalRate, Product, Variant
+
+
+class FacetsKept:
+    """Products and variants written past the services: the list's kept facet rows follow,
+    as after a bulk load (catalog.facet_counts). Collections added afterwards need
+    ``products_changed`` (or a ``prices_refresh`` that reprices them)."""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        made = super()._create(model_class, *args, **kwargs)  # type: ignore[misc]
+        facets_refresh(product_ids=[getattr(made, "product_id", made.pk)])
+        return made
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -16,7 +29,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     slug = "rings"
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(FacetsKept, factory.django.DjangoModelFactory):
     class Meta:
         model = Product
 
@@ -27,7 +40,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     material = "gold"
 
 
-class VariantFactory(factory.django.DjangoModelFactory):
+class VariantFactory(FacetsKept, factory.django.DjangoModelFactory):
     class Meta:
         model = Variant
 

@@ -224,3 +224,17 @@ def test_a_certificate_of_a_piece_no_longer_sold_shows_without_a_link(client, ce
     product.save()
     page = client.get("/en/certificates/", {"number": "2141438171"}).content.decode()
     assert "no longer for sale" in page and "data-piece" not in page
+
+
+def test_a_word_inside_a_sku_is_no_typo_and_the_skus_stay_out_of_the_words(shelf):
+    from catalog.search import vocabulary
+
+    VariantFactory(product=shelf["pearl"], sku="PEARX-0001-45")
+    product_search_refresh()
+    # "pearx" is one letter from "pearl", but it stands in a SKU: searched as typed.
+    assert parse_query("pearx").terms == ("pearx",)
+    assert ranked("pearx") == [shelf["pearl"].slug]
+    assert parse_query("pearls").terms == ("pearl",)
+    words = vocabulary()
+    assert "pearx" in words.pieces and "pearl" in words.latin
+    assert not any(any(c.isdigit() for c in word) for word in words.latin)  # no SKU in them

@@ -11,6 +11,9 @@ from catalog.services import product_search_refresh
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.concurrency import race
 
+# What building the vocabulary reads: the words kept per catalog (catalog.facet_counts).
+BUILD = "catalog_facetcount"
+
 
 @pytest.fixture
 def shelf(transactional_db):
@@ -60,7 +63,7 @@ def test_the_vocabulary_is_built_once_for_all_workers(shelf):
 
     def words(_i):
         search._loaded.clear()  # each racer stands for a worker without its copy
-        with connection.execute_wrapper(_counting("search_document", reads)):
+        with connection.execute_wrapper(_counting(BUILD, reads)):
             return search.vocabulary()
 
     results, errors = race(6, words)
@@ -78,7 +81,7 @@ def test_while_one_worker_builds_the_new_vocabulary_the_others_use_the_last(shel
     search._loaded.clear()
     cache.add(f"lock:catalog:vocabulary:{catalog_version()}", 1, 10)  # another worker builds
     reads = []
-    with connection.execute_wrapper(_counting("search_document", reads)):
+    with connection.execute_wrapper(_counting(BUILD, reads)):
         lent = search.vocabulary()
     assert not reads and lent.chinese == old.chinese
     assert not search._loaded  # lent, not kept

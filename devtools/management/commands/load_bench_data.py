@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
+from catalog.facet_counts import facets_rebuild
 from catalog.floor import floor_rebuild
 from catalog.models import Category, MetalRate, PricingMode, Product, ProductImage, Variant
 from catalog.services import prices_refresh, product_search_refresh
@@ -55,6 +56,7 @@ class Command(BaseCommand):
             self._load(rng, products, stores)
         product_search_refresh()
         prices_refresh(reason="bench")
+        facets_rebuild()  # products written in bulk: the list's facets (catalog.facet_counts)
         floor_rebuild()  # the stock went in in bulk: the list's shops facet (catalog.floor)
         # Fresh statistics, or the planner guesses: the store facet took 700 ms instead
         # of 48 on tables autovacuum had not analysed yet.

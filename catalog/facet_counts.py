@@ -1,0 +1,249 @@
+"""The list's facets kept, not counted (issue 18): catalog.floor's approach for the
+facets that follow the catalog alone (category, collection, material, gemstone, metal,
+size, price band).
+
+Counting each facet over the whole catalog with GROUP BY on the real tables took some
+130 ms at 10,000 products on every cold list (a join to the variants and a DISTINCT per
+facet). Two tables keep the answer instead, as FloorProduct and FloorShop do for the
+shops' facet:
+
+- ``FacetProduct`` (product, facet, value): one row per value an active product shows
+  under a facet, exactly as the list's filter of that value finds it (catalog.filters):
+  its own category (the page adds it to every category above), each collection, its
+  material and gemstone, each metal and size of an *active* variant, and the price band
+  its ``price_from`` falls in. A filtered list or a search counts every facet in one
+  grouped query over these rows of the products it matched, instead of one join per facet.
+- ``FacetCount`` (facet, value): how many active products show that value: the
+  unfiltered list's facets, one query whatever the catalog's size.
+
+``facets_refresh`` writes a few products' rows again and moves the totals by the
+difference, in the caller's transaction: the catalog services call it wherever what a
+facet shows changes (products_changed: an edit of a product, its variants or its
+collections; products_set_active: publish, unpublish; prices_refresh: a new price moves
+``price_from`` across a band). The writers take turns on a table lock (catalog edits are
+rare; sales never touch these tables, stock is the shops' facet's, catalog.floor), so
+two edits of one product cannot both count it. ``facets_rebuild`` counts everything
+again (the bulk loaders, ``manage.py floor_counts --rebuild``, a deletion: the rows of a
+deleted product go with it, its totals must follow); ``facets_reconcile`` (nightly, with
+the shops' counts) compares and fixes.
+
+The search vocabulary (catalog.search) is kept the same way: ``SearchWord`` (product,
+kind, word) holds the words of each active product's search document (``document_words``),
+``FacetCount`` rows of facet "word" and "piece" how many products have each, so a cold
+vocabulary reads some hundred totals instead of every document. ``product_search_refresh``
+calls ``facets_refresh`` after writing the documents.
+
+Changing ``PRICE_BANDS`` changes what the rows say: run ``manage.py floor_counts
+--rebuild`` after deploying it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+
+from .models import FacetCount, FacetProduct, Product, SearchWord, Variant
+from .search import PIECE, WORD, document_words
+
+log = logging.getLogger(__name__)
+
+PRICE_BANDS: list[tuple[Decimal | None, Decimal | None]] = [
+    (None, Decimal("2999")),
+    (Decimal("3000"), Decimal("9999")),
+    (Decimal("10000"), Decimal("29999")),
+    (Decimal("30000"), None),
+]
+
+FP = FacetProduct._meta.db_table
+FC = FacetCount._meta.db_table
+SW = SearchWord._meta.db_table
+WORDS = (WORD, PIECE)  # the search vocabulary's totals, beside the facets' in FacetCount
+PRODUCT = Product._meta.db_table
+VARIANT = Variant._meta.db_table
+COLLECTIONS = Product.collections.through._meta.db_table
+
+
+def band_value(low: Decimal | None, high: Decimal | None) -> str:
+    """A price band as the list's links and the kept rows name it: "3000-9999", "-2999"."""
+    return f"{low or ''}-{high or ''}"
+
+
+def _rows_sql(product_ids: list[int] | None) -> tuple[str, list]:
+    """SELECT (product_id, facet, value) for the active products (all, or ``product_ids``)."""
+    where, ids = "p.is_active", []
+    if product_ids is not None:
+        where, ids = "p.is_active AND p.id = ANY(%s)", [product_ids]
+    parts: list[tuple[str, list]] = [
+        (f"SELECT p.id, 'category', p.category_id::text FROM {PRODUCT} p WHERE {where}", ids),
+        (f"SELECT p.id, 'material', p.material FROM {PRODUCT} p "
+         f"WHERE {where} AND p.material <> ''", ids),
+        (f"SELECT p.id, 'gemstone', p.gemstone FROM {PRODUCT} p "
+         f"WHERE {where} AND p.gemstone <> ''", ids),
+        (f"SELECT pc.product_id, 'collection', pc.collection_id::text FROM {COLLECTIONS} pc "
+         f"JOIN {PRODUCT} p ON p.id = pc.product_id WHERE {where}", ids),
+    ]
+    for facet in ("metal", "size"):  # the filters ask for an *active* variant with it
+        parts.append((f"SELECT DISTINCT p.id, '{facet}', v.{facet} FROM {PRODUCT} p "
+                      f"JOIN {VARIANT} v ON v.product_id = p.id AND v.is_active "
+                      f"WHERE {where} AND v.{facet} <> ''", ids))
+    for low, high in PRICE_BANDS:
+        condition, bounds = "p.price_from IS NOT NULL", []
+        if low is not None:
+            condition, bounds = condition + " AND p.price_from >= %s", [*bounds, low]
+        if high is not None:
+            condition, bounds = condition + " AND p.price_from <= %s", [*bounds, high]
+        parts.append((f"SELECT p.id, 'price', %s FROM {PRODUCT} p WHERE {where} AND {condition}",
+                      [band_value(low, high), *ids, *bounds]))
+    return (" UNION ALL ".join(sql for sql, _params in parts),
+            [param for _sql, params in parts for param in params])
+
+
+def _lock(cursor) -> None:
+    # Catalog writers take turns here (the mode conflicts with itself): a product's rows
+    # are read, deleted and written again by one of them at a time.
+    cursor.execute(f"LOCK TABLE {FP}, {SW}, {FC} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _words_of(cursor, product_ids: list[int] | None) -> list[tuple[int, str, str]]:
+    """(product id, kind, word) of the active products' search documents (all, or these)."""
+    where, params = ("AND id = ANY(%s)", [product_ids]) if product_ids is not None else ("", [])
+    cursor.execute(f"SELECT id, search_document FROM {PRODUCT} WHERE is_active {where}", params)
+    return [(pk, kind, word) for pk, document in cursor.fetchall()
+            for kind, word in document_words(document)]
+
+
+def _words_insert(cursor, rows: list[tuple[int, str, str]]) -> None:
+    if rows:
+        ids, kinds, words = zip(*rows, strict=True)
+        cursor.execute(f"INSERT INTO {SW} (product_id, kind, word) "
+                       "SELECT * FROM unnest(%s::int[], %s::text[], %s::text[])",
+                       [list(ids), list(kinds), list(words)])
+
+
+_COUNTED = (f"SELECT facet, value, COUNT(*)::int AS n FROM {FP} GROUP BY facet, value "
+            f"UNION ALL SELECT kind, word, COUNT(*)::int FROM {SW} GROUP BY kind, word")
+
+
+def _totals_rewrite(cursor) -> None:
+    cursor.execute(f"DELETE FROM {FC}")
+    cursor.execute(f"INSERT INTO {FC} (facet, value, products) {_COUNTED}")
+
+
+def facets_refresh(*, product_ids: Iterable[int]) -> None:
+    """Write the facet rows of ``product_ids`` again (none for an inactive product) and
+    move the kept totals by what changed; the same for the words of their search documents
+    (``SearchWord``: the search vocabulary). A few statements, whatever the catalog's size;
+    call it in (or as) the transaction of the write."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        cursor.execute(f"DELETE FROM {FP} WHERE product_id = ANY(%s) RETURNING facet, value",
+                       [ids])
+        gone = Counter(cursor.fetchall())
+        sql, params = _rows_sql(ids)
+        cursor.execute(f"INSERT INTO {FP} (product_id, facet, value) {sql} "
+                       "RETURNING facet, value", params)
+        delta = Counter(cursor.fetchall())
+        delta.subtract(gone)
+        # The search vocabulary's words, from the documents as they stand.
+        cursor.execute(f"DELETE FROM {SW} WHERE product_id = ANY(%s) RETURNING kind, word",
+                       [ids])
+        delta.subtract(Counter(cursor.fetchall()))
+        words = _words_of(cursor, ids)
+        _words_insert(cursor, words)
+        delta.update((kind, word) for _pk, kind, word in words)
+        changes = sorted((key, n) for key, n in delta.items() if n)
+        if changes:
+            cursor.execute(
+                f"INSERT INTO {FC} (facet, value, products) VALUES "
+                + ", ".join(["(%s, %s, %s::int)"] * len(changes))
+                + f" ON CONFLICT (facet, value) DO UPDATE SET products = {FC}.products "
+                  "+ EXCLUDED.products",
+                [x for (facet, value), n in changes for x in (facet, value, n)])
+
+
+def facets_rebuild() -> None:
+    """Count every product's facet values and the totals again (then ANALYZE them: the
+    planner must not guess at freshly written tables)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        cursor.execute(f"DELETE FROM {FP}")
+        sql, params = _rows_sql(None)
+        cursor.execute(f"INSERT INTO {FP} (product_id, facet, value) {sql}", params)
+        cursor.execute(f"DELETE FROM {SW}")
+        _words_insert(cursor, _words_of(cursor, None))
+        _totals_rewrite(cursor)
+        cursor.execute(f"ANALYZE {FP}, {SW}, {FC}")
+
+
+def facet_totals_recount() -> None:
+    """Count the totals again from the kept rows: after products were deleted (their rows
+    went with them, past ``facets_refresh``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        _totals_rewrite(cursor)
+
+
+def facets_reconcile() -> int:
+    """Compare the kept rows and totals with the catalog, and fix them when they differ.
+    Returns how many rows or totals differed (0: all exact)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        sql, params = _rows_sql(None)
+        kept = f"SELECT product_id, facet, value FROM {FP}"
+        cursor.execute(f"SELECT COUNT(*) FROM (({sql}) EXCEPT ({kept})) AS missing", params)
+        wrong = cursor.fetchone()[0]
+        cursor.execute(f"SELECT COUNT(*) FROM (({kept}) EXCEPT ({sql})) AS extra", params)
+        wrong += cursor.fetchone()[0]
+        words = set(_words_of(cursor, None))
+        cursor.execute(f"SELECT product_id, kind, word FROM {SW}")
+        wrong += len(words.symmetric_difference(cursor.fetchall()))
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ({_COUNTED}) AS counted FULL JOIN (SELECT facet, value, "
+            f"products FROM {FC} WHERE products <> 0) AS kept USING (facet, value) "
+            "WHERE counted.n IS DISTINCT FROM kept.products")
+        wrong += cursor.fetchone()[0]
+        if wrong:
+            log.warning("facet counts: %s rows differed from the catalog, counted again", wrong)
+            cursor.execute(f"DELETE FROM {FP}")
+            cursor.execute(f"INSERT INTO {FP} (product_id, facet, value) {sql}", params)
+            cursor.execute(f"DELETE FROM {SW}")
+            _words_insert(cursor, sorted(words))
+            _totals_rewrite(cursor)
+    return wrong
+
+
+def facet_counts_kept() -> dict[str, dict[str, int]]:
+    """facet -> value -> how many active products show it: the kept totals (one query)."""
+    found: dict[str, dict[str, int]] = {}
+    for facet, value, products in (FacetCount.objects.filter(products__gt=0)
+                                   .exclude(facet__in=WORDS)
+                                   .values_list("facet", "value", "products")):
+        found.setdefault(facet, {})[value] = products
+    return found
+
+
+def facet_counts_of(groups: Iterable[tuple[QuerySet[Product], Iterable[str]]]
+                    ) -> dict[str, dict[str, int]]:
+    """facet -> value -> products: for each (products, facets) of ``groups``, how many of
+    those products show each value of those facets. One query: a grouped count over the
+    kept rows of the matching products per group, the groups joined by UNION ALL."""
+    counted = [
+        FacetProduct.objects.filter(product_id__in=products.order_by().values("pk"),
+                                    facet__in=list(facets))
+        .values_list("facet", "value").annotate(n=Count("*")).order_by()
+        for products, facets in groups
+    ]
+    found: dict[str, dict[str, int]] = {}
+    if counted:
+        rows = counted[0].union(*counted[1:], all=True) if len(counted) > 1 else counted[0]
+        for facet, value, n in rows:
+            found.setdefault(facet, {})[value] = n
+    return found
