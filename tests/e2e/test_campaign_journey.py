@@ -73,6 +73,8 @@ def test_a_marketer_targets_gold_birthdays_who_bought_rings_and_sees_the_counter
     page.fill("input[name=born_within_days]", "30")
     page.select_option("select[name=bought_categories]", [str(rings.pk)])
     expect(page.locator("#segment-preview [data-count]")).to_have_text("1")
+    # no empty error box under a good count (the admin's .errornote beat [hidden] once)
+    expect(page.locator("#segment-preview [data-error]")).to_be_hidden()
     expect(page.locator("#segment-preview [data-sample] tbody")).to_contain_text("李娜")
     expect(page.locator("#segment-preview [data-sample] tbody")).not_to_contain_text("11112222")
     screenshot(page, "segment-count")
