@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.cache import request_catalog_version
 from catalog.models import Variant
 from o2o.errors import NotFoundError
 from o2o.filters import query_params_check
@@ -121,7 +122,8 @@ class StoreSlotsView(APIView):
         ],
         responses={200: SlotsSerializer, **ERRORS}, tags=["stores"])
     def get(self, request, ref):
-        store = store_by_ref_cached(ref)
+        version = request_catalog_version(request)  # read once for the store and the answer
+        store = store_by_ref_cached(ref, version=version)
         if store is None or not store.takes_tryons:
             raise NotFoundError(_("There is no store %(ref)s taking try-ons.") % {"ref": ref})
         query_params_check(request.query_params, ("date", "days", "variants", "skus"))
@@ -149,7 +151,8 @@ class StoreSlotsView(APIView):
             found = view()
             return found.days, JSONRenderer().render(SlotsSerializer.from_view(found))
 
-        body = slots_cached(store=store, first_day=first_day, days=days, now=now, build=build)
+        body = slots_cached(store=store, first_day=first_day, days=days, now=now, build=build,
+                            version=version)
         return HttpResponse(body, content_type="application/json")
 
 

@@ -37,11 +37,12 @@ def slots_changed(*, store_id: int, moments: Iterable[datetime], zone) -> None:
                                                  timeout=None))
 
 
-def store_by_ref_cached(ref: str) -> Store | None:
+def store_by_ref_cached(ref: str, *, version: int | None = None) -> Store | None:
     """``selectors.store_by_ref`` kept per catalog version (a store's edits in the admin
     move it, as they do for the cached answers): a cached slots answer then costs no
-    query at all. Only found stores of a sane reference are kept."""
-    key = f"stores:by-ref:{catalog_version()}:{ref}"
+    query at all. Only found stores of a sane reference are kept. ``version``: the
+    catalog version the caller read already (one Redis read less)."""
+    key = f"stores:by-ref:{catalog_version() if version is None else version}:{ref}"
     found = cache.get(key) if len(ref) <= 64 else None
     if found is None:
         found = store_by_ref(ref)
@@ -65,12 +66,14 @@ def _valid_until(store: Store, days: list[Day], now: datetime) -> float:
 
 
 def slots_cached(*, store: Store, first_day: date, days: int, now: datetime,
-                 build: Callable[[], tuple[list[Day], Any]]) -> Any:
+                 build: Callable[[], tuple[list[Day], Any]], version: int | None = None) -> Any:
     """``build()``'s answer (it returns the days and the answer made of them), cached for
-    ``store`` and the days from ``first_day`` as the module says."""
+    ``store`` and the days from ``first_day`` as the module says (``version`` as for
+    ``store_by_ref_cached``)."""
     tokens = [DAY_KEY.format(store=store.pk, day=first_day + timedelta(days=n))
               for n in range(days)]
-    key = f"stores:slots:{catalog_version()}:{get_language()}:{store.pk}:{first_day}:{days}"
+    version = catalog_version() if version is None else version
+    key = f"stores:slots:{version}:{get_language()}:{store.pk}:{first_day}:{days}"
     entry = cache.get(key)
     if fresh(entry) and now.timestamp() < entry.value[0]:
         return entry.value[1]
