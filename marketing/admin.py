@@ -502,7 +502,12 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
                      name="marketing_segment_preview"), *super().get_urls()]
 
     def save_model(self, request, obj, form, change):
-        segment_save(segment=obj, rules=form.rules(), actor=request.user)
+        # Rules the builder cannot show are kept as they are (only the name and the
+        # description change): the empty fields must not replace them.
+        kept = change and not SegmentForm(instance=Segment.objects.get(pk=obj.pk)) \
+            .shows_rules_of_instance()
+        rules = Segment.objects.get(pk=obj.pk).rules if kept else form.rules()
+        segment_save(segment=obj, rules=rules, actor=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra = {"preview_url": reverse("admin:marketing_segment_preview")}
@@ -510,6 +515,13 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
             segment = Segment.objects.filter(pk=whole_number(object_id) or 0).first()
             if segment is not None:
                 extra["words"] = segment_describe(segment.rules)
+                if request.method == "GET" and \
+                        not SegmentForm(instance=segment).shows_rules_of_instance():
+                    messages.warning(request, gettext(
+                        "These conditions were saved in a shape the builder cannot show: "
+                        "they are above in words. Saving here keeps them as they are "
+                        "(only the name and the description change); to change them, make "
+                        "a new segment."))
         return super().changeform_view(request, object_id, form_url,
                                        {**extra, **(extra_context or {})})
 

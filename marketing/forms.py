@@ -197,6 +197,23 @@ class SegmentForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.initial.update(rules_to_initial(self.instance.rules))
 
+    def shows_rules_of_instance(self) -> bool:
+        """Whether the builder's fields hold the saved rules exactly: a segment saved some
+        other way (by code, or by an older builder) may have a shape the fields cannot
+        show, and saving the form would then replace its rules with what little they
+        held. The saved rules, read into the fields and written back, must come out the
+        same."""
+        rules = self.instance.rules or {}
+        if not rules:
+            return True
+        probe = SegmentForm(data={"name": self.instance.name or "-",
+                                  **{key: value for key, value in rules_to_initial(rules).items()
+                                     if value is not None}})
+        probe.is_valid()
+        if set(probe.errors) - {"name", "description", "__all__"}:
+            return False
+        return probe.rules() == rules
+
     def rules(self) -> dict:
         """The rules the cleaned fields describe (call after is_valid, or on a form whose
         only errors are outside the conditions: the live count)."""

@@ -67,6 +67,31 @@ def test_a_segment_saved_from_the_builder_is_rules_as_data(marketer_client):
         "30" in page.content.decode()
 
 
+def test_rules_the_builder_cannot_show_are_kept_when_the_name_is_saved(marketer_client):
+    gold = TierFactory(code="gold")
+    nested = {"any": [{"all": [{"rule": "tier", "tiers": [gold.pk]},
+                               {"rule": "birthday", "days": 30}]},
+                      {"rule": "consent", "channel": "email"}]}
+    odd = Segment.objects.create(name="代码建的分群", rules=nested)
+    page = marketer_client.get(reverse("admin:marketing_segment_change", args=[odd.pk]))
+    assert page.status_code == 200
+    assert "无法在编辑器中显示" in page.content.decode()  # the warning, in the shop's Chinese
+    response = marketer_client.post(
+        reverse("admin:marketing_segment_change", args=[odd.pk]),
+        {"name": "改了名字", "description": "", "match": "all", "spend_days": "365"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    odd.refresh_from_db()
+    assert odd.name == "改了名字" and odd.rules == nested  # not replaced by empty fields
+    # a segment the builder wrote round-trips, so its page has no warning
+    made = marketer_client.post(reverse("admin:marketing_segment_add"), {
+        "name": "金卡生日", "description": "", "match": "all", "tiers": [gold.pk],
+        "born_within_days": "30", "spend_days": "365"})
+    assert made.status_code == 302
+    plain = Segment.objects.get(name="金卡生日")
+    page = marketer_client.get(reverse("admin:marketing_segment_change", args=[plain.pk]))
+    assert "无法在编辑器中显示" not in page.content.decode()
+
+
 def _campaign_post(seg, **extra):
     return {"name": "生日季", "segment": seg.pk, "coupon_definition": "", "send_email": "on",
             "send_inbox": "on", "link": "/products/", "scheduled_at_0": "", "scheduled_at_1": "",
