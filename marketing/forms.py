@@ -212,7 +212,7 @@ class SegmentForm(forms.ModelForm):
         probe.is_valid()
         if set(probe.errors) - {"name", "description", "__all__"}:
             return False
-        return probe.rules() == rules
+        return probe.rules() == ({"all": [rules]} if "rule" in rules else rules)
 
     def rules(self) -> dict:
         """The rules the cleaned fields describe (call after is_valid, or on a form whose
@@ -315,6 +315,8 @@ def rules_to_initial(rules: dict) -> dict:
     initial: dict = {}
     if not rules:
         return initial
+    if "rule" in rules:  # one condition on its own, as code writes it: the same as "all of"
+        rules = {"all": [rules]}
     positive, leave_out = rules, None
     if "all" in rules and rules["all"] and "not" in rules["all"][-1]:
         leave_out = rules["all"][-1]["not"]

@@ -82,6 +82,12 @@ def test_rules_the_builder_cannot_show_are_kept_when_the_name_is_saved(marketer_
     assert response.status_code == 302, response.content.decode()[:2000]
     odd.refresh_from_db()
     assert odd.name == "改了名字" and odd.rules == nested  # not replaced by empty fields
+    # one condition on its own, as code (the demo) writes it, opens in the builder
+    single = Segment.objects.create(name="同意邮件", rules={"rule": "consent", "channel": "email"})
+    page = marketer_client.get(reverse("admin:marketing_segment_change", args=[single.pk]))
+    assert "无法在编辑器中显示" not in page.content.decode()
+    assert 'value="email" selected' in page.content.decode() or \
+        '<option value="email" selected>' in page.content.decode()
     # a segment the builder wrote round-trips, so its page has no warning
     made = marketer_client.post(reverse("admin:marketing_segment_add"), {
         "name": "金卡生日", "description": "", "match": "all", "tiers": [gold.pk],
