@@ -32,6 +32,7 @@ from marketing.services.campaigns import (
     campaign_schedule,
     campaign_send_batch,
 )
+from marketing.services.scores import member_scores_refresh
 from marketing.services.segment_writes import segment_save
 from marketing.services.tracking import touch_clicked, touch_opened
 from marketing.services.views import member_views_add, views_kept_days
@@ -121,6 +122,8 @@ def marketing_load(*, now: datetime, stores: dict[str, Store], staff: dict[str, 
     if Campaign.objects.filter(name=SENT_NAME).exists():
         return MarketingResult()
     rng = random.Random("2026:marketing")
+    # The RFM scores the nightly task keeps: without them the RFM segments match nobody.
+    member_scores_refresh(now=now)
     segments = segments_load(marketer=marketer)
     offer = _offer(now=now, marketer=marketer)
     sent_at = _noon(timezone.localdate(now) - timedelta(days=4))

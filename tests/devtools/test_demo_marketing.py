@@ -3,11 +3,12 @@ online and at counters (the report shows it), one scheduled, a draft; a second r
 nothing."""
 
 import io
+import json
 
 import pytest
 from django.core.management import call_command
 
-from marketing.models import Campaign, MemberView, Segment, Touch
+from marketing.models import Campaign, MemberScore, MemberView, Segment, Touch
 from marketing.selectors import attribution
 from marketing.services.segments import segment_count
 from o2o.models import OutboxMessage
@@ -19,6 +20,10 @@ def test_the_demo_has_segments_a_sent_campaign_with_redemptions_a_scheduled_one_
     call_command("load_demo", "--small", stdout=out)
     assert "marketing" in out.getvalue()
     assert Segment.objects.count() >= 4
+    # the nightly RFM scores are there, so the RFM segment is alive too
+    assert MemberScore.objects.exists()
+    rfm = next(s for s in Segment.objects.all() if "rfm" in json.dumps(s.rules))
+    assert segment_count(rfm) > 0, rfm.rules
     sent = Campaign.objects.get(status="sent")
     report = attribution(source="campaign", source_id=sent.pk)
     assert report.sent >= 20 and report.held_out >= 5
