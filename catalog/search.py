@@ -148,9 +148,11 @@ def _shared_vocabulary(version: int) -> tuple[Vocabulary, bool]:
             if latest is not None:
                 return latest[1], latest[0] == version
             wait_for(key)
-            found = cache.get(key)
-            if found is not None:
-                return found, True
+        # Look again, the lock's holder too: another process may have built it and let go
+        # of the lock between the first look and this one (it was built twice then).
+        found = cache.get(key)
+        if found is not None:
+            return found, True
         words = _build_vocabulary()
         cache.set_many({key: words, VOCABULARY_LATEST: (version, words)}, VOCABULARY_TIMEOUT)
     return words, True
