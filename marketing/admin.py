@@ -504,10 +504,10 @@ class SegmentAdmin(StatusFourHundredMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Rules the builder cannot show are kept as they are (only the name and the
         # description change): the empty fields must not replace them.
-        kept = change and not SegmentForm(instance=Segment.objects.get(pk=obj.pk)) \
-            .shows_rules_of_instance()
-        rules = Segment.objects.get(pk=obj.pk).rules if kept else form.rules()
-        segment_save(segment=obj, rules=rules, actor=request.user)
+        saved = Segment.objects.get(pk=obj.pk) if change else None
+        kept = saved is not None and not SegmentForm(instance=saved).shows_rules_of_instance()
+        segment_save(segment=obj, rules=saved.rules if kept else form.rules(),
+                     actor=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra = {"preview_url": reverse("admin:marketing_segment_preview")}
