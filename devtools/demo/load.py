@@ -166,6 +166,19 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                                  if used.online or used.counter else "already there: ")
                 + loyalty.loyalty_summary(), started)
 
+    # Marketing: segments, a campaign sent four days ago (holdout, redemptions online and
+    # at counters), one scheduled, a draft. Before the surveys are published, as the live
+    # orders are: its redemptions are sales of the last days, not moments to survey now
+    # (a counter sale after the surveys would queue a real invitation to a made-up member).
+    started = time.monotonic()
+    reached = marketing.marketing_load(now=now, stores=places, staff=counter_staff,
+                                       members=members, products=products,
+                                       marketer=staff.get("marketer@o2o.example"))
+    report.step("marketing", (f"{reached.segments} segments; a campaign sent to {reached.sent}"
+                              f" ({reached.held_out} held out), redeemed "
+                              f"{reached.redeemed_online} online and {reached.redeemed_counter}"
+                              " at counters" if reached.sent else "already there"), started)
+
     # Feedback: surveys for every moment, ten weeks of answers and some open cases.
     started = time.monotonic()
     answers = feedback.feedback_load(now=now, stores=places, staff=counter_staff,
@@ -175,17 +188,6 @@ def demo_load(*, small: bool = False, log: Callable[[str], None] = lambda _line:
                              else "already there"), started)
     if answers.shopper_link:
         log(f"  the demo shopper's survey: {answers.shopper_link}")
-
-    # Marketing: segments, a campaign sent four days ago (holdout, redemptions online and
-    # at counters), one scheduled, a draft.
-    started = time.monotonic()
-    reached = marketing.marketing_load(now=now, stores=places, staff=counter_staff,
-                                       members=members, products=products,
-                                       marketer=staff.get("marketer@o2o.example"))
-    report.step("marketing", (f"{reached.segments} segments; a campaign sent to {reached.sent}"
-                              f" ({reached.held_out} held out), redeemed "
-                              f"{reached.redeemed_online} online and {reached.redeemed_counter}"
-                              " at counters" if reached.sent else "already there"), started)
 
     # What members viewed (the segments' "viewed" rule) and a segment that uses it.
     started = time.monotonic()
