@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test lint
 	@$(PY) -m o2o.browser ensure
-	DJANGO_SETTINGS_MODULE=o2o.settings.test $(PY) -m o2o.devstack exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=o2o.settings.test $(PY) -m o2o.devstack exec -- $(PY) -m pytest --durations=20 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	$(PY) -m o2o.devstack exec -- $(PY) -m devtools.benchmark $(BENCH_ARGS)

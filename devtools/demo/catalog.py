@@ -4,6 +4,7 @@ Every row is found by its natural key (slug, SKU, lab + number, metal + purity +
 moment), so loading twice changes nothing and adds nothing.
 """
 
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -182,11 +183,16 @@ def products_load(*, specs: list[ProductSpec], numbers: dict[str, int],
     return loaded
 
 
+# The small demo's drawings, kept for the process: a drawing is a pure function of its job,
+# and a test run loads the small demo into a fresh database about ten times (~2 s each).
+_photos_drawn = functools.lru_cache(maxsize=64)(photos_job_draw)
+
+
 def _drawings(jobs: list[tuple], *, parallel: bool) -> Iterator[list[bytes]]:
     """Drawn photos for ``jobs``, in order. With ``parallel`` (and a second CPU) a worker
     process draws while this one stores the previous photos and makes their renditions."""
     if not parallel or len(jobs) < 24 or (os.cpu_count() or 1) < 2:
-        yield from map(photos_job_draw, jobs)
+        yield from map(_photos_drawn, jobs)
         return
     # spawn, not fork: a forked child would share this process's database socket.
     # The workers import only devtools.demo.images (Pillow, no Django).
