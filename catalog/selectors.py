@@ -383,12 +383,13 @@ def _category_menu_build() -> list[MenuCategory]:
     ]
 
 
-def category_menu() -> list[MenuCategory]:
-    """Top-level active categories with their active children.
+def category_menu(*, version: int | None = None) -> list[MenuCategory]:
+    """Top-level active categories with their active children (at catalog ``version``,
+    when the caller has read it already: the request's).
 
     Cached for ten minutes: one query on a cold cache, none on a warm one.
     """
-    key = _category_menu_key()
+    key = _category_menu_key(version)
     menu = cache.get(key)
     if menu is None:
         menu = _category_menu_build()
@@ -396,8 +397,8 @@ def category_menu() -> list[MenuCategory]:
     return menu
 
 
-def _category_menu_key() -> str:
-    return CATEGORY_MENU_KEY.format(version=catalog_version())
+def _category_menu_key(version: int | None = None) -> str:
+    return CATEGORY_MENU_KEY.format(version=catalog_version() if version is None else version)
 
 
 def category_menu_invalidate() -> None:
