@@ -38,7 +38,7 @@ from o2o.parsing import whole_number
 
 from . import selectors, services
 from .cache import cached, catalog_version, page_key
-from .facets import Facet, store_facet, text_facets
+from .facets import Facet, store_facet, text_facets, word_counts
 from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
@@ -254,6 +254,9 @@ def _listing(request: HttpRequest) -> dict:
     cleaned = filterset.form.cleaned_data
 
     paginator = Paginator(selectors.product_cards(filterset.qs), selectors.PRODUCTS_PER_PAGE)
+    kept = word_counts(filterset)
+    if kept is not None:  # a search for one catalog word: how many it finds is kept
+        paginator.count = kept[""][""]
     # get_page: a page that is not a number gives the first, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.cards_ready(page.object_list)
