@@ -147,9 +147,22 @@ def _kept_words(cursor) -> set[str]:
 
 def _word_matches_fill(cursor, words: list[str]) -> None:
     """``WordProduct`` rows of ``words``: every active product whose document holds one."""
-    cursor.execute(f"INSERT INTO {WP} (word, product_id) SELECT w.word, p.id FROM {PRODUCT} p "
-                   "JOIN unnest(%s::text[]) AS w(word) ON strpos(p.search_document, w.word) > 0 "
-                   "WHERE p.is_active", [words])
+    cursor.execute(f"INSERT INTO {WP} (word, product_id, in_name, popularity) {_MATCHES}",
+                   [words])
+
+
+# (word, product, in_name, popularity) of the active products whose document holds a word.
+_MATCHES = (f"SELECT w.word, p.id, strpos(p.name, w.word) > 0, p.popularity FROM {PRODUCT} p "
+            "JOIN unnest(%s::text[]) AS w(word) ON strpos(p.search_document, w.word) > 0 "
+            "WHERE p.is_active")
+
+
+def word_popularity_refresh() -> None:
+    """The words' matches take the products' popularity (their best-match order); for
+    catalog.services.product_popularity_set, in its transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {WP} SET popularity = p.popularity FROM {PRODUCT} p "
+                       f"WHERE p.id = {WP}.product_id AND {WP}.popularity <> p.popularity")
 
 
 def _word_counts_sql(words: list[str] | None, store_only: bool = False) -> tuple[str, list]:
@@ -236,15 +249,18 @@ def _words_refresh(cursor, ids: list[int], old_rows: list, new_rows: list,
     for pk, word in cursor.fetchall():
         old_words.setdefault(pk, set()).add(word)
     steady = sorted(_kept_words(cursor) - new_words)
-    cursor.execute(f"SELECT id, search_document FROM {PRODUCT} WHERE is_active AND id = ANY(%s)",
-                   [ids])
-    new_of = {pk: [word for word in steady if word in document]
-              for pk, document in cursor.fetchall()}
-    matches = [(word, pk) for pk, words in new_of.items() for word in words]
+    cursor.execute(f"SELECT id, search_document, name, popularity FROM {PRODUCT} "
+                   "WHERE is_active AND id = ANY(%s)", [ids])
+    new_of: dict[int, list[str]] = {}
+    matches = []
+    for pk, document, name, popularity in cursor.fetchall():
+        new_of[pk] = [word for word in steady if word in document]
+        matches += [(word, pk, word in name, popularity) for word in new_of[pk]]
     if matches:
-        words, pks = zip(*matches, strict=True)
-        cursor.execute(f"INSERT INTO {WP} (word, product_id) "
-                       "SELECT * FROM unnest(%s::text[], %s::int[])", [list(words), list(pks)])
+        columns = [list(column) for column in zip(*matches, strict=True)]
+        cursor.execute(f"INSERT INTO {WP} (word, product_id, in_name, popularity) "
+                       "SELECT * FROM unnest(%s::text[], %s::int[], %s::bool[], %s::int[])",
+                       columns)
     cursor.execute(f"SELECT product_id, store_id::text FROM {FLOOR} "
                    "WHERE variants > 0 AND product_id = ANY(%s)", [ids])
     shops: dict[int, list[tuple[str, str]]] = {}
@@ -396,12 +412,9 @@ def facets_reconcile() -> int:
         wrong += cursor.fetchone()[0]
         # The words' matches, from the documents, and their counts, from the kept rows (as
         # they stand: what a wrong kept row above made wrong here is counted once, above).
-        kept_words = sorted(_kept_words(cursor))
-        cursor.execute(f"SELECT w.word, p.id FROM {PRODUCT} p JOIN unnest(%s::text[]) AS "
-                       "w(word) ON strpos(p.search_document, w.word) > 0 WHERE p.is_active",
-                       [kept_words])
+        cursor.execute(_MATCHES, [sorted(_kept_words(cursor))])
         matches = set(cursor.fetchall())
-        cursor.execute(f"SELECT word, product_id FROM {WP}")
+        cursor.execute(f"SELECT word, product_id, in_name, popularity FROM {WP}")
         word_wrong = len(matches.symmetric_difference(cursor.fetchall()))
         counted_sql, counted_params = _word_counts_sql(None)
         cursor.execute(

@@ -468,6 +468,11 @@ class WordProduct(models.Model):
     word = models.CharField(_("word"), max_length=40)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
                                 verbose_name=_("product"))
+    # The search's best-match order, kept beside the match (catalog.search.search_filter's
+    # rank for one Chinese word: the word in the name first, then popularity, newest id),
+    # so a page of a search for the word is read from the index, not sorted from all.
+    in_name = models.BooleanField(_("in the name"), default=False)
+    popularity = models.PositiveIntegerField(_("popularity"), default=0)
 
     class Meta:
         verbose_name = _("product found by a word")
@@ -475,7 +480,11 @@ class WordProduct(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["word", "product"], name="word_product_once"),
         ]
-        indexes = [models.Index(fields=["product"], name="word_product_product")]
+        indexes = [
+            models.Index(fields=["product"], name="word_product_product"),
+            models.Index(fields=["word", "-in_name", "-popularity", "-product"],
+                         name="word_product_best_match"),
+        ]
 
     def __str__(self):
         return f"{self.word}: {self.product_id}"

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from o2o.errors import ApplicationError
 
 from .cache import catalog_changed
-from .facet_counts import facets_refresh
+from .facet_counts import facets_refresh, word_popularity_refresh
 from .floor import floor_rebuild
 from .models import (
     AffinityKind,
@@ -224,6 +224,7 @@ def product_popularity_set(*, scores: dict[int, int]) -> None:
         Product.objects.exclude(id__in=list(scores)).exclude(popularity=0).update(popularity=0)
         for product_id, score in scores.items():
             Product.objects.filter(id=product_id).update(popularity=score)
+        word_popularity_refresh()  # the searches' kept best-match order
         catalog_changed()
 
 

@@ -38,7 +38,7 @@ from o2o.parsing import whole_number
 
 from . import selectors, services
 from .cache import cached, catalog_version, page_key
-from .facets import Facet, store_facet, text_facets, word_counts
+from .facets import Facet, kept_word, store_facet, text_facets, word_counts
 from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
@@ -253,9 +253,15 @@ def _listing(request: HttpRequest) -> dict:
     query = _list_query(data)
     cleaned = filterset.form.cleaned_data
 
-    paginator = Paginator(selectors.product_cards(filterset.qs), selectors.PRODUCTS_PER_PAGE)
     kept = word_counts(filterset)
-    if kept is not None:  # a search for one catalog word: how many it finds is kept
+    if kept is not None and filterset.clean_sort() == Sort.RELEVANCE:
+        # A search for one catalog word, best match first: its matches are kept in that
+        # order (catalog.facet_counts), so a page reads its 24 ids, not every match.
+        rows = selectors.WordMatches(kept_word(filterset), kept[""][""])
+    else:
+        rows = selectors.product_cards(filterset.qs)
+    paginator = Paginator(rows, selectors.PRODUCTS_PER_PAGE)
+    if kept is not None:  # how many it finds is kept too
         paginator.count = kept[""][""]
     # get_page: a page that is not a number gives the first, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))

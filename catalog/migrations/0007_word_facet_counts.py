@@ -40,12 +40,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('word', models.CharField(max_length=40, verbose_name='word')),
+                ('in_name', models.BooleanField(default=False, verbose_name='in the name')),
+                ('popularity', models.PositiveIntegerField(default=0, verbose_name='popularity')),
                 ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.product', verbose_name='product')),
             ],
             options={
                 'verbose_name': 'product found by a word',
                 'verbose_name_plural': 'products found by words',
-                'indexes': [models.Index(fields=['product'], name='word_product_product')],
+                'indexes': [models.Index(fields=['product'], name='word_product_product'), models.Index(fields=['word', '-in_name', '-popularity', '-product'], name='word_product_best_match')],
                 'constraints': [models.UniqueConstraint(fields=('word', 'product'), name='word_product_once')],
             },
         ),

@@ -313,3 +313,33 @@ def test_a_new_word_a_gone_word_and_a_moved_piece_keep_the_words_counts_exact(sh
     assert_all_exact()
     assert not WordFacetCount.objects.filter(word="翡翠平安扣").exists()
     assert word_counts(_filterset(QueryDict("q=项链")))[""][""] == 2
+
+
+def test_a_search_for_one_word_pages_in_the_searchs_own_order(shelf, client):
+    """The kept best-match order (the word in the name, popularity, newest) is the
+    search's: page by page, after the names and the popularity change."""
+    from catalog.selectors import WordMatches
+    from catalog.services import product_popularity_set
+
+    rings = Category.objects.get(slug="rings")
+    for i in range(30):  # two pages; some with the word in the name, popularity ties
+        product = ProductFactory(slug=f"ring-{i}", name="钻石戒指" if i % 3 else "钻石对戒",
+                                 category=rings, material="gold")
+        VariantFactory(product=product, size="12", list_price=Decimal(1000 + i))
+    product_search_refresh()
+
+    def searched() -> list[int]:
+        return list(_filterset(QueryDict("q=戒指")).qs.values_list("pk", flat=True))
+
+    def kept() -> list[int]:
+        total = word_counts(_filterset(QueryDict("q=戒指")))[""][""]
+        matches = WordMatches("戒指", total)
+        return [p.pk for p in matches[0:24]] + [p.pk for p in matches[24:48]]
+
+    assert len(searched()) == 33 and kept() == searched()
+    ids = searched()
+    product_popularity_set(scores={ids[-1]: 50, ids[-2]: 50, ids[5]: 7})
+    assert kept() == searched() and kept()[:2] != ids[:2]
+    assert facets_reconcile() == 0
+    html = client.get("/products/?q=戒指&page=2").content.decode()
+    assert html.count('class="product-card"') == 9
