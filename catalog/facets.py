@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, QuerySet, Value
+from django.db.models import Count, IntegerField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,7 @@ from .floor import floor_shops
 from .models import (
     Category,
     Collection,
+    FacetCount,
     FloorProduct,
     Gemstone,
     Material,
@@ -165,6 +167,17 @@ def word_counts(filterset: ProductFilter) -> dict[str, dict[str, int]] | None:
         found = counted if "" in counted else None
     filterset._word_counts = found
     return found
+
+
+def kept_total(filterset: ProductFilter) -> int | None:
+    """How many products the list at ``filterset`` shows, when that is kept: the
+    unfiltered list (every active product has one category row, catalog.facet_counts),
+    a search for one catalog word (``word_counts``); else None: the caller counts."""
+    if not _given(filterset.form.cleaned_data):
+        return FacetCount.objects.filter(facet="category").aggregate(
+            n=Coalesce(Sum("products"), 0))["n"]
+    kept = word_counts(filterset)
+    return kept[""][""] if kept is not None else None
 
 
 def _counts(filterset: ProductFilter) -> dict[str, dict[str, int]]:

@@ -199,8 +199,8 @@ def products_changed(*, product_ids: Iterable[int]) -> None:
     # A variant deactivated or deleted changes no price but may change the lowest one.
     _products_price_from_refresh(set(product_ids))
     # What the list's facets show of them (category, collections, variants' metals and
-    # sizes, price band), then which of them have a piece at which shop. The facets'
-    # lock before the floor's, as everywhere (catalog.facet_counts).
+    # sizes, price band), then which of them have a piece at which shop. The floor's
+    # lock before the facets', as everywhere (catalog.facet_counts._lock).
     facets_refresh(product_ids=product_ids)
     floor_rebuild(product_ids=product_ids)
     catalog_changed()

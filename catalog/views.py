@@ -38,7 +38,7 @@ from o2o.parsing import whole_number
 
 from . import selectors, services
 from .cache import cached, catalog_version, page_key
-from .facets import Facet, kept_word, store_facet, text_facets, word_counts
+from .facets import Facet, kept_total, kept_word, store_facet, text_facets, word_counts
 from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
@@ -261,8 +261,9 @@ def _listing(request: HttpRequest) -> dict:
     else:
         rows = selectors.product_cards(filterset.qs)
     paginator = Paginator(rows, selectors.PRODUCTS_PER_PAGE)
-    if kept is not None:  # how many it finds is kept too
-        paginator.count = kept[""][""]
+    total = kept_total(filterset)
+    if total is not None:  # the unfiltered list's and a word's totals are kept (a COUNT
+        paginator.count = total  # over every active product was ~5 ms at 10,000)
     # get_page: a page that is not a number gives the first, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.cards_ready(page.object_list)
