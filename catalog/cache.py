@@ -50,8 +50,9 @@ WAIT_MAX = 3.0  # a waiter builds the value itself after this long
 def _token(key: str) -> int:
     version = cache.get(key)
     if version is None:
-        cache.add(key, time.time_ns(), timeout=None)
-        version = cache.get(key)
+        version = time.time_ns()
+        if not cache.add(key, version, timeout=None):  # another process set it first
+            version = cache.get(key)
     return int(version)
 
 

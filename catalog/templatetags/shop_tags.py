@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 from django.core.files.storage import default_storage
 from django.templatetags.static import static
+from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
@@ -162,3 +163,51 @@ def product_cards(products) -> SafeString:
             f'<p class="product-card__price">{_card_price(product)}</p>'
             "</div></a></article>")
     return mark_safe("".join(cards))
+
+
+# --- The list's facets, written in Python -----------------------------------------------
+#
+# catalog/_facet.html, included once per facet (some 60 links on a list), was the rest of
+# the listing's render; the list and its shops' facet write them here, the same markup (a
+# test renders both and compares them). The template stays as the markup's reference.
+
+
+def _link_html(link) -> str:
+    current = ' aria-current="true"' if link.selected else ""
+    return (f'<li><a class="facet__option" href="{escape(link.url)}" rel="nofollow"{current}>'
+            '<span class="facet__box" aria-hidden="true"></span>'
+            f'<span class="facet__label">{escape(link.label)}</span>'
+            '<span class="facet__count"><span class="visually-hidden">(</span>'
+            f'{escape(localize(link.count))}<span class="visually-hidden">)</span></span></a></li>')
+
+
+def _bound_html(name: str, label: str, placeholder: str, value) -> str:
+    shown = "" if value is None else localize(value)
+    return (f'<label class="price-range__field"><span class="visually-hidden">'
+            f'{escape(label)}</span><input type="number" name="{name}" min="0" step="1" '
+            f'inputmode="numeric" placeholder="{escape(placeholder)}" value="{escape(shown)}">'
+            "</label>")
+
+
+@register.simple_tag
+def facet_group(group, products_url: str = "", price_hidden=(), price_min=None,
+                price_max=None) -> SafeString:
+    """catalog/_facet.html for ``group`` (catalog.views.FacetGroup); the price's form
+    takes the list's URL, its other filters and the bounds typed."""
+    name = escape(group.name)
+    long = " facet__list--long" if len(group.links) > 8 else ""
+    parts = [f'<section class="facet facet--{name}" aria-labelledby="facet-{name}">'
+             f'<h2 class="facet__title" id="facet-{name}">{escape(group.label)}</h2>'
+             f'<ul class="facet__list{long}">',
+             *map(_link_html, group.links), "</ul>"]
+    if group.name == "price":
+        parts.append(f'<form class="price-range" method="get" action="{escape(products_url)}">')
+        parts += [f'<input type="hidden" name="{escape(key)}" value="{escape(value)}">'
+                  for key, value in price_hidden]
+        parts += [_bound_html("price_min", gettext("Lowest price"), gettext("Min ¥"), price_min),
+                  '<span class="price-range__dash" aria-hidden="true">–</span>',
+                  _bound_html("price_max", gettext("Highest price"), gettext("Max ¥"), price_max),
+                  f'<button class="price-range__go" type="submit">{escape(gettext("Go"))}</button>'
+                  "</form>"]
+    parts.append("</section>")
+    return mark_safe("".join(parts))

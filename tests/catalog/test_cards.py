@@ -44,3 +44,30 @@ def test_python_cards_are_the_templates_cards(shop, language):
         expected = "".join(render_to_string("includes/product_card.html", {"product": p})
                            for p in cards)
         assert squeezed(product_cards(cards)) == squeezed(expected)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("query", ["", "q=ring&material=diamond&material=gold",
+                                   "price_min=3000&price_max=9999&category=rings&store=sh"])
+def test_python_facets_are_the_templates_facets(shop, language, query):
+    from django.http import QueryDict
+
+    from catalog.facets import product_facets
+    from catalog.templatetags.shop_tags import facet_group
+    from catalog.views import _facet_groups, _list_query, _valid_filterset
+
+    with translation.override(language):
+        filterset, data, _left_out = _valid_filterset(QueryDict(query))
+        assert list(filterset.qs) is not None
+        list_query = _list_query(data)
+        groups = _facet_groups(filterset, list_query, product_facets(filterset))
+        assert "price" in {g.name for g in groups}  # (its form is compared too)
+        assert any(g.selected for g in groups) == ("material" in query)
+        cleaned = filterset.form.cleaned_data
+        context = {"products_url": "/products/", "price_min": cleaned.get("price_min"),
+                   "price_max": cleaned.get("price_max"),
+                   "price_hidden": [(k, v) for k, v in list_query.pairs
+                                    if k not in ("price_min", "price_max")]}
+        for group in groups:
+            expected = render_to_string("catalog/_facet.html", {"group": group, **context})
+            assert squeezed(facet_group(group, **context)) == squeezed(expected), group.name
