@@ -1,10 +1,12 @@
 """Storefront helpers: money as the shop writes it, product pictures, phone numbers."""
 
+import re
 from decimal import Decimal
 
 from django import template
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.templatetags.static import static
+from django.utils.encoding import filepath_to_uri
 from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -56,6 +58,23 @@ def grams(weight) -> str:
     return f"{Decimal(weight).normalize():f} g"
 
 
+# A stored name that joins its storage's base URL as it is: no scheme, no empty, "." or
+# ".." segment, one extension (what the renditions are named: products/r/12/card.webp).
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_\-%]+/)*[A-Za-z0-9_\-%]+\.[A-Za-z0-9]+")
+
+
+def media_url(name: str) -> str:
+    """``default_storage.url(name)``: for the file system storage and a plain name, the
+    base URL and the quoted name joined directly (its urljoin was ~1.5 ms of the six
+    URLs of each of a list's 24 cards); anything else asks the storage."""
+    base = getattr(default_storage, "base_url", None)
+    if isinstance(default_storage._wrapped, FileSystemStorage) and base and base.endswith("/"):
+        url = filepath_to_uri(name).lstrip("/")
+        if _PLAIN_NAME.fullmatch(url):
+            return base + url
+    return default_storage.url(name)
+
+
 def _picture(image, size: str) -> dict:
     renditions = (getattr(image, "renditions", None) or {}) if image else {}
     if size in renditions:
@@ -65,12 +84,12 @@ def _picture(image, size: str) -> dict:
         bigger = [r for r in ordered if r.get("width", 0) >= chosen.get("width", 0)]
 
         def srcset(fmt: str) -> str:
-            return ", ".join(f"{default_storage.url(r[fmt])} {r['width']}w"
+            return ", ".join(f"{media_url(r[fmt])} {r['width']}w"
                              for r in bigger if r.get(fmt) and r.get("width"))
 
         return {
-            "src": default_storage.url(chosen["jpeg"]),
-            "webp": default_storage.url(chosen["webp"]) if chosen.get("webp") else "",
+            "src": media_url(chosen["jpeg"]),
+            "webp": media_url(chosen["webp"]) if chosen.get("webp") else "",
             "webp_srcset": srcset("webp"),
             "jpeg_srcset": srcset("jpeg"),
             "width": chosen.get("width") or DEFAULT_SIDE,

@@ -71,3 +71,17 @@ def test_python_facets_are_the_templates_facets(shop, language, query):
         for group in groups:
             expected = render_to_string("catalog/_facet.html", {"group": group, **context})
             assert squeezed(facet_group(group, **context)) == squeezed(expected), group.name
+
+
+@pytest.mark.parametrize("name", [
+    "products/r/1/card.webp", "products/r/12/zoom.jpg", "/products/r/1/card.jpg",
+    "products/a b/照片.jpg", "products/../card.jpg", "products/./card.jpg",
+    "http://elsewhere.example/x.jpg", "products/r/1/card", "a:b/card.jpg", "products//x.jpg"])
+@pytest.mark.parametrize("media_url_setting", ["/media/", "https://cdn.example.com/m/"])
+def test_media_urls_are_the_storages(name, media_url_setting, settings):
+    from django.core.files.storage import default_storage
+
+    from catalog.templatetags.shop_tags import media_url
+
+    settings.MEDIA_URL = media_url_setting
+    assert media_url(name) == default_storage.url(name)
