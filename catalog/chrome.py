@@ -8,10 +8,13 @@ catalog (the category menu) and whether the visitor is signed in; everything els
 is the visitor's own or the page's: the search box's words, the CSRF token, the bag
 count, which menu entry is the current page, the links to this page in each language.
 
-So each chrome template is rendered once per (template, language, catalog version,
+So each chrome template is rendered once per (template, language, category menu,
 signed in or not) with *slots* in those places, and kept in the process (a few KB per
-combination; a new catalog version, ``catalog.cache``, makes new ones). Each request
-fills the slots in one pass over the string. The shell is rendered from a context that
+combination). The menu itself is the key, not the catalog version: the version moves
+with every price or product edit, which leaves the chrome as it was, and re-rendering
+the four shells after each such change was some 5 ms of every first page after it (and
+of every cold page the bench measures); a renamed or added category is a new menu, so
+new shells. Each request fills the slots in one pass over the string. The shell is rendered from a context that
 holds nothing of the visitor's (no request, no user), so no visitor's data can be
 cached in it; what is filled in is escaped as the template would have escaped it.
 
@@ -38,7 +41,7 @@ from django.utils.translation import get_language
 
 from o2o.context_processors import shop_name
 
-from .cache import catalog_version, request_catalog_version
+from .cache import request_catalog_version
 from .selectors import category_menu
 
 _SLOT = re.compile("\x00([^\x00]*)\x00")
@@ -61,11 +64,11 @@ class _Link:
 
 # --- The shells -------------------------------------------------------------------------
 
-# (catalog version, template, language, signed in) -> the rendered shell. The version is in
-# the key, so a shell can never be served under a newer version than it was rendered for
-# (threads of one process may read the version on either side of a change).
-_shells: dict[tuple[int, str, str, bool], str] = {}
-MAX_SHELLS = 64  # 16 a catalog version (4 templates, 2 languages, signed in or not)
+# (category menu, template, language, signed in) -> the rendered shell. The menu (a tuple
+# of frozen MenuCategory rows, read at the request's catalog version) is in the key, so a
+# shell always shows the menu the request read, whatever other threads read meanwhile.
+_shells: dict[tuple[tuple, str, str, bool], str] = {}
+MAX_SHELLS = 64  # 16 a menu (4 templates, 2 languages, signed in or not)
 
 
 @receiver(setting_changed)
@@ -76,16 +79,16 @@ def _forget_shells(**kwargs: Any) -> None:
     _shells.clear()
 
 
-def _shell(template_name: str, *, signed_in: bool, version: int) -> str:
+def _shell(template_name: str, *, signed_in: bool, menu: tuple) -> str:
     language = get_language()
-    key = (version, template_name, language, signed_in)
+    key = (menu, template_name, language, signed_in)
     shell = _shells.get(key)
     if shell is None:
         if len(_shells) >= MAX_SHELLS:
-            _shells.clear()  # earlier versions' shells
+            _shells.clear()  # earlier menus' shells
         shell = _shells[key] = get_template(template_name).template.render(Context({
             "SHOP_NAME": shop_name(),
-            "CATEGORY_MENU": category_menu(),
+            "CATEGORY_MENU": list(menu),
             "LANGUAGE_LINKS": [_Link(code, name, code == language)
                                for code, name in settings.LANGUAGES],
             "signed_in": signed_in,
@@ -164,13 +167,24 @@ class _Visitor:
         return f"{timezone.localtime().year:04d}"
 
 
+def _menu(request) -> tuple:
+    """The category menu at the request's catalog version, read once per request (the
+    page's four chrome templates show it)."""
+    if request is None:
+        return tuple(category_menu())
+    menu = getattr(request, "_catalog_menu", None)
+    if menu is None or menu[0] != request_catalog_version(request):
+        version = request_catalog_version(request)
+        menu = request._catalog_menu = (version, tuple(category_menu(version=version)))
+    return menu[1]
+
+
 def render_chrome(template_name: str, context: Context) -> SafeString:
     """``template_name`` as this request shows it: the shell for its language, catalog
     version and sign-in state, with the visitor's slots filled."""
     request = context.get("request")
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
-    version = request_catalog_version(request) if request is not None else catalog_version()
-    shell = _shell(template_name, signed_in=signed_in, version=version)
+    shell = _shell(template_name, signed_in=signed_in, menu=_menu(request))
     visitor = _Visitor(context, request)
     return mark_safe(_SLOT.sub(visitor, shell))

@@ -47,8 +47,18 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
-from .models import FacetCount, FacetProduct, Product, SearchWord, Variant
-from .search import PIECE, WORD, document_words
+from .models import (
+    FacetCount,
+    FacetProduct,
+    FloorProduct,
+    FloorShop,
+    Product,
+    SearchWord,
+    Variant,
+    WordFacetCount,
+    WordProduct,
+)
+from .search import _CJK_RUN, PIECE, WORD, document_words
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,10 @@ FP = FacetProduct._meta.db_table
 FC = FacetCount._meta.db_table
 SW = SearchWord._meta.db_table
 WORDS = (WORD, PIECE)  # the search vocabulary's totals, beside the facets' in FacetCount
+WP = WordProduct._meta.db_table
+WC = WordFacetCount._meta.db_table
+FLOOR = FloorProduct._meta.db_table
+FLOOR_SHOPS = FloorShop._meta.db_table
 PRODUCT = Product._meta.db_table
 VARIANT = Variant._meta.db_table
 COLLECTIONS = Product.collections.through._meta.db_table
@@ -105,8 +119,177 @@ def _rows_sql(product_ids: list[int] | None) -> tuple[str, list]:
 
 def _lock(cursor) -> None:
     # Catalog writers take turns here (the mode conflicts with itself): a product's rows
-    # are read, deleted and written again by one of them at a time.
-    cursor.execute(f"LOCK TABLE {FP}, {SW}, {FC} IN SHARE ROW EXCLUSIVE MODE")
+    # are read, deleted and written again by one of them at a time. The shop floor's
+    # tables first, as catalog.floor locks them (and as a sale writes them, then the
+    # words' shop counts): the words' counts follow the products' shops, which must not
+    # move meanwhile.
+    cursor.execute(f"LOCK TABLE {FLOOR}, {FLOOR_SHOPS} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"LOCK TABLE {FP}, {SW}, {FC}, {WP}, {WC} IN SHARE ROW EXCLUSIVE MODE")
+
+
+# --- The words' matches and facet counts (WordProduct, WordFacetCount) -----------------
+#
+# A search for one Chinese catalog word (戒指: some 2,900 of 10,000 pieces) counted its
+# facets over every match (FacetProduct rows, FloorProduct rows: ~75 ms at 10,000). The
+# vocabulary is finite, so each word's matches and their counts are kept instead: the
+# products whose document holds the word (``WordProduct``) and, per facet value, how many
+# of them show it (``WordFacetCount``; facet "" counts them all, facet "store" the shops
+# with a piece available, which catalog.floor moves when a shop's last piece of a product
+# sells or comes back). A product's edit moves the counts of its words by the difference;
+# a word new to the catalog is matched against every document once.
+
+
+def _kept_words(cursor) -> set[str]:
+    """The Chinese words of the search vocabulary (catalog.search.Vocabulary.chinese)."""
+    cursor.execute(f"SELECT value FROM {FC} WHERE facet = %s AND products > 0", [WORD])
+    return {word for (word,) in cursor.fetchall() if _CJK_RUN.fullmatch(word)}
+
+
+def _word_matches_fill(cursor, words: list[str]) -> None:
+    """``WordProduct`` rows of ``words``: every active product whose document holds one."""
+    cursor.execute(f"INSERT INTO {WP} (word, product_id, in_name, popularity) {_MATCHES}",
+                   [words])
+
+
+# (word, product, in_name, popularity) of the active products whose document holds a word.
+_MATCHES = (f"SELECT w.word, p.id, strpos(p.name, w.word) > 0, p.popularity FROM {PRODUCT} p "
+            "JOIN unnest(%s::text[]) AS w(word) ON strpos(p.search_document, w.word) > 0 "
+            "WHERE p.is_active")
+
+
+def word_popularity_refresh() -> None:
+    """The words' matches take the products' popularity (their best-match order); for
+    catalog.services.product_popularity_set, in its transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {WP} SET popularity = p.popularity FROM {PRODUCT} p "
+                       f"WHERE p.id = {WP}.product_id AND {WP}.popularity <> p.popularity")
+
+
+def _word_counts_sql(words: list[str] | None, store_only: bool = False) -> tuple[str, list]:
+    """SELECT (word, facet, value, products) counted from the kept rows."""
+    where, params = ("WHERE wp.word = ANY(%s)", [words]) if words is not None else ("", [])
+    store = (f"SELECT wp.word, 'store', fl.store_id::text, COUNT(*)::int FROM {WP} wp "
+             f"JOIN {FLOOR} fl ON fl.product_id = wp.product_id AND fl.variants > 0 "
+             f"{where} GROUP BY wp.word, fl.store_id")
+    if store_only:
+        return store, params
+    return (f"SELECT wp.word, fp.facet, fp.value, COUNT(*)::int FROM {WP} wp "
+            f"JOIN {FP} fp ON fp.product_id = wp.product_id {where} "
+            "GROUP BY wp.word, fp.facet, fp.value "
+            f"UNION ALL SELECT wp.word, '', '', COUNT(*)::int FROM {WP} wp {where} "
+            f"GROUP BY wp.word UNION ALL {store}", params * 3)
+
+
+def _word_counts_recount(cursor, words: list[str] | None = None) -> None:
+    """Count ``WordFacetCount`` again from the kept matches (of ``words``, or all)."""
+    if words is None:
+        cursor.execute(f"DELETE FROM {WC}")
+    else:
+        cursor.execute(f"DELETE FROM {WC} WHERE word = ANY(%s)", [words])
+    sql, params = _word_counts_sql(words)
+    cursor.execute(f"INSERT INTO {WC} (word, facet, value, products) {sql}", params)
+
+
+def _words_rebuild(cursor) -> None:
+    """Every kept word's matches and counts again (the vocabulary's totals must be right)."""
+    cursor.execute(f"DELETE FROM {WP}")
+    _word_matches_fill(cursor, sorted(_kept_words(cursor)))
+    _word_counts_recount(cursor)
+
+
+def _word_counts_move(cursor, changes: Counter) -> None:
+    """Move ``WordFacetCount`` rows by ``changes`` ((word, facet, value) -> difference),
+    in key order (the rows are locked in the same order by every writer)."""
+    rows = sorted((key, n) for key, n in changes.items() if n)
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start:start + 1000]
+        cursor.execute(
+            f"INSERT INTO {WC} (word, facet, value, products) VALUES "
+            + ", ".join(["(%s, %s, %s, %s::int)"] * len(chunk))
+            + f" ON CONFLICT (word, facet, value) DO UPDATE SET products = {WC}.products "
+              "+ EXCLUDED.products",
+            [x for (word, facet, value), n in chunk for x in (word, facet, value, n)])
+
+
+def word_stores_moved(cursor, moves: Iterable[tuple[int, int, int]]) -> None:
+    """``moves``: (shop id, product id, +1 or -1), a product that came to have a piece
+    available at a shop (+1) or has none left there (-1): the shop counts of the words
+    that find it move with it. For catalog.floor, in the transaction of the move, after
+    its FloorProduct and FloorShop writes (the lock order of every writer)."""
+    rows = sorted((store_id, product_id, delta) for store_id, product_id, delta in moves if delta)
+    if not rows:
+        return
+    values = ", ".join(["(%s::int, %s::int, %s::int)"] * len(rows))
+    cursor.execute(
+        f"INSERT INTO {WC} (word, facet, value, products) "
+        f"SELECT wp.word, 'store', m.store_id::text, SUM(m.delta)::int "
+        f"FROM (VALUES {values}) AS m(store_id, product_id, delta) "
+        f"JOIN {WP} wp ON wp.product_id = m.product_id "
+        "GROUP BY wp.word, m.store_id HAVING SUM(m.delta) <> 0 ORDER BY 1, 3 "
+        f"ON CONFLICT (word, facet, value) DO UPDATE SET products = {WC}.products "
+        "+ EXCLUDED.products",
+        [x for row in rows for x in row])
+
+
+def word_stores_recount(cursor) -> None:
+    """Every word's shop counts again (catalog.floor, after it counted every shop again)."""
+    cursor.execute(f"DELETE FROM {WC} WHERE facet = 'store'")
+    sql, params = _word_counts_sql(None, store_only=True)
+    cursor.execute(f"INSERT INTO {WC} (word, facet, value, products) {sql}", params)
+
+
+def _words_refresh(cursor, ids: list[int], old_rows: list, new_rows: list,
+                   new_words: set[str], gone_words: set[str]) -> None:
+    """The matches of ``ids`` written again and their words' counts moved by what changed
+    (``old_rows``, ``new_rows``: their (product, facet, value) rows before and after);
+    a word new to the catalog matched against every document, a word gone forgotten."""
+    cursor.execute(f"DELETE FROM {WP} WHERE product_id = ANY(%s) RETURNING product_id, word",
+                   [ids])
+    old_words: dict[int, set[str]] = {}
+    for pk, word in cursor.fetchall():
+        old_words.setdefault(pk, set()).add(word)
+    steady = sorted(_kept_words(cursor) - new_words)
+    cursor.execute(f"SELECT id, search_document, name, popularity FROM {PRODUCT} "
+                   "WHERE is_active AND id = ANY(%s)", [ids])
+    new_of: dict[int, list[str]] = {}
+    matches = []
+    for pk, document, name, popularity in cursor.fetchall():
+        new_of[pk] = [word for word in steady if word in document]
+        matches += [(word, pk, word in name, popularity) for word in new_of[pk]]
+    if matches:
+        columns = [list(column) for column in zip(*matches, strict=True)]
+        cursor.execute(f"INSERT INTO {WP} (word, product_id, in_name, popularity) "
+                       "SELECT * FROM unnest(%s::text[], %s::int[], %s::bool[], %s::int[])",
+                       columns)
+    cursor.execute(f"SELECT product_id, store_id::text FROM {FLOOR} "
+                   "WHERE variants > 0 AND product_id = ANY(%s)", [ids])
+    shops: dict[int, list[tuple[str, str]]] = {}
+    for pk, store in cursor.fetchall():
+        shops.setdefault(pk, []).append(("store", store))
+    shown_old: dict[int, list[tuple[str, str]]] = {}
+    shown_new: dict[int, list[tuple[str, str]]] = {}
+    for rows, shown in ((old_rows, shown_old), (new_rows, shown_new)):
+        for pk, facet, value in rows:
+            shown.setdefault(pk, [("", "")] + shops.get(pk, [])).append((facet, value))
+    changes: Counter = Counter()
+    for pk in ids:
+        for word in old_words.get(pk, ()):
+            for facet, value in shown_old.get(pk, [("", "")] + shops.get(pk, [])):
+                changes[(word, facet, value)] -= 1
+        for word in new_of.get(pk, ()):
+            for facet, value in shown_new.get(pk, [("", "")] + shops.get(pk, [])):
+                changes[(word, facet, value)] += 1
+    gone = sorted(gone_words)
+    _word_counts_move(cursor, Counter({key: n for key, n in changes.items()
+                                       if key[0] not in gone_words}))
+    if gone:
+        cursor.execute(f"DELETE FROM {WP} WHERE word = ANY(%s)", [gone])
+        cursor.execute(f"DELETE FROM {WC} WHERE word = ANY(%s)", [gone])
+    if new_words:
+        new = sorted(new_words)
+        cursor.execute(f"DELETE FROM {WP} WHERE word = ANY(%s)", [new])
+        _word_matches_fill(cursor, new)
+        _word_counts_recount(cursor, new)
 
 
 def _words_of(cursor, product_ids: list[int] | None) -> list[tuple[int, str, str]]:
@@ -144,14 +327,15 @@ def facets_refresh(*, product_ids: Iterable[int]) -> None:
         return
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
-        cursor.execute(f"DELETE FROM {FP} WHERE product_id = ANY(%s) RETURNING facet, value",
-                       [ids])
-        gone = Counter(cursor.fetchall())
+        cursor.execute(f"DELETE FROM {FP} WHERE product_id = ANY(%s) "
+                       "RETURNING product_id, facet, value", [ids])
+        old_rows = cursor.fetchall()
         sql, params = _rows_sql(ids)
         cursor.execute(f"INSERT INTO {FP} (product_id, facet, value) {sql} "
-                       "RETURNING facet, value", params)
-        delta = Counter(cursor.fetchall())
-        delta.subtract(gone)
+                       "RETURNING product_id, facet, value", params)
+        new_rows = cursor.fetchall()
+        delta = Counter((facet, value) for _pk, facet, value in new_rows)
+        delta.subtract(Counter((facet, value) for _pk, facet, value in old_rows))
         # The search vocabulary's words, from the documents as they stand.
         cursor.execute(f"DELETE FROM {SW} WHERE product_id = ANY(%s) RETURNING kind, word",
                        [ids])
@@ -160,13 +344,24 @@ def facets_refresh(*, product_ids: Iterable[int]) -> None:
         _words_insert(cursor, words)
         delta.update((kind, word) for _pk, kind, word in words)
         changes = sorted((key, n) for key, n in delta.items() if n)
+        new_words: set[str] = set()
+        gone_words: set[str] = set()
         if changes:
             cursor.execute(
                 f"INSERT INTO {FC} (facet, value, products) VALUES "
                 + ", ".join(["(%s, %s, %s::int)"] * len(changes))
                 + f" ON CONFLICT (facet, value) DO UPDATE SET products = {FC}.products "
-                  "+ EXCLUDED.products",
+                  "+ EXCLUDED.products RETURNING facet, value, products",
                 [x for (facet, value), n in changes for x in (facet, value, n)])
+            for facet, value, products in cursor.fetchall():
+                before = products - delta[(facet, value)]
+                if facet != WORD or not _CJK_RUN.fullmatch(value):
+                    continue
+                if before <= 0 < products:
+                    new_words.add(value)
+                elif products <= 0 < before:
+                    gone_words.add(value)
+        _words_refresh(cursor, ids, old_rows, new_rows, new_words, gone_words)
 
 
 def facets_rebuild() -> None:
@@ -180,7 +375,8 @@ def facets_rebuild() -> None:
         cursor.execute(f"DELETE FROM {SW}")
         _words_insert(cursor, _words_of(cursor, None))
         _totals_rewrite(cursor)
-        cursor.execute(f"ANALYZE {FP}, {SW}, {FC}")
+        _words_rebuild(cursor)
+        cursor.execute(f"ANALYZE {FP}, {SW}, {FC}, {WP}, {WC}")
 
 
 def facet_totals_recount() -> None:
@@ -189,6 +385,10 @@ def facet_totals_recount() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
         _totals_rewrite(cursor)
+        # The deleted products' matches went with them: their words' counts follow (a
+        # word no product has any more is forgotten).
+        cursor.execute(f"DELETE FROM {WP} WHERE word <> ALL(%s)", [sorted(_kept_words(cursor))])
+        _word_counts_recount(cursor)
 
 
 def facets_reconcile() -> int:
@@ -210,6 +410,19 @@ def facets_reconcile() -> int:
             f"products FROM {FC} WHERE products <> 0) AS kept USING (facet, value) "
             "WHERE counted.n IS DISTINCT FROM kept.products")
         wrong += cursor.fetchone()[0]
+        # The words' matches, from the documents, and their counts, from the kept rows (as
+        # they stand: what a wrong kept row above made wrong here is counted once, above).
+        cursor.execute(_MATCHES, [sorted(_kept_words(cursor))])
+        matches = set(cursor.fetchall())
+        cursor.execute(f"SELECT word, product_id, in_name, popularity FROM {WP}")
+        word_wrong = len(matches.symmetric_difference(cursor.fetchall()))
+        counted_sql, counted_params = _word_counts_sql(None)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ({counted_sql}) AS counted(word, facet, value, n) FULL JOIN "
+            f"(SELECT word, facet, value, products FROM {WC} WHERE products <> 0) AS kept "
+            "USING (word, facet, value) WHERE counted.n IS DISTINCT FROM kept.products",
+            counted_params)
+        word_wrong += cursor.fetchone()[0]
         if wrong:
             log.warning("facet counts: %s rows differed from the catalog, counted again", wrong)
             cursor.execute(f"DELETE FROM {FP}")
@@ -217,6 +430,11 @@ def facets_reconcile() -> int:
             cursor.execute(f"DELETE FROM {SW}")
             _words_insert(cursor, sorted(words))
             _totals_rewrite(cursor)
+        if word_wrong or wrong:
+            if word_wrong:
+                log.warning("word facet counts: %s rows differed, counted again", word_wrong)
+            _words_rebuild(cursor)
+        wrong += word_wrong
     return wrong
 
 

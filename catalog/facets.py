@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, QuerySet, Value
+from django.db.models import Count, IntegerField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +22,18 @@ from .cache import depend_on_floor
 from .facet_counts import PRICE_BANDS, band_value, facet_counts_kept, facet_counts_of
 from .filters import ProductFilter
 from .floor import floor_shops
-from .models import Category, Collection, FloorProduct, Gemstone, Material, Metal, Product
+from .models import (
+    Category,
+    Collection,
+    FacetCount,
+    FloorProduct,
+    Gemstone,
+    Material,
+    Metal,
+    Product,
+    WordFacetCount,
+)
+from .search import _CJK_RUN, parse_query
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,17 @@ def store_facet(filterset: ProductFilter) -> Facet:
     data = filterset.form.cleaned_data
     depend_on_floor()
     chosen = data.get("store")
+    kept = word_counts(filterset)
+    if kept is not None:
+        # A search for one catalog word: its shop counts are kept (catalog.facet_counts).
+        counts = kept.get("store", {})
+        shops = (FloorProduct._meta.get_field("store").related_model.objects
+                 .filter(pk__in=[int(pk) for pk in counts], kind="store", is_active=True)
+                 .values("id", "code", "name", "name_en").order_by("code"))
+        return Facet("store", str(_("Available at")), [
+            FacetValue(row["code"], _localised(row, ""), counts[str(row["id"])], False)
+            for row in shops
+        ])
     if not _given(data) - {"store"}:
         # The unfiltered list: the counts kept per shop (catalog.floor), not counted.
         return Facet("store", str(_("Available at")), [
@@ -111,6 +134,52 @@ def _given(data: dict) -> set[str]:
             if name != "sort" and value not in (None, "", [], ())}
 
 
+def kept_word(filterset: ProductFilter) -> str | None:
+    """The one Chinese word a search asks for, when it asks for nothing else (no other
+    filter; the sort aside): the typical search, whose counts may be kept."""
+    if _given(filterset.form.cleaned_data) != {"q"}:
+        return None
+    parsed = getattr(filterset, "parsed_query", None)  # (set when the grid was filtered)
+    if parsed is None:
+        parsed = filterset.parsed_query = parse_query(filterset.form.cleaned_data["q"])
+    if len(parsed.terms) != 1 or not _CJK_RUN.fullmatch(parsed.terms[0]):
+        return None
+    return parsed.terms[0]
+
+
+def word_counts(filterset: ProductFilter) -> dict[str, dict[str, int]] | None:
+    """facet -> value -> products for a search for one catalog word (``kept_word``), read
+    from the counts kept per word (catalog.facet_counts: facet "" is how many it finds,
+    "store" the shops); None when the word's counts are not kept (not a catalog word, or
+    another filter): the caller counts. One query, read once per filterset."""
+    found = getattr(filterset, "_word_counts", False)
+    if found is not False:
+        return found
+    word = kept_word(filterset)
+    found = None
+    if word is not None:
+        rows = WordFacetCount.objects.filter(word=word).values_list("facet", "value", "products")
+        counted: dict[str, dict[str, int]] = {}
+        for facet, value, products in rows:
+            if products > 0 or facet == "":
+                counted.setdefault(facet, {})[value] = products
+        # Kept words have their total row (even at 0 products): no row, not kept.
+        found = counted if "" in counted else None
+    filterset._word_counts = found
+    return found
+
+
+def kept_total(filterset: ProductFilter) -> int | None:
+    """How many products the list at ``filterset`` shows, when that is kept: the
+    unfiltered list (every active product has one category row, catalog.facet_counts),
+    a search for one catalog word (``word_counts``); else None: the caller counts."""
+    if not _given(filterset.form.cleaned_data):
+        return FacetCount.objects.filter(facet="category").aggregate(
+            n=Coalesce(Sum("products"), 0))["n"]
+    kept = word_counts(filterset)
+    return kept[""][""] if kept is not None else None
+
+
 def _counts(filterset: ProductFilter) -> dict[str, dict[str, int]]:
     """facet -> value -> products, from the kept rows (catalog.facet_counts): the kept
     totals for the unfiltered list; filtered, one grouped query over the matches for the
@@ -119,6 +188,9 @@ def _counts(filterset: ProductFilter) -> dict[str, dict[str, int]]:
     given = _given(filterset.form.cleaned_data)
     if not given:
         return facet_counts_kept()
+    kept = word_counts(filterset)
+    if kept is not None:
+        return {facet: values for facet, values in kept.items() if facet in OWN_FILTERS}
     shared = [facet for facet, own in OWN_FILTERS.items() if not given.intersection(own)]
     groups = [(queryset_without(filterset), shared)] if shared else []
     groups += [(queryset_without(filterset, *own), [facet])

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from .facet_counts import word_stores_moved, word_stores_recount
 from .models import FloorProduct, FloorShop, Product, Variant
 
 log = logging.getLogger(__name__)
@@ -75,16 +76,20 @@ def floor_moved(moves: Iterable[tuple[int, int, int]]) -> None:
             f"  ON CONFLICT (store_id, product_id) "
             f"  DO UPDATE SET variants = {FP}.variants + EXCLUDED.variants "
             f"  RETURNING store_id, product_id, variants) "
-            f"SELECT up.store_id, up.variants, m.delta FROM up JOIN m USING (store_id, product_id)",
+            f"SELECT up.store_id, up.product_id, up.variants, m.delta "
+            f"FROM up JOIN m USING (store_id, product_id)",
             params)
         moved = cursor.fetchall()
         shops: dict[int, int] = defaultdict(int)
-        for store_id, variants, delta in moved:
+        crossed: list[tuple[int, int, int]] = []
+        for store_id, product_id, variants, delta in moved:
             before = variants - delta
             if before <= 0 < variants:
                 shops[store_id] += 1
+                crossed.append((store_id, product_id, 1))
             elif variants <= 0 < before:
                 shops[store_id] -= 1
+                crossed.append((store_id, product_id, -1))
         changes = sorted((store_id, n) for store_id, n in shops.items() if n)
         if changes:
             cursor.execute(
@@ -92,6 +97,7 @@ def floor_moved(moves: Iterable[tuple[int, int, int]]) -> None:
                 + ", ".join(["(%s::int, %s::int)"] * len(changes))
                 + f" ON CONFLICT (store_id) DO UPDATE SET products = {FS}.products + EXCLUDED.products",
                 [x for change in changes for x in change])
+        word_stores_moved(cursor, crossed)  # the searches' shop counts (catalog.facet_counts)
 
 
 def _counted_sql(product_ids: list[int] | None) -> tuple[str, list]:
@@ -125,10 +131,20 @@ def floor_rebuild(*, product_ids: Iterable[int] | None = None) -> None:
         if ids is None:
             cursor.execute(f"DELETE FROM {FP}")
         else:
-            cursor.execute(f"DELETE FROM {FP} WHERE product_id = ANY(%s)", [ids])
+            cursor.execute(f"DELETE FROM {FP} WHERE product_id = ANY(%s) "
+                           "RETURNING store_id, product_id, variants > 0", [ids])
+            before = {(store_id, pk) for store_id, pk, some in cursor.fetchall() if some}
         sql, params = _counted_sql(ids)
-        cursor.execute(f"INSERT INTO {FP} (store_id, product_id, variants) {sql}", params)
+        cursor.execute(f"INSERT INTO {FP} (store_id, product_id, variants) {sql} "
+                       "RETURNING store_id, product_id, variants > 0", params)
+        after = {(store_id, pk) for store_id, pk, some in cursor.fetchall() if some}
         _shops_rewrite(cursor)
+        # The searches' shop counts (catalog.facet_counts) follow.
+        if ids is None:
+            word_stores_recount(cursor)
+        else:
+            word_stores_moved(cursor, [(*key, 1) for key in after - before]
+                              + [(*key, -1) for key in before - after])
 
 
 def floor_reconcile() -> int:
@@ -154,6 +170,7 @@ def floor_reconcile() -> int:
             cursor.execute(f"DELETE FROM {FP}")
             cursor.execute(f"INSERT INTO {FP} (store_id, product_id, variants) {sql}", params)
             _shops_rewrite(cursor)
+            word_stores_recount(cursor)
     return wrong
 
 

@@ -80,7 +80,7 @@ class AnonymousPageCacheMiddleware:
             with single_flight(key) as builder:
                 stored = None if builder else cache.get(key)
                 if not fresh(stored):
-                    return self._render(request, key)
+                    return self._render(request, key, builder)
         content, headers = stored.value
         response = HttpResponse(content)
         for name, value in headers:
@@ -88,11 +88,15 @@ class AnonymousPageCacheMiddleware:
         response["X-Page-Cache"] = "hit"
         return response
 
-    def _render(self, request, key):
+    def _render(self, request, key, builder):
         with collecting() as deps:
             response = self.get_response(request)
         if _storable(request, response):
             headers = [(k, v) for k, v in response.items() if k.lower() != "set-cookie"]
-            cache.set(key, Entry((response.content, headers), deps), PAGE_TIMEOUT)
+            entry = Entry((response.content, headers), deps)
+            if builder:  # the page and the lock's release in one round trip
+                builder.store(key, entry, PAGE_TIMEOUT)
+            else:
+                cache.set(key, entry, PAGE_TIMEOUT)
             response["X-Page-Cache"] = "miss"
         return response

@@ -458,3 +458,56 @@ class SearchWord(models.Model):
 
     def __str__(self):
         return f"{self.product_id} {self.kind}:{self.word}"
+
+
+class WordProduct(models.Model):
+    """An active product whose search text holds a Chinese word of the search vocabulary
+    (the search's ``LIKE '%word%'``), for every such word: what a search for the word
+    matches, kept (catalog.facet_counts) so that its facets are read, not counted."""
+
+    word = models.CharField(_("word"), max_length=40)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    # The search's best-match order, kept beside the match (catalog.search.search_filter's
+    # rank for one Chinese word: the word in the name first, then popularity, newest id),
+    # so a page of a search for the word is read from the index, not sorted from all.
+    in_name = models.BooleanField(_("in the name"), default=False)
+    popularity = models.PositiveIntegerField(_("popularity"), default=0)
+
+    class Meta:
+        verbose_name = _("product found by a word")
+        verbose_name_plural = _("products found by words")
+        constraints = [
+            models.UniqueConstraint(fields=["word", "product"], name="word_product_once"),
+        ]
+        indexes = [
+            models.Index(fields=["product"], name="word_product_product"),
+            models.Index(fields=["word", "-in_name", "-popularity", "-product"],
+                         name="word_product_best_match"),
+        ]
+
+    def __str__(self):
+        return f"{self.word}: {self.product_id}"
+
+
+class WordFacetCount(models.Model):
+    """How many of the products a search for ``word`` finds show a facet value (the
+    ``FacetProduct`` values, and ``store``: a shop id with a piece available there);
+    facet "" counts them all. Kept with ``WordProduct`` (catalog.facet_counts,
+    catalog.floor): a search for one catalog word reads its facets here."""
+
+    word = models.CharField(_("word"), max_length=40)
+    facet = models.CharField(_("facet"), max_length=12, blank=True)
+    value = models.CharField(pgettext_lazy("facet", "value"), max_length=40, blank=True)
+    products = models.IntegerField(_("products showing it"), default=0)
+
+    class Meta:
+        verbose_name = _("facet count of a word")
+        verbose_name_plural = _("facet counts of words")
+        constraints = [
+            models.UniqueConstraint(fields=["word", "facet", "value"],
+                                    name="word_facet_count_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.word} {self.facet}={self.value}: {self.products}"

@@ -36,6 +36,7 @@ from .models import (
     ProductImage,
     Variant,
     WishlistItem,
+    WordProduct,
 )
 from .pricing import Price, PriceUnavailable, RateKey, rates_in_force, variant_price
 from .search import ParsedQuery, parse_query, search_filter
@@ -146,6 +147,33 @@ def cards_ready(products: Sequence[Product]) -> list[Product]:
     for product in products:
         product.cover_image = _cover_image(product.pk, getattr(product, "cover", None))
     return products
+
+
+class WordMatches:
+    """The products a search for one kept catalog word finds, best match first (the
+    search's rank for it: the word in the name, popularity, newest id), as a Paginator's
+    list: a slice reads its ids from the kept order (catalog.facet_counts' WordProduct,
+    from the index), then those products as cards; ``total`` is the kept count."""
+
+    def __init__(self, word: str, total: int):
+        self.word, self.total = word, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: slice) -> list[Product]:
+        if not isinstance(index, slice):
+            raise TypeError("WordMatches takes slices")
+        ids = list(WordProduct.objects.filter(word=self.word)
+                   .order_by("-in_name", "-popularity", "-product_id")
+                   .values_list("product_id", flat=True)[index])
+        if not ids:
+            return []
+        found = {p.pk: p for p in product_cards(Product.objects.active().filter(pk__in=ids))}
+        return [found[pk] for pk in ids if pk in found]
 
 
 def products_by_ids(ids: Sequence[int]) -> list[Product]:
@@ -383,12 +411,13 @@ def _category_menu_build() -> list[MenuCategory]:
     ]
 
 
-def category_menu() -> list[MenuCategory]:
-    """Top-level active categories with their active children.
+def category_menu(*, version: int | None = None) -> list[MenuCategory]:
+    """Top-level active categories with their active children (at catalog ``version``,
+    when the caller has read it already: the request's).
 
     Cached for ten minutes: one query on a cold cache, none on a warm one.
     """
-    key = _category_menu_key()
+    key = _category_menu_key(version)
     menu = cache.get(key)
     if menu is None:
         menu = _category_menu_build()
@@ -396,8 +425,8 @@ def category_menu() -> list[MenuCategory]:
     return menu
 
 
-def _category_menu_key() -> str:
-    return CATEGORY_MENU_KEY.format(version=catalog_version())
+def _category_menu_key(version: int | None = None) -> str:
+    return CATEGORY_MENU_KEY.format(version=catalog_version() if version is None else version)
 
 
 def category_menu_invalidate() -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from o2o.errors import ApplicationError
 
 from .cache import catalog_changed
-from .facet_counts import facets_refresh
+from .facet_counts import facets_refresh, word_popularity_refresh
 from .floor import floor_rebuild
 from .models import (
     AffinityKind,
@@ -199,8 +199,8 @@ def products_changed(*, product_ids: Iterable[int]) -> None:
     # A variant deactivated or deleted changes no price but may change the lowest one.
     _products_price_from_refresh(set(product_ids))
     # What the list's facets show of them (category, collections, variants' metals and
-    # sizes, price band), then which of them have a piece at which shop. The facets'
-    # lock before the floor's, as everywhere (catalog.facet_counts).
+    # sizes, price band), then which of them have a piece at which shop. The floor's
+    # lock before the facets', as everywhere (catalog.facet_counts._lock).
     facets_refresh(product_ids=product_ids)
     floor_rebuild(product_ids=product_ids)
     catalog_changed()
@@ -224,6 +224,7 @@ def product_popularity_set(*, scores: dict[int, int]) -> None:
         Product.objects.exclude(id__in=list(scores)).exclude(popularity=0).update(popularity=0)
         for product_id, score in scores.items():
             Product.objects.filter(id=product_id).update(popularity=score)
+        word_popularity_refresh()  # the searches' kept best-match order
         catalog_changed()
 
 

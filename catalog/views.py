@@ -37,12 +37,12 @@ from django.views.decorators.http import require_POST, require_safe
 from o2o.parsing import whole_number
 
 from . import selectors, services
-from .cache import cached, catalog_version, page_key
-from .facets import Facet, store_facet, text_facets
+from .cache import cached, catalog_version, page_key, request_catalog_version
+from .facets import Facet, kept_total, kept_word, store_facet, text_facets, word_counts
 from .filters import ProductFilter, Sort
 from .models import Gemstone, Material, Metal, Product
 from .signals import product_viewed
-from .templatetags.shop_tags import grams, money, picture_data
+from .templatetags.shop_tags import facet_group, grams, money, picture_data
 from .vocabulary import cut_label
 
 RECENT_KEY = "catalog:recently_viewed"  # the session's list of product ids, newest first
@@ -133,16 +133,16 @@ class FacetGroup:
     selected: int
 
 
-def _facets_key(query: ListQuery) -> str:
+def _facets_key(request: HttpRequest, query: ListQuery) -> str:
     filters = urlencode([pair for pair in query.pairs if pair[0] != "sort"])
     digest = blake2b(filters.encode(), digest_size=16).hexdigest()
-    return f"catalog:facets:{catalog_version()}:{get_language()}:{digest}"
+    return f"catalog:facets:{request_catalog_version(request)}:{get_language()}:{digest}"
 
 
-def _facets(filterset: ProductFilter, query: ListQuery) -> list[Facet]:
+def _facets(request: HttpRequest, filterset: ProductFilter, query: ListQuery) -> list[Facet]:
     """The facet counts but the shops': cached apart from the grid, since they do not
     change with the page or the sort, so paging and re-sorting a list reuse them."""
-    return cached(_facets_key(query), lambda: text_facets(filterset))
+    return cached(_facets_key(request, query), lambda: text_facets(filterset))
 
 
 # Where the listing's cached HTML takes the shops' facet ("Available at"): that facet
@@ -159,12 +159,12 @@ def _store_facet_html(request: HttpRequest) -> str:
     def build() -> str:
         filterset, data, _left_out = _request_filterset(request)
         query = _list_query(data)
-        store = cached(f"{_facets_key(query)}:store", lambda: store_facet(filterset),
+        store = cached(f"{_facets_key(request, query)}:store", lambda: store_facet(filterset),
                        stale_ok=True)
         if not store.values:
             return ""
         (group,) = _facet_groups(filterset, query, [store])
-        return render_to_string("catalog/_facet.html", {"group": group})
+        return facet_group(group)  # catalog/_facet.html's markup
 
     return cached(page_key(request, "store-facet"), build, stale_ok=True)
 
@@ -253,7 +253,17 @@ def _listing(request: HttpRequest) -> dict:
     query = _list_query(data)
     cleaned = filterset.form.cleaned_data
 
-    paginator = Paginator(selectors.product_cards(filterset.qs), selectors.PRODUCTS_PER_PAGE)
+    kept = word_counts(filterset)
+    if kept is not None and filterset.clean_sort() == Sort.RELEVANCE:
+        # A search for one catalog word, best match first: its matches are kept in that
+        # order (catalog.facet_counts), so a page reads its 24 ids, not every match.
+        rows = selectors.WordMatches(kept_word(filterset), kept[""][""])
+    else:
+        rows = selectors.product_cards(filterset.qs)
+    paginator = Paginator(rows, selectors.PRODUCTS_PER_PAGE)
+    total = kept_total(filterset)
+    if total is not None:  # the unfiltered list's and a word's totals are kept (a COUNT
+        paginator.count = total  # over every active product was ~5 ms at 10,000)
     # get_page: a page that is not a number gives the first, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.cards_ready(page.object_list)
@@ -272,7 +282,7 @@ def _listing(request: HttpRequest) -> dict:
         title = (category or collection).title
     else:
         title = _("All jewellery")
-    facets = _facet_groups(filterset, query, _facets(filterset, query))
+    facets = _facet_groups(filterset, query, _facets(request, filterset, query))
     sort = filterset.clean_sort()
     sorts = [(value, label) for value, label in Sort.CHOICES if q or value != Sort.RELEVANCE]
     chips = _chips(cleaned, query)

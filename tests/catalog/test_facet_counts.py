@@ -10,7 +10,7 @@ import pytest
 from django.http import QueryDict
 
 from catalog.facet_counts import facet_totals_recount, facets_reconcile, facets_refresh
-from catalog.facets import OWN_FILTERS, product_facets, text_facets
+from catalog.facets import OWN_FILTERS, product_facets, text_facets, word_counts
 from catalog.filters import ProductFilter
 from catalog.floor import floor_rebuild, floor_reconcile
 from catalog.models import Category, Collection, FacetCount, Product
@@ -28,7 +28,7 @@ from .factories import ByWeightVariantFactory, MetalRateFactory, ProductFactory,
 
 pytestmark = pytest.mark.django_db
 
-QUERIES = ["", "q=ring", "material=gold", "category=rings&size=12", "q=ring&store=sh",
+QUERIES = ["", "q=ring", "q=戒指", "q=项链", "q=戒指&sort=price", "material=gold", "category=rings&size=12", "q=ring&store=sh",
            "metal=gold&price_min=3000&price_max=9999", "collection=bridal&gemstone=diamond"]
 
 
@@ -264,3 +264,82 @@ def test_the_search_vocabulary_is_kept_with_the_catalog(shelf):
     products_set_active(product_ids=[shelf["pearl"].pk, shelf["chain"].pk], active=False)
     assert "necklace" not in words().latin and "项链" not in words().chinese
     assert facets_reconcile() == 0
+
+
+def test_a_search_for_one_catalog_word_reads_its_kept_counts(shelf, django_assert_num_queries):
+    """戒指 (the rings' category) finds three pieces: its facets, shops and total are read
+    from the word's kept counts in one query (and match what filtering shows, above)."""
+    filterset = _filterset(QueryDict("q=戒指"))
+    assert filterset.qs.count() == 3  # (the words parsed, as the page's grid does)
+    with django_assert_num_queries(1):
+        kept = word_counts(filterset)
+        assert word_counts(filterset) is kept  # read once
+    assert kept[""][""] == 3
+    assert kept["material"] == {"diamond": 1, "platinum": 1, "gold": 1}
+    shops = {s.pk: s.code for s in StoreFactory._meta.model.objects.all()}
+    assert {shops[int(pk)]: n for pk, n in kept["store"].items()} == {"sh": 2}
+    # Anything more than the one word is counted over the matches, as before.
+    assert word_counts(_filterset(QueryDict("q=戒指&material=gold"))) is None
+    assert word_counts(_filterset(QueryDict("q=ring"))) is None
+    assert word_counts(_filterset(QueryDict("q=素圈 戒指"))) is None
+
+
+def test_a_new_word_a_gone_word_and_a_moved_piece_keep_the_words_counts_exact(shelf):
+    """A product whose name brings a word new to the catalog (its matches are found in
+    every document), its stock coming and going, its unpublishing (the word goes)."""
+    from catalog.models import WordFacetCount
+
+    necklaces = Category.objects.get(slug="necklaces")
+    new = ProductFactory(slug="jade", name="翡翠平安扣", name_en="Jade disc",
+                         category=necklaces, material="jade")
+    variant = VariantFactory(product=new, size="45cm", list_price=Decimal("8800"))
+    products_changed(product_ids=[new.pk])
+    product_search_refresh(product_ids=[new.pk])
+    shown = assert_all_exact()
+    assert shown["category"]["necklaces"] == 3
+    assert_counts_are_what_filtering_shows("q=翡翠平安扣")
+    assert word_counts(_filterset(QueryDict("q=项链")))[""][""] == 3
+    StockLevelFactory(store=StoreFactory._meta.model.objects.get(code="bj"), variant=variant,
+                      on_hand=1)
+    floor_rebuild(product_ids=[new.pk])  # (a receipt's crossing, as the stock services do)
+    assert_all_exact()
+    assert assert_counts_are_what_filtering_shows("q=项链")["store"] == {"bj": 2}
+    stock_reserve(store=StoreFactory._meta.model.objects.get(code="bj"), variant=variant,
+                  quantity=1, expires_at=None, purpose=ReservationPurpose.ORDER,
+                  reference="test")
+    assert assert_counts_are_what_filtering_shows("q=项链")["store"] == {"bj": 1}
+    assert_all_exact()
+    products_set_active(product_ids=[new.pk], active=False)
+    assert_all_exact()
+    assert not WordFacetCount.objects.filter(word="翡翠平安扣").exists()
+    assert word_counts(_filterset(QueryDict("q=项链")))[""][""] == 2
+
+
+def test_a_search_for_one_word_pages_in_the_searchs_own_order(shelf, client):
+    """The kept best-match order (the word in the name, popularity, newest) is the
+    search's: page by page, after the names and the popularity change."""
+    from catalog.selectors import WordMatches
+    from catalog.services import product_popularity_set
+
+    rings = Category.objects.get(slug="rings")
+    for i in range(30):  # two pages; some with the word in the name, popularity ties
+        product = ProductFactory(slug=f"ring-{i}", name="钻石戒指" if i % 3 else "钻石对戒",
+                                 category=rings, material="gold")
+        VariantFactory(product=product, size="12", list_price=Decimal(1000 + i))
+    product_search_refresh()
+
+    def searched() -> list[int]:
+        return list(_filterset(QueryDict("q=戒指")).qs.values_list("pk", flat=True))
+
+    def kept() -> list[int]:
+        total = word_counts(_filterset(QueryDict("q=戒指")))[""][""]
+        matches = WordMatches("戒指", total)
+        return [p.pk for p in matches[0:24]] + [p.pk for p in matches[24:48]]
+
+    assert len(searched()) == 33 and kept() == searched()
+    ids = searched()
+    product_popularity_set(scores={ids[-1]: 50, ids[-2]: 50, ids[5]: 7})
+    assert kept() == searched() and kept()[:2] != ids[:2]
+    assert facets_reconcile() == 0
+    html = client.get("/products/?q=戒指&page=2").content.decode()
+    assert html.count('class="product-card"') == 9

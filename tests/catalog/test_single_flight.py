@@ -87,3 +87,23 @@ def test_while_one_worker_builds_the_new_vocabulary_the_others_use_the_last(shel
     assert not search._loaded  # lent, not kept
     cache.delete(f"lock:catalog:vocabulary:{catalog_version()}")
     assert "jade" in search.vocabulary().latin
+
+
+def test_the_builder_stores_its_copy_and_lets_go_of_the_lock_at_once():
+    """The copy and the lock's release go in one round trip (Flight.store); a build that
+    fails lets go of the lock too, so the next asker builds."""
+    from catalog.cache import cached
+
+    key = "catalog:test:pipelined"
+    cache.delete_many([key, f"lock:{key}", "catalog:test:failing"])
+    assert cached(key, lambda: "built") == "built"
+    assert cache.get(f"lock:{key}") is None and cache.get(key).value == "built"
+    assert cached(key, lambda: "again") == "built"  # the stored copy serves
+
+    def fail():
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        cached("catalog:test:failing", fail)
+    assert cache.get("lock:catalog:test:failing") is None
+    assert cached("catalog:test:failing", lambda: "second") == "second"

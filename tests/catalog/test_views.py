@@ -581,6 +581,29 @@ def test_list_query_budget_does_not_grow_with_the_page(client, shop,
         client.get(LIST, {"sort": "price"})
 
 
+def test_a_search_for_one_word_costs_the_same_whatever_it_finds(
+        client, shop, django_assert_max_num_queries):
+    """Cold: the vocabulary, the word's kept counts (facets, shops, total), the page's
+    ids in best-match order, their cards, the labels, the shops, the menu: nothing
+    counted over the matches, so 30 more matches cost nothing more."""
+    from django.core.cache import cache
+
+    with django_assert_max_num_queries(7) as few:
+        assert slugs_on(client.get(LIST, {"q": "戒指"}))
+    rings = Category.objects.get(slug="rings")
+    for i in range(30):
+        VariantFactory(product=ProductFactory(category=rings, name=f"钻石戒指{i}"),
+                       list_price=Decimal(100 + i))
+    product_search_refresh()
+    prices_refresh()
+    cache.clear()
+    with django_assert_max_num_queries(7) as many:
+        response = client.get(LIST, {"q": "戒指"})
+    assert len(slugs_on(response)) == 24 and "共 33 件" in response.content.decode()
+    assert len(many) == len(few)
+    assert not any("LIKE" in q["sql"] or "COUNT(" in q["sql"] for q in many)
+
+
 def test_list_query_budget_with_every_filter(client, shop, django_assert_max_num_queries):
     query = {"q": "ring", "category": "rings", "collection": "bridal", "material": "diamond",
              "metal": "gold", "size": "10", "price_min": "1", "price_max": "99999",
