@@ -54,6 +54,7 @@ from .serializers import (
     CheckoutSerializer,
     OrderErrorSerializer,
     OrderSerializer,
+    represent,
 )
 from .services import order_cancel
 from .services.cart import (
@@ -121,14 +122,14 @@ def _discounts_keep(request, cart, values: dict) -> None:
 
 def _cart_payload(cart, request, views=None) -> dict:
     views = cart_lines(cart=cart) if views is None else views
-    return CartSerializer({
+    return represent(CartSerializer, {
         "discounts": _discounts(cart, request, views),
         "lines": views,
         "count": sum(v.quantity for v in views),
         "subtotal": cart_subtotal(views),
         "currency": settings.CURRENCY,
         "needs_review": any(v.blocked for v in views),
-    }).data
+    })
 
 
 def _variant(sku: str) -> Variant | None:
@@ -311,7 +312,7 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
                     order=order, success_url=order_url, cancel_url=order_url))
             if outcome.error is not None:
                 result["payment_error"] = outcome.error.as_dict()
-        return Response(CheckoutResultSerializer(result).data, status=201)
+        return Response(represent(CheckoutResultSerializer, result), status=201)
 
 
 def path_for_order(order: Order) -> str:
