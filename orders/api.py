@@ -37,7 +37,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
-from catalog.selectors import with_cover
 from members.services.coupons import coupon_guess_ensure
 from o2o.errors import ApplicationError, NotFoundError, reported
 from stores.models import Store
@@ -121,7 +120,7 @@ def _discounts_keep(request, cart, values: dict) -> None:
 
 
 def _cart_payload(cart, request, views=None) -> dict:
-    views = cart_lines(cart=cart) if views is None else views
+    views = cart_lines(cart=cart, pictures=False) if views is None else views
     return represent(CartSerializer, {
         "discounts": _discounts(cart, request, views),
         "lines": views,
@@ -133,9 +132,8 @@ def _cart_payload(cart, request, views=None) -> dict:
 
 
 def _variant(sku: str) -> Variant | None:
-    """The piece with its product and its cover (the bag shows it), in one query."""
-    return with_cover(Variant.objects.select_related("product").filter(sku=sku),
-                      "product_id").first()
+    """The piece with its product, in one query."""
+    return Variant.objects.select_related("product").filter(sku=sku).first()
 
 
 class CartView(CsrfEveryoneMixin, APIView):

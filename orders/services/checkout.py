@@ -206,7 +206,8 @@ def checkout_place(
     if not pay_at_counter:
         payments_online_ensure()  # OnlinePaymentOff (503): nothing held for nothing
     locked = _locked(cart)
-    views, rates = cart_lines_priced(cart=locked)  # fixed prices need no rates: {}
+    # Fixed prices need no rates ({}); no pictures: the order keeps none.
+    views, rates = cart_lines_priced(cart=locked, pictures=False)
     if not views:
         raise OrderInvalid(_("Your bag is empty."), code="cart_empty")
     if len(views) > settings.CART_MAX_LINES:
