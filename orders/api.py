@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
+from catalog.selectors import for_sale
 from members.services.coupons import coupon_guess_ensure
 from o2o.errors import ApplicationError, NotFoundError, reported
 from stores.models import Store
@@ -132,8 +133,8 @@ def _cart_payload(cart, request, views=None) -> dict:
 
 
 def _variant(sku: str) -> Variant | None:
-    """The piece with its product, in one query."""
-    return Variant.objects.select_related("product").filter(sku=sku).first()
+    """The piece with what selling reads of it and its product, in one query."""
+    return for_sale(Variant.objects.select_related("product")).filter(sku=sku).first()
 
 
 class CartView(CsrfEveryoneMixin, APIView):

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import PricingMode, ProductImage, Variant
 from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
-from catalog.selectors import cover_image, with_cover
+from catalog.selectors import cover_image, for_sale, with_cover
 from members.errors import PointsInvalid
 from members.models import User
 from members.services.coupons import coupon_code_clean
@@ -333,7 +333,8 @@ def _lines_of(cart: Cart, *, pictures: bool = True):
     without it the query is lighter to build and to run)."""
     lines = CartLine.objects.filter(cart=cart).select_related("variant__product").order_by(
         "added_at", "id")
-    return with_cover(lines, "variant__product_id") if pictures else lines
+    # The bag page shows more of a piece; the API and checkout only what selling reads.
+    return with_cover(lines, "variant__product_id") if pictures else for_sale(lines, "variant")
 
 
 def cart_lines(*, cart: Cart | None, rates: dict | None = None,
