@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,15 +48,17 @@ RateKey = tuple[str, str]
 
 
 def rates_in_force(at: datetime | None = None) -> dict[RateKey, Decimal]:
-    """Every metal/purity rate in force at ``at``, in one query (DISTINCT ON)."""
+    """Every metal/purity rate in force at ``at``, in one query (DISTINCT ON).
+
+    In SQL: every by-weight price and every purchase of such a piece (twice: the bag, then
+    checkout) reads it, and the ORM's building of it cost ten times the SQL's CPU."""
     at = at or timezone.now()
-    rows = (
-        MetalRate.objects.filter(valid_from__lte=at)
-        .order_by("metal", "purity", "-valid_from")
-        .distinct("metal", "purity")
-        .values_list("metal", "purity", "rate_per_gram")
-    )
-    return {(metal, purity): rate for metal, purity, rate in rows}
+    with connections[router.db_for_read(MetalRate)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT ON (metal, purity) metal, purity, rate_per_gram "
+            f"FROM {MetalRate._meta.db_table} WHERE valid_from <= %s "
+            f"ORDER BY metal, purity, valid_from DESC", [at])
+        return {(metal, purity): rate for metal, purity, rate in cursor.fetchall()}
 
 
 def variant_price(

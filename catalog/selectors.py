@@ -135,6 +135,24 @@ def with_cover(queryset: QuerySet, product_ref: str) -> QuerySet:
     return queryset.annotate(cover=_cover(product_ref))
 
 
+# What selling a piece reads of it and its product: pricing (catalog.pricing), the checks
+# of the bag and of an order, the line's name and link. Not the product's descriptions,
+# search text or tags: the purchase's queries are lighter without them.
+SALE_FIELDS = ("sku", "product_id", "metal", "purity", "weight_g", "pricing_mode",
+               "list_price", "labour_fee", "is_active", "product__name", "product__name_en",
+               "product__slug", "product__is_active")
+
+
+def for_sale(queryset: QuerySet, variant_ref: str = "") -> QuerySet:
+    """``queryset`` of variants (or of rows with a variant at ``variant_ref``, e.g.
+    "variant" for cart lines, whose own fields are kept) reading only the piece and
+    product fields of ``SALE_FIELDS``; it must ``select_related`` the product."""
+    if not variant_ref:
+        return queryset.only(*SALE_FIELDS)
+    own = [f.attname for f in queryset.model._meta.concrete_fields]
+    return queryset.only(*own, *(f"{variant_ref}__{name}" for name in SALE_FIELDS))
+
+
 def cover_image(product_id: int, data: dict | None) -> ProductImage | None:
     """A ``with_cover`` annotation as an unsaved ProductImage for ``product_picture``."""
     return _cover_image(product_id, data)

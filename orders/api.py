@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Variant
-from catalog.selectors import with_cover
+from catalog.selectors import for_sale
 from members.services.coupons import coupon_guess_ensure
 from o2o.errors import ApplicationError, NotFoundError, reported
 from stores.models import Store
@@ -54,6 +54,7 @@ from .serializers import (
     CheckoutSerializer,
     OrderErrorSerializer,
     OrderSerializer,
+    represent,
 )
 from .services import order_cancel
 from .services.cart import (
@@ -120,21 +121,20 @@ def _discounts_keep(request, cart, values: dict) -> None:
 
 
 def _cart_payload(cart, request, views=None) -> dict:
-    views = cart_lines(cart=cart) if views is None else views
-    return CartSerializer({
+    views = cart_lines(cart=cart, pictures=False) if views is None else views
+    return represent(CartSerializer, {
         "discounts": _discounts(cart, request, views),
         "lines": views,
         "count": sum(v.quantity for v in views),
         "subtotal": cart_subtotal(views),
         "currency": settings.CURRENCY,
         "needs_review": any(v.blocked for v in views),
-    }).data
+    })
 
 
 def _variant(sku: str) -> Variant | None:
-    """The piece with its product and its cover (the bag shows it), in one query."""
-    return with_cover(Variant.objects.select_related("product").filter(sku=sku),
-                      "product_id").first()
+    """The piece with what selling reads of it and its product, in one query."""
+    return for_sale(Variant.objects.select_related("product")).filter(sku=sku).first()
 
 
 class CartView(CsrfEveryoneMixin, APIView):
@@ -311,7 +311,7 @@ class CheckoutView(CsrfEveryoneMixin, APIView):
                     order=order, success_url=order_url, cancel_url=order_url))
             if outcome.error is not None:
                 result["payment_error"] = outcome.error.as_dict()
-        return Response(CheckoutResultSerializer(result).data, status=201)
+        return Response(represent(CheckoutResultSerializer, result), status=201)
 
 
 def path_for_order(order: Order) -> str:

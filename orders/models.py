@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -115,6 +116,15 @@ class Order(models.Model):
                                     name="order_pickup_code_unique_per_store"),
             models.CheckConstraint(condition=Q(pay_at_counter=False) | Q(fulfilment="pickup"),
                                    name="order_pay_at_counter_is_a_pickup"),
+        ]
+        indexes = [
+            # Every checkout's hold check (services.checkout._holds_held) counts the
+            # contact's unpaid orders by mobile number or email: without these it read
+            # every order ever placed, under the contact's lock.
+            models.Index(fields=["contact_phone"], name="order_unpaid_by_phone",
+                         condition=Q(status=OrderStatus.PENDING_PAYMENT)),
+            models.Index(Upper("contact_email"), name="order_unpaid_by_email",
+                         condition=Q(status=OrderStatus.PENDING_PAYMENT)),
         ]
 
     def __str__(self):

@@ -3,6 +3,8 @@ change is made by orders.services. Output serializers read the services' results
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -179,3 +181,30 @@ class CheckoutResultSerializer(serializers.Serializer):
     payment_error = OrderErrorSerializer(required=False,
                                     help_text="The payment could not be started (the order "
                                               "stands; pay later from its page)")
+
+
+# --- Answers -------------------------------------------------------------------------------
+
+
+def _fields_built(serializer: serializers.BaseSerializer) -> None:
+    for field in getattr(getattr(serializer, "child", serializer), "fields", {}).values():
+        if isinstance(field, serializers.BaseSerializer):
+            _fields_built(field)
+
+
+@functools.cache
+def _serializer_once(serializer_class: type[serializers.BaseSerializer]):
+    serializer = serializer_class()
+    _fields_built(serializer)  # all of them now: later callers only read them
+    return serializer
+
+
+def represent(serializer_class: type[serializers.BaseSerializer], instance) -> dict:
+    """``serializer_class(instance).data``, from one instance of the serializer per process.
+
+    DRF builds every field of a serializer (deep copies of the declared ones, and a
+    ModelSerializer's derived from the model) for each instance it makes: the most of
+    what serialising a cart or a checkout's order cost. ``to_representation`` keeps no
+    state, so threads share the one instance. Only for output serializers that read no
+    ``context`` (no request, no view)."""
+    return _serializer_once(serializer_class).to_representation(instance)

@@ -29,14 +29,14 @@ from django.utils.translation import gettext as _
 
 from catalog.models import PricingMode, ProductImage, Variant
 from catalog.pricing import PriceUnavailable, rates_in_force, variant_price
-from catalog.selectors import cover_image, with_cover
+from catalog.selectors import cover_image, for_sale, with_cover
 from members.errors import PointsInvalid
 from members.models import User
 from members.services.coupons import coupon_code_clean
 from o2o.errors import NotFoundError
 from stores.errors import SoldOut
 from stores.models import Store, StoreKind
-from stores.selectors import availability_for_variants
+from stores.selectors import availability_by_store_id
 
 from ..errors import OrderInvalid
 from ..models import Cart, CartLine, OrderChannel
@@ -139,8 +139,7 @@ def cart_count(*, cart: Cart | None) -> int:
 def sellable(variant_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     """Available pieces per variant per active location: ``{variant_id: {store_id: n}}``
     (one query; locations with none are left out)."""
-    return {variant_id: {store.pk: available for store, available in places}
-            for variant_id, places in availability_for_variants(variant_ids).items()}
+    return availability_by_store_id(variant_ids)
 
 
 def _check_quantity(quantity) -> int:
@@ -203,10 +202,9 @@ def cart_add_viewed(*, cart: Cart | None, member: User | None, variant: Variant,
                     quantity: int = 1) -> tuple[Cart, list[CartLineView]]:
     """``cart_add`` for the bag's API, which answers with the whole bag: the cart (made
     here when there is none: ``member``'s, or a guest's, which the caller keeps with
-    ``cart_remember``) and its lines as ``cart_lines`` shows them, built from what the
-    checks read inside the transaction instead of a second look after it. A refused add
-    makes no cart. Annotate ``variant`` ``with_cover`` (``product_id``) for the new
-    line's picture."""
+    ``cart_remember``) and its lines as ``cart_lines(pictures=False)`` shows them, built
+    from what the checks read inside the transaction instead of a second look after it.
+    A refused add makes no cart."""
     cart, _line, views = _add(cart=cart, member=member, variant=variant, quantity=quantity)
     return cart, views
 
@@ -228,7 +226,8 @@ def _add(*, cart: Cart | None, member: User | None, variant: Variant,
         if not Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now()):
             raise NotFoundError(_("This bag is no longer there; please add the pieces "
                                   "again."), code="cart_gone")
-        lines = list(_lines_of(cart))  # at most CART_MAX_LINES rows
+        # At most CART_MAX_LINES rows; no pictures: neither caller shows them.
+        lines = list(_lines_of(cart, pictures=False))
     line = next((existing for existing in lines if existing.variant_id == variant.pk), None)
     if line is None and len(lines) >= settings.CART_MAX_LINES:
         raise OrderInvalid(_("Your bag holds at most %(count)s different pieces.")
@@ -245,7 +244,6 @@ def _add(*, cart: Cart | None, member: User | None, variant: Variant,
     if line is None:
         line = CartLine.objects.create(cart=cart, variant=variant, quantity=total,
                                        price_seen=price)
-        line.cover = getattr(variant, "cover", None)  # type: ignore[attr-defined]
         lines.append(line)
     else:
         line.quantity, line.price_seen = total, price
@@ -329,25 +327,31 @@ def rates_needed(variants: Iterable[Variant]) -> dict | None:
     return None
 
 
-def _lines_of(cart: Cart):
-    return (with_cover(CartLine.objects.filter(cart=cart), "variant__product_id")
-            .select_related("variant__product").order_by("added_at", "id"))
+def _lines_of(cart: Cart, *, pictures: bool = True):
+    """The cart's lines with their pieces; with ``pictures``, each annotated with its
+    product's first photo (the bag page shows it; the API's answer and checkout do not:
+    without it the query is lighter to build and to run)."""
+    lines = CartLine.objects.filter(cart=cart).select_related("variant__product").order_by(
+        "added_at", "id")
+    # The bag page shows more of a piece; the API and checkout only what selling reads.
+    return with_cover(lines, "variant__product_id") if pictures else for_sale(lines, "variant")
 
 
-def cart_lines(*, cart: Cart | None, rates: dict | None = None) -> list[CartLineView]:
+def cart_lines(*, cart: Cart | None, rates: dict | None = None,
+               pictures: bool = True) -> list[CartLineView]:
     """Each line with its live price, availability and flags. Three queries whatever the
     number of lines (lines with pieces, metal rates unless given or every price is fixed,
-    stock)."""
-    return cart_lines_priced(cart=cart, rates=rates)[0]
+    stock). Without ``pictures`` the views have none (``picture`` None)."""
+    return cart_lines_priced(cart=cart, rates=rates, pictures=pictures)[0]
 
 
-def cart_lines_priced(*, cart: Cart | None,
-                      rates: dict | None = None) -> tuple[list[CartLineView], dict]:
+def cart_lines_priced(*, cart: Cart | None, rates: dict | None = None,
+                      pictures: bool = True) -> tuple[list[CartLineView], dict]:
     """``cart_lines`` and the metal rates they were priced with ({} when every price is
     fixed), for a caller that prices them again (``order_place``)."""
     if cart is None:
         return [], {}
-    lines = list(_lines_of(cart))
+    lines = list(_lines_of(cart, pictures=pictures))
     if not lines:
         return [], {}
     if rates is None:

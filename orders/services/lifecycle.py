@@ -35,8 +35,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -408,11 +408,18 @@ def _number_and_pickup_code(*, at: datetime, store: Store | None) -> tuple[str, 
     day = timezone.localtime(at).strftime("%y%m%d")
     for _attempt in range(8):
         number = _number_draw(day, secrets.choice)
-        code = ("".join(secrets.choice("0123456789") for _ in range(PICKUP_CODE_DIGITS))
+        code = (f"{secrets.randbelow(10 ** PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
                 if store is not None else "")
-        clash = Q(number=number) | (Q(store=store, pickup_code=code) if code else Q(pk__in=[]))
-        if not Order.objects.filter(clash).exists():
-            return number, code
+        # In SQL: it runs in every checkout, and the ORM's building of it cost more CPU
+        # than the rest of the drawing.
+        sql, params = f"SELECT 1 FROM {Order._meta.db_table} WHERE number = %s", [number]
+        if code:
+            sql += " OR (store_id = %s AND pickup_code = %s)"
+            params += [store.pk, code]
+        with connection.cursor() as cursor:
+            cursor.execute(sql + " LIMIT 1", params)
+            if cursor.fetchone() is None:
+                return number, code
     raise ConflictError(_("Could not find a free order number; please try again."),
                         code="order_number_exhausted")
 

@@ -80,3 +80,42 @@ def test_a_purchase_costs_at_most_25_queries(client, by_weight):
         answer = _checkout(client, token)
     assert answer.status_code == 201, answer.content
     assert len(purchase.captured_queries) <= PURCHASE_BUDGET
+
+
+def _piece_reads(queries) -> list[str]:
+    """Queries that read a piece or a product row by itself: a deferred field loaded late
+    (the bag's and checkout's queries read only catalog.selectors.SALE_FIELDS)."""
+    return [q["sql"] for q in queries.captured_queries
+            if q["sql"].startswith("SELECT") and (
+                'FROM "catalog_variant" WHERE "catalog_variant"."id" =' in q["sql"]
+                or 'FROM "catalog_product" WHERE "catalog_product"."id" =' in q["sql"])]
+
+
+@pytest.mark.parametrize("way", ["pickup by transfer", "delivery", "sold out meanwhile"])
+def test_the_bag_and_checkout_load_no_field_of_a_piece_late(client, way):
+    from stores.models import StockLevel
+    from tests.stores.factories import warehouse
+
+    StoreFactory(code="budget")
+    depot = warehouse(code="budget-wh")
+    MetalRateFactory()
+    pieces = [VariantFactory(), ByWeightVariantFactory()]
+    for piece in pieces:
+        stock_receive(store=depot, variant=piece, quantity=3)
+    client.get("/api/v1/cart/")
+    token = client.cookies["csrftoken"].value
+    with CaptureQueriesContext(connection) as queries:
+        for piece in pieces:
+            answer = _post(client, "/api/v1/cart/items/", {"sku": piece.sku}, token)
+            assert answer.status_code == 201, answer.content
+        if way == "sold out meanwhile":
+            StockLevel.objects.filter(variant=pieces[1]).update(reserved=3)
+        order = ({"fulfilment": "delivery", "address": {
+            "recipient": "林小姐", "phone": "13800138000", "province": "上海市",
+            "city": "上海市", "district": "静安区", "street": "南京西路 1266 号",
+            "postcode": "200040"}} if way == "delivery"
+            else {"fulfilment": "pickup", "store": "budget", "pay_at_counter": True})
+        answer = _post(client, "/api/v1/checkout/", {
+            **order, "contact_name": "林小姐", "contact_phone": "13800138000"}, token)
+    assert answer.status_code == (409 if way == "sold out meanwhile" else 201), answer.content
+    assert _piece_reads(queries) == []

@@ -353,3 +353,24 @@ def test_a_delivery_through_the_pages_keeps_the_address_on_the_order(client, set
     order = Order.objects.get()
     assert order.fulfilment == Fulfilment.DELIVERY and order.address["district"] == "静安区"
     assert StockLevel.objects.get(store=depot).reserved == 1
+
+
+@pytest.mark.django_db
+def test_a_drawn_number_or_pickup_code_already_taken_is_drawn_again(monkeypatch):
+    """The order number is unique everywhere, the pickup code at its store only."""
+    from orders.services import lifecycle
+
+    store, other = StoreFactory(), StoreFactory()
+    now = timezone.now()
+    Order.objects.create(number="O261207AAAAAA", store=store, pickup_code="12345678",
+                         subtotal=0, total=0, placed_at=now)
+    Order.objects.create(number="O261207BBBBBB", store=other, pickup_code="87654321",
+                         subtotal=0, total=0, placed_at=now)
+    numbers = iter(["AAAAAA", "CCCCCC", "DDDDDD", "EEEEEE"])  # the first is taken
+    codes = iter([5, 12345678, 87654321])  # 5 with the taken number; then taken here only
+    monkeypatch.setattr(lifecycle, "_number_draw", lambda day, _choice: "O261207" + next(numbers))
+    monkeypatch.setattr(lifecycle.secrets, "randbelow", lambda _n: next(codes))
+    assert lifecycle._number_and_pickup_code(at=timezone.now(), store=store) == (
+        "O261207DDDDDD", "87654321")
+    assert lifecycle._number_and_pickup_code(at=timezone.now(), store=None) == (
+        "O261207EEEEEE", "")

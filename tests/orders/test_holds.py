@@ -167,3 +167,52 @@ def test_parallel_checkouts_of_one_contact_cannot_pass_the_limit_together(settin
     assert len(results) == 3, errors
     assert len(errors) == 5 and all(isinstance(e, HoldRefused) for e in errors)
     assert Order.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_holds_count_open_unpaid_orders_of_the_member_the_mobile_or_the_email():
+    """The hold check's one SQL statement counts what the ORM's filter did: unpaid and
+    unexpired orders of the member, the mobile number or the email (any case)."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q, Sum
+    from django.utils import timezone
+
+    from orders.services.checkout import _holds_held
+
+    store = StoreFactory()
+    member = UserFactory(phone="+8613700000001")
+    mine = place(store, stocked(store, price="1000"), member=member, contact_phone="",
+                 contact_email="")
+    by_phone = place(store, stocked(store, price="200"), contact_email="",
+                     contact_phone="+8613700000002")
+    by_email = place(store, stocked(store, price="30"), pay_at_counter=True,
+                     contact_phone="", contact_email="Lin.Xiao@Example.com")
+    expired = place(store, stocked(store, price="4"), contact_phone="+8613700000002",
+                    contact_email="")
+    Order.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    paid = place(store, stocked(store, price="5"), contact_phone="+8613700000002")
+    Order.objects.filter(pk=paid.pk).update(status="paid")
+    place(store, stocked(store, price="6"), contact_phone="+8613700000003",
+          contact_email="other@example.com")
+
+    def orm(who):
+        held = Order.objects.filter(who, status="pending_payment").filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())).aggregate(
+            count=Count("pk"), value=Sum("total"),
+            at_counter=Count("pk", filter=Q(pay_at_counter=True)))
+        return {**held, "value": held["value"] or Decimal("0")}
+
+    everyone = _holds_held(member=member, phone="+8613700000002",
+                           email="lin.xiao@example.COM")
+    assert everyone == {"count": 3, "value": Decimal("1230.00"), "at_counter": 1}
+    assert everyone == orm(Q(member=member) | Q(contact_phone="+8613700000002")
+                           | Q(contact_email__iexact="lin.xiao@example.COM"))
+    assert {mine.pk, by_phone.pk, by_email.pk} == set(Order.objects.filter(
+        Q(member=member) | Q(contact_phone="+8613700000002")
+        | Q(contact_email__iexact="lin.xiao@example.com"), status="pending_payment")
+        .exclude(pk=expired.pk).values_list("pk", flat=True))
+    assert _holds_held(member=None, phone="+8613700000002", email="") == {
+        "count": 1, "value": Decimal("200.00"), "at_counter": 0}
+    assert _holds_held(member=None, phone="", email="") == {
+        "count": 0, "value": Decimal("0"), "at_counter": 0}

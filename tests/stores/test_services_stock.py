@@ -195,3 +195,27 @@ def test_parallel_reserve_release_and_expire_keep_the_counter_exact():
                      .values_list("quantity", flat=True))
         assert level(store, v).reserved == active <= 4
     connections.close_all()
+
+
+@pytest.mark.django_db
+def test_availability_by_store_id_is_availability_for_variants_without_the_store_rows(
+        shop, depot, variant, django_assert_num_queries):
+    from stores.selectors import availability_by_store_id, availability_for_variants
+
+    other, closed, none_left = VariantFactory(), tryon_store(code="sh-shut"), VariantFactory()
+    stock_receive(store=depot, variant=variant, quantity=3)
+    stock_receive(store=shop, variant=variant, quantity=2)
+    stock_receive(store=shop, variant=other, quantity=1)
+    stock_receive(store=closed, variant=other, quantity=4)
+    closed.is_active = False
+    closed.save(update_fields=["is_active"])
+    stock_receive(store=shop, variant=none_left, quantity=1)
+    reserve(shop, none_left)
+    ids = [variant.pk, other.pk, none_left.pk]
+    with django_assert_num_queries(1):
+        found = availability_by_store_id(ids)
+    assert found == {variant.pk: {shop.pk: 2, depot.pk: 3}, other.pk: {shop.pk: 1}}
+    assert {v: [(s.pk, n) for s, n in places]
+            for v, places in availability_for_variants(ids).items()} == {
+        v: list(places.items()) for v, places in found.items()}  # same order: shops first
+    assert availability_by_store_id([]) == {}
