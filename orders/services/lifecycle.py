@@ -412,7 +412,8 @@ def _number_and_pickup_code(*, at: datetime, store: Store | None) -> tuple[str, 
                 if store is not None else "")
         # In SQL: it runs in every checkout, and the ORM's building of it cost more CPU
         # than the rest of the drawing.
-        sql, params = f"SELECT 1 FROM {Order._meta.db_table} WHERE number = %s", [number]
+        sql = f"SELECT 1 FROM {Order._meta.db_table} WHERE number = %s"
+        params: list[object] = [number]
         if code:
             sql += " OR (store_id = %s AND pickup_code = %s)"
             params += [store.pk, code]
