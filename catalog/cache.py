@@ -149,16 +149,13 @@ def fresh(entry: Any) -> bool:
 
 
 class Flight:
-    """The builder's hold on a ``single_flight`` lock (true in a test). ``store`` writes
-    what it built and lets go of the lock in one Redis round trip (a cold page builds
-    five such copies: five round trips fewer); a lock not let go of so is deleted when
-    the block ends."""
+    """The builder's hold on a ``single_flight`` lock (true in a test, as any object).
+    ``store`` writes what it built and lets go of the lock in one Redis round trip (a
+    cold page builds five such copies: five round trips fewer); a lock not let go of so
+    is deleted when the block ends."""
 
     def __init__(self, lock: str):
         self.lock, self.held = lock, True
-
-    def __bool__(self) -> bool:
-        return True
 
     def store(self, key: str, value: Any, timeout: int) -> None:
         """``cache.set(key, value, timeout)``, then the lock deleted, pipelined."""

@@ -14,9 +14,10 @@ combination). The menu itself is the key, not the catalog version: the version m
 with every price or product edit, which leaves the chrome as it was, and re-rendering
 the four shells after each such change was some 5 ms of every first page after it (and
 of every cold page the bench measures); a renamed or added category is a new menu, so
-new shells. Each request fills the slots in one pass over the string. The shell is rendered from a context that
-holds nothing of the visitor's (no request, no user), so no visitor's data can be
-cached in it; what is filled in is escaped as the template would have escaped it.
+new shells. Each request fills the slots in one pass over the string. The shell is
+rendered from a context that holds nothing of the visitor's (no request, no user), so
+no visitor's data can be cached in it; what is filled in is escaped as the template
+would have escaped it.
 
 A slot is ``\\x00name:argument\\x00``: NUL can appear in no text the chrome shows
 (PostgreSQL refuses it, o2o.middleware.NulMiddleware drops it from requests), so a slot
@@ -173,10 +174,10 @@ def _menu(request) -> tuple:
     if request is None:
         return tuple(category_menu())
     menu = getattr(request, "_catalog_menu", None)
-    if menu is None or menu[0] != request_catalog_version(request):
-        version = request_catalog_version(request)
-        menu = request._catalog_menu = (version, tuple(category_menu(version=version)))
-    return menu[1]
+    if menu is None:
+        menu = request._catalog_menu = tuple(
+            category_menu(version=request_catalog_version(request)))
+    return menu
 
 
 def render_chrome(template_name: str, context: Context) -> SafeString:

@@ -58,7 +58,7 @@ from .models import (
     WordFacetCount,
     WordProduct,
 )
-from .search import _CJK_RUN, PIECE, WORD, document_words
+from .search import CJK_RUN, PIECE, WORD, document_words
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def _lock(cursor) -> None:
 def _kept_words(cursor) -> set[str]:
     """The Chinese words of the search vocabulary (catalog.search.Vocabulary.chinese)."""
     cursor.execute(f"SELECT value FROM {FC} WHERE facet = %s AND products > 0", [WORD])
-    return {word for (word,) in cursor.fetchall() if _CJK_RUN.fullmatch(word)}
+    return {word for (word,) in cursor.fetchall() if CJK_RUN.fullmatch(word)}
 
 
 def _word_matches_fill(cursor, words: list[str]) -> None:
@@ -355,7 +355,7 @@ def facets_refresh(*, product_ids: Iterable[int]) -> None:
                 [x for (facet, value), n in changes for x in (facet, value, n)])
             for facet, value, products in cursor.fetchall():
                 before = products - delta[(facet, value)]
-                if facet != WORD or not _CJK_RUN.fullmatch(value):
+                if facet != WORD or not CJK_RUN.fullmatch(value):
                     continue
                 if before <= 0 < products:
                     new_words.add(value)

@@ -33,7 +33,7 @@ from .models import (
     Product,
     WordFacetCount,
 )
-from .search import _CJK_RUN, parse_query
+from .search import CJK_RUN, parse_query
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def kept_word(filterset: ProductFilter) -> str | None:
     parsed = getattr(filterset, "parsed_query", None)  # (set when the grid was filtered)
     if parsed is None:
         parsed = filterset.parsed_query = parse_query(filterset.form.cleaned_data["q"])
-    if len(parsed.terms) != 1 or not _CJK_RUN.fullmatch(parsed.terms[0]):
+    if len(parsed.terms) != 1 or not CJK_RUN.fullmatch(parsed.terms[0]):
         return None
     return parsed.terms[0]
 

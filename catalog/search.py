@@ -45,7 +45,7 @@ from .cache import catalog_version, single_flight, wait_for
 from .models import FacetCount, Product
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{CJK}]+")
+CJK_RUN = re.compile(f"[{CJK}]+")
 _LETTERS = re.compile(r"[a-z]+")
 _TOKEN = re.compile(f"[{CJK}]+|[a-z0-9]+(?:[.'][a-z0-9]+)*")
 MAX_QUERY_LENGTH = 100
@@ -101,7 +101,7 @@ def document_words(document: str) -> set[tuple[str, str]]:
     per active product, with a total per word."""
     found: set[tuple[str, str]] = set()
     for token in set(document.split()):
-        if token[0] >= "\u3400" and _CJK_RUN.fullmatch(token):
+        if token[0] >= "\u3400" and CJK_RUN.fullmatch(token):
             if len(token) <= MAX_WORD:
                 found.add((WORD, token))
         elif len(token) > 1 and token.isalpha():
@@ -123,7 +123,7 @@ def _build_vocabulary() -> Vocabulary:
                        .values_list("facet", "value")):
         if kind == PIECE:
             pieces.add(word)
-        elif _CJK_RUN.fullmatch(word):
+        elif CJK_RUN.fullmatch(word):
             chinese.add(word)
         else:
             latin.add(word)
@@ -257,7 +257,7 @@ def parse_query(text: str) -> ParsedQuery:
     while i < len(tokens):
         token = tokens[i]
         i += 1
-        if _CJK_RUN.fullmatch(token):
+        if CJK_RUN.fullmatch(token):
             terms += segment_chinese(token, vocab.chinese, vocab.by_sound, corrections)
             continue
         word = _singular(token)
@@ -303,7 +303,7 @@ def search_filter(queryset: QuerySet[Product], parsed: ParsedQuery) -> QuerySet[
     condition = Q()
     rank = Value(0.0, output_field=FloatField())
     for term in parsed.terms:
-        if _CJK_RUN.fullmatch(term):
+        if CJK_RUN.fullmatch(term):
             condition &= Q(search_document__contains=term)
             rank = rank + Case(When(name__contains=term, then=Value(3.0)), default=Value(1.0),
                                output_field=FloatField())
