@@ -215,14 +215,15 @@ def cached(key: str, build: Callable[[], Any], timeout: int = 600, *,
         return entry.value
     stale = entry if stale_ok and isinstance(entry, Entry) else None
     with single_flight(key, wait=stale is None) as builder:
-        if not builder:
-            if stale is not None:
-                # A token that is never set: a copy including this one is stale at once.
-                depend_on({NEVER_KEY: time.time_ns()})
-                return stale.value
-            entry = cache.get(key)
-            if fresh(entry):
-                return entry.value
+        if not builder and stale is not None:
+            # A token that is never set: a copy including this one is stale at once.
+            depend_on({NEVER_KEY: time.time_ns()})
+            return stale.value
+        # Look again, the lock's holder too: another process may have built the copy and
+        # let go of the lock between the first look and this one (built twice then).
+        entry = cache.get(key)
+        if fresh(entry):
+            return entry.value
         with collecting() as deps:
             value = build()
         if builder:

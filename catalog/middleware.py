@@ -78,7 +78,10 @@ class AnonymousPageCacheMiddleware:
         stored = cache.get(key)
         if not fresh(stored):
             with single_flight(key) as builder:
-                stored = None if builder else cache.get(key)
+                # Look again, the lock's holder too: another process may have stored the
+                # page and let go of the lock between the first look and this one (it was
+                # rendered twice then).
+                stored = cache.get(key)
                 if not fresh(stored):
                     return self._render(request, key, builder)
         content, headers = stored.value

@@ -58,7 +58,7 @@ def test_python_facets_are_the_templates_facets(shop, language, query):
 
     with translation.override(language):
         filterset, data, _left_out = _valid_filterset(QueryDict(query))
-        assert list(filterset.qs) is not None
+        _ = filterset.qs  # filtered first, as the view does (the search keeps its parse on it)
         list_query = _list_query(data)
         groups = _facet_groups(filterset, list_query, product_facets(filterset))
         assert "price" in {g.name for g in groups}  # (its form is compared too)
