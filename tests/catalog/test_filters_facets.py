@@ -1,6 +1,7 @@
 """The list's filters and facet counts, on real PostgreSQL."""
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.http import QueryDict
@@ -9,6 +10,7 @@ from catalog.facets import product_facets
 from catalog.filters import ProductFilter
 from catalog.models import Category, Collection, Product
 from catalog.services import prices_refresh, product_search_refresh
+from catalog.views import ListQuery
 from tests.stores.factories import StockLevelFactory, StoreFactory
 
 from .factories import ProductFactory, VariantFactory
@@ -121,3 +123,13 @@ def test_facets_cost_a_fixed_number_of_queries(shelf, django_assert_max_num_quer
     filterset, _ = run("category=rings&material=diamond&store=sh&size=12&q=ring")
     with django_assert_max_num_queries(9):
         product_facets(filterset)
+
+
+@pytest.mark.parametrize("value", ["戒指", "a b&c=d", "+%/?#", "ǅ\u200bé", "x" * 300])
+def test_a_list_link_is_what_urlencode_writes_whatever_the_words(value):
+    # The links quote each pair once per process (catalog.views._encoded): the same text
+    # as urlencode over the whole query, for any words a shopper types.
+    query = ListQuery("/products/", (("q", value), ("material", "gold")))
+    pairs = [("q", value), ("category", "rings"), ("material", "gold"), ("page", "3")]
+    assert query.url(add=[("category", "rings")], page=3) == f"/products/?{urlencode(pairs)}"
+    assert query.url(drop=["q", "material"]) == "/products/"
