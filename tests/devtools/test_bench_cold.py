@@ -73,3 +73,35 @@ def test_the_cold_figures_are_judged_by_their_bound_and_against_the_small_catalo
     assert listing["scaling"] == 2.0 and not listing["met"]  # under 30 ms, but twice the 1k's
     assert search["scaling"] == 1.4 and search["met"]
     assert "1.5x the 1,000's" in search["text"]
+
+
+def _bare(cpu_ms):  # the bare view at 1,000 req/s using ``cpu_ms`` of CPU a request
+    return {"name": "bare", "ratio": None,
+            "result": {"p50_ms": 1.0, "p99_ms": 2.0, "server_cpu_pct": cpu_ms * 100,
+                       "rps": 1000}}
+
+
+def test_a_purchase_is_judged_as_bare_views_of_the_same_run():
+    # 10 ms where the bare view cost 0.21 ms: 47.6 bare requests' CPU, whatever the machine.
+    rows = [_bare(0.5), _row("purchase CPU (fixed price)", 15.0),
+            _row("purchase CPU (by weight)", 30.0)]
+    for row in rows[1:]:
+        row["result"]["cpu_per_request_ms"] = row["result"]["p50_ms"]
+    judge(rows)
+    fixed, weight = rows[1]["target"], rows[2]["target"]
+    assert fixed["value"] == 30.0 and round(fixed["scaled_bound"], 1) == 47.6 and fixed["met"]
+    assert weight["value"] == 60.0 and not weight["met"]  # 30 ms here: 60 bare views
+    assert "47.6x bare" in fixed["text"] and "here 15.0 ms" in fixed["text"]
+
+
+def test_the_checkouts_p99_bound_follows_the_bare_views_cost():
+    # 500 ms where the bare view cost 0.21 ms; here it costs 0.5 ms: 1,190 ms.
+    rows = [_bare(0.5), _row("checkout (50 shoppers)", 900.0)]
+    judge(rows)
+    assert round(rows[1]["target"]["scaled_bound"]) == 1190 and rows[1]["target"]["met"]
+    slow = [_bare(0.5), _row("checkout (50 shoppers)", 1300.0)]
+    judge(slow)
+    assert not slow[1]["target"]["met"]
+    alone = [_row("checkout (50 shoppers)", 100.0)]  # no bare view measured: no verdict
+    judge(alone)
+    assert not alone[0]["target"]["met"] and alone[0]["target"]["scaled_bound"] is None
