@@ -128,10 +128,11 @@ def _orders(source: str, source_id: int, window: timedelta) -> dict[bool, Group]
             SELECT 1 FROM {orders} o WHERE o.member_id = t.member_id AND o.placed_at >= t.at
               AND o.placed_at < t.at + %s AND NOT (o.status = ANY(%s)))
         GROUP BY 1"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [window, source, source_id, _EXCLUDED])
+    with connection.cursor() as cursor:  # psycopg sends the window as an interval
+        cursor.execute(sql, [window, source, source_id, _EXCLUDED])  # type: ignore[list-item]
         rows = cursor.fetchall()
-        cursor.execute(converted_sql, [source, source_id, window, _EXCLUDED])
+        cursor.execute(converted_sql,
+                       [source, source_id, window, _EXCLUDED])  # type: ignore[list-item]
         converted = dict(cursor.fetchall())
     members = dict(Touch.objects.filter(source=source, source_id=source_id)
                    .values_list("outcome").annotate(n=Count("pk")).values_list("outcome", "n"))

@@ -420,6 +420,7 @@ def _write_messages(touches: list[_Touch], *, members: Mapping[int, _Member],
         member = members[touch.member_id]
         language = _language(member)
         coupon = coupons.get(touch.member_id)
+        assert touch.pk is not None  # _insert_touches wrote it
         about = f"marketing.touch:{touch.pk}"
         used = touch.channels.split(",")
         if EMAIL in used:

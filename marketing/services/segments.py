@@ -167,10 +167,10 @@ def _check_rule(node: dict) -> None:
                 raise SegmentInvalid(_("An RFM score range is two scores from 1 to 5."),
                                      code="segment_rfm")
     elif name == "spend":
-        low, high = _money(node.get("min")), _money(node.get("max"))
-        if low is None and high is None:
+        least, most = _money(node.get("min")), _money(node.get("max"))
+        if least is None and most is None:
             raise SegmentInvalid(_("Give a lowest or a highest spend."), code="segment_spend")
-        if low is not None and high is not None and low > high:
+        if least is not None and most is not None and least > most:
             raise SegmentInvalid(_("The lowest spend is above the highest."),
                                  code="segment_spend")
         _whole(node.get("days", 365), low=1, high=3650, what=_("The number of days"))
