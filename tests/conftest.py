@@ -85,6 +85,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: order[id(item)])
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown with `-p no:xdist`
 def pytest_xdist_node_collection_finished(node, ids):
     """xdist's scope modes (loadscope, loadfile, loadgroup) track tests by node id, and
     schemathesis's items under pytest 9 share their function's id (one per API operation):
