@@ -1,7 +1,11 @@
 """Tests: real PostgreSQL and Redis (from the environment or the embedded stack)."""
 
-from .base import *  # noqa: F403
-from .base import env
+from .workers import separate_xdist_worker
+
+separate_xdist_worker()  # before base.py reads REDIS_URL: each xdist worker its own Redis DB
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only

@@ -23,7 +23,7 @@ from django.core.management import call_command
 
 from .crawler import Visit, crawl
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "crawl"
 STOREFRONT_MENUS = "header a, .topbar a, footer a, nav a"

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from catalog.models import Product
 from orders.models import Order
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 LISTEN = """
 window.__csp = [];

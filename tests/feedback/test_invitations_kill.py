@@ -23,6 +23,7 @@ from .factories import survey_for
 COUNT = 300
 
 
+@pytest.mark.long
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_twice_sends_every_invitation(processes, settings):  # noqa: F811
     settings.QUIET_HOURS = ""

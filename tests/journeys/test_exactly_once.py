@@ -140,6 +140,7 @@ def _test_db_url() -> str:
     return base.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.mark.long
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_leaves_nothing_and_the_next_tick_sends_once(
         builtins, settings, tmp_path):

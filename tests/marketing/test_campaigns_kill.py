@@ -22,6 +22,7 @@ from .factories import consented
 COUNT = 1500
 
 
+@pytest.mark.long
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_three_times_while_sending_reaches_everyone_once(processes, settings):  # noqa: F811
     settings.QUIET_HOURS = ""

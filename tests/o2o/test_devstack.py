@@ -39,6 +39,21 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+def started_in(var: Path, text: str) -> list[str]:
+    """The processes mentioning ``text`` that this shop started (their environment names its
+    var/ directory): not a kill test's Celery worker beside it, nor another run's."""
+    mine = f"O2O_VAR_DIR={var}".encode()
+    found = []
+    for process in processes_mentioning(text):
+        try:
+            environ = Path(f"/proc/{process.split(':', 1)[0]}/environ").read_bytes()
+        except OSError:
+            continue
+        if mine in environ.split(b"\0"):
+            found.append(process)
+    return found
+
+
 def get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -125,6 +140,7 @@ def stop(process: subprocess.Popen) -> str:
     return output
 
 
+@pytest.mark.long
 def test_the_embedded_shop_starts_serves_and_stops_leaving_nothing_behind(scratch_var):
     port = free_port()
     process = start(scratch_var, port)
@@ -133,8 +149,8 @@ def test_the_embedded_shop_starts_serves_and_stops_leaving_nothing_behind(scratc
         assert all(check["ok"] for check in health["checks"].values()), health
         status, body = get(f"http://127.0.0.1:{port}/")
         assert status == 200
-        assert processes_mentioning("celery -A o2o worker"), "no Celery worker"
-        assert processes_mentioning("celery -A o2o beat"), "no Celery beat"
+        assert started_in(scratch_var, "celery -A o2o worker"), "no Celery worker"
+        assert started_in(scratch_var, "celery -A o2o beat"), "no Celery beat"
         with Load(port) as load:
             time.sleep(3)
             sigterm_at = time.monotonic()

@@ -133,6 +133,7 @@ def states() -> Counter:
     return Counter(OutboxMessage.objects.values_list("state", flat=True))
 
 
+@pytest.mark.long
 def test_a_worker_killed_mid_batch_twice_loses_nothing(processes):
     group = processes()
     items = [OutboxItem(channel="email", kind="probe.email", recipient=f"m{n}@example.com",
@@ -188,6 +189,7 @@ def post(url: str, body: str, header: str) -> int:
         return error.code
 
 
+@pytest.mark.long
 def test_a_web_process_killed_after_commits_loses_no_email(processes):
     """Stripe's webhooks pay 40 orders through gunicorn, whose broker is gone (every
     after-commit nudge fails), and gunicorn is SIGKILLed half way. Every order the
