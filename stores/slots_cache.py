@@ -11,6 +11,7 @@ time, or the store's midnight, whichever is first.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -27,6 +28,9 @@ from .selectors import store_by_ref
 from .slots import Day, SlotState
 
 DAY_KEY = "stores:slots:{store}:{day}"
+# A store code or id as the URLs carry it: only such a reference is looked up in the cache
+# (anything else typed into the URL goes to the database and is answered "no such store").
+SANE_REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TIMEOUT = 3600
 
 
@@ -40,13 +44,15 @@ def slots_changed(*, store_id: int, moments: Iterable[datetime], zone) -> None:
 def store_by_ref_cached(ref: str, *, version: int | None = None) -> Store | None:
     """``selectors.store_by_ref`` kept per catalog version (a store's edits in the admin
     move it, as they do for the cached answers): a cached slots answer then costs no
-    query at all. Only found stores of a sane reference are kept. ``version``: the
+    query at all. Only found stores of a sane reference (``SANE_REF``) are kept. ``version``: the
     catalog version the caller read already (one Redis read less)."""
+    if SANE_REF.fullmatch(ref) is None:
+        return store_by_ref(ref)
     key = f"stores:by-ref:{catalog_version() if version is None else version}:{ref}"
-    found = cache.get(key) if len(ref) <= 64 else None
+    found = cache.get(key)
     if found is None:
         found = store_by_ref(ref)
-        if found is not None and len(ref) <= 64:
+        if found is not None:
             cache.set(key, found, TIMEOUT)
     return found
 

@@ -1,11 +1,15 @@
 """Slots cached per store and day; a booking, a move or a cancel shows at once."""
 
+import warnings
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from rest_framework.test import APIClient
 
 from stores.services import appointment_cancel, appointment_reschedule, stock_receive
+from stores.slots_cache import store_by_ref_cached
 from tests.catalog.factories import VariantFactory
 
 from .factories import days_ahead, local, tryon_store
@@ -83,3 +87,18 @@ def test_a_cancel_and_a_move_free_the_seat_at_once(shop, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         appointment_cancel(appointment=one, notify=False)
     assert _slot(_get(api, shop, day), later)["free"] == 2
+
+
+@pytest.mark.parametrize("ref", ["Try-on at %(store)s", "门店", "a" * 65, "sh njxl", "x\x7f"])
+def test_a_reference_no_store_could_have_is_looked_up_but_never_kept(ref, django_assert_num_queries):
+    # Anything typed into the slots URL is answered from the database ("no such store"),
+    # with no cache key made of it (Django warns of keys with spaces or control
+    # characters: an error here); a store's code or id is kept per catalog version.
+    store = tryon_store()
+    with django_assert_num_queries(1), warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        assert store_by_ref_cached(ref) is None
+    assert not list(cache._cache.get_client().scan_iter("*stores:by-ref:*"))
+    assert store_by_ref_cached(store.code) == store
+    with django_assert_num_queries(0):
+        assert store_by_ref_cached(store.code) == store
