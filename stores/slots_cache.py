@@ -11,13 +11,13 @@ time, or the store's midnight, whichever is first.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.core.validators import slug_re
 from django.db import transaction
 from django.utils.translation import get_language
 
@@ -28,9 +28,6 @@ from .selectors import store_by_ref
 from .slots import Day, SlotState
 
 DAY_KEY = "stores:slots:{store}:{day}"
-# A store code or id as the URLs carry it: only such a reference is looked up in the cache
-# (anything else typed into the URL goes to the database and is answered "no such store").
-SANE_REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TIMEOUT = 3600
 
 
@@ -44,9 +41,11 @@ def slots_changed(*, store_id: int, moments: Iterable[datetime], zone) -> None:
 def store_by_ref_cached(ref: str, *, version: int | None = None) -> Store | None:
     """``selectors.store_by_ref`` kept per catalog version (a store's edits in the admin
     move it, as they do for the cached answers): a cached slots answer then costs no
-    query at all. Only found stores of a sane reference (``SANE_REF``) are kept. ``version``: the
-    catalog version the caller read already (one Redis read less)."""
-    if SANE_REF.fullmatch(ref) is None:
+    query at all. Only a reference a store could have (a slug, as ``Store.code``, or an
+    id) is looked up and kept: anything else typed into the URL goes to the database and
+    makes no cache key. ``version``: the catalog version the caller read already (one
+    Redis read less)."""
+    if len(ref) > 64 or not slug_re.match(ref):
         return store_by_ref(ref)
     key = f"stores:by-ref:{catalog_version() if version is None else version}:{ref}"
     found = cache.get(key)
